@@ -1,0 +1,29 @@
+"""Adapters: one module per AWS service; the registry maps each resource kind to its adapter."""
+
+from __future__ import annotations
+
+from reconciler.adapters.base import Adapter
+from reconciler.adapters.cloudwatch import Dashboards
+from reconciler.adapters.dynamodb import Tables
+from reconciler.adapters.iam import Roles
+from reconciler.adapters.lambda_ import Aliases, Functions, ProvisionedConcurrency
+from reconciler.adapters.logs import LogGroups
+from reconciler.adapters.xray import Groups
+
+REGISTRY: dict[str, Adapter] = {
+    adapter.kind: adapter
+    for adapter in (
+        Tables(),
+        LogGroups(),
+        Roles(),
+        Functions(),
+        Aliases(),
+        ProvisionedConcurrency(),
+        Groups(),
+        Dashboards(),
+    )
+}
+
+
+def adapter_for(kind: str) -> Adapter:
+    return REGISTRY[kind]

@@ -1,0 +1,92 @@
+"""Adapters' shared surface: the context they act in, the protocol, and error helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from reconciler.aws import Clients
+from reconciler.diff import FieldChange
+from reconciler.render import Target
+from reconciler.resources import Live, Resource
+from reconciler.retry import RetryPolicy
+from reconciler.waits import WaitPolicy
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an adapter needs to talk to AWS for one run."""
+
+    clients: Clients
+    target: Target
+    retry: RetryPolicy
+    wait: WaitPolicy
+    pc_wait: WaitPolicy
+
+    def client(self, service: str) -> Any:
+        return self.clients.get(service)
+
+
+class Adapter(Protocol):
+    """Read one, create, update, delete: the same small surface for every kind."""
+
+    kind: str
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None: ...
+
+    def create(self, ctx: Context, resource: Resource) -> None: ...
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None: ...
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None: ...
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_missing(exc: ClientError, *codes: str) -> bool:
+    """Whether AWS said the resource does not exist (each service has its own code)."""
+    return error_code(exc) in codes
+
+
+def tag_changes(changes: Iterable[FieldChange]) -> tuple[dict[str, str], list[str]]:
+    """Tags to set and tag keys to remove, from the `tags.*` field changes."""
+    to_set: dict[str, str] = {}
+    to_remove: list[str] = []
+    for change in changes:
+        if not change.path.startswith("tags."):
+            continue
+        key = change.path.split(".", 1)[1]
+        if change.new is None:
+            to_remove.append(key)
+        else:
+            to_set[key] = change.new
+    return to_set, to_remove
+
+
+def changed(changes: Iterable[FieldChange], *fields: str) -> bool:
+    """Whether any change touches one of these top-level fields."""
+    return any(c.path.split(".", 1)[0] in fields for c in changes)
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """Tags as the `[{Key, Value}]` list most AWS APIs take."""
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def tag_map(items: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    return {item["Key"]: item["Value"] for item in items}
+
+
+def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
+    """Every item of a paginated list call, through botocore's own paginator."""
+    items: list[Any] = []
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        items.extend(page.get(key, []))
+    return items

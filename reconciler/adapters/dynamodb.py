@@ -1,0 +1,90 @@
+"""Adapter for DynamoDB tables (on-demand, no deletion protection, destroyable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler.adapters.base import Context, changed, is_missing, tag_changes, tag_list, tag_map
+from reconciler.diff import FieldChange
+from reconciler.resources import Live, Resource
+
+
+class Tables:
+    kind = "dynamodb.table"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        ddb = ctx.client("dynamodb")
+        try:
+            table = ddb.describe_table(TableName=resource.id.name)["Table"]
+        except ClientError as exc:
+            if is_missing(exc, "ResourceNotFoundException"):
+                return None
+            raise
+        tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+        fields = {
+            "billing_mode": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+            "key_schema": _key_schema(table),
+            "deletion_protection": bool(table.get("DeletionProtectionEnabled", False)),
+            "tags": tag_map(tags),
+        }
+        return Live(fields, {"arn": table["TableArn"], "status": table.get("TableStatus")})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        ddb = ctx.client("dynamodb")
+        key, key_type = str(resource.fields["key_schema"]).split(":")
+        ddb.create_table(
+            TableName=resource.id.name,
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": key_type}],
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            BillingMode=resource.fields["billing_mode"],
+            DeletionProtectionEnabled=False,
+            Tags=tag_list(resource.fields["tags"]),
+        )
+        self._wait_active(ctx, resource.id.name)
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        ddb = ctx.client("dynamodb")
+        name = resource.id.name
+        if changed(changes, "billing_mode"):
+            ctx.retry.call(lambda: ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST"))
+            self._wait_active(ctx, name)
+        if changed(changes, "deletion_protection"):
+            ctx.retry.call(
+                lambda: ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
+            )
+            self._wait_active(ctx, name)
+        to_set, to_remove = tag_changes(changes)
+        if to_set:
+            ddb.tag_resource(ResourceArn=live.meta["arn"], Tags=tag_list(to_set))
+        if to_remove:
+            ddb.untag_resource(ResourceArn=live.meta["arn"], TagKeys=to_remove)
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        ddb = ctx.client("dynamodb")
+        name = resource.id.name
+        if live is not None and live.fields.get("deletion_protection"):
+            ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
+        try:
+            ctx.retry.call(lambda: ddb.delete_table(TableName=name), kind=self.kind, name=name)
+        except ClientError as exc:
+            if not is_missing(exc, "ResourceNotFoundException"):
+                raise
+
+    def _wait_active(self, ctx: Context, name: str) -> None:
+        ddb = ctx.client("dynamodb")
+
+        def check() -> tuple[bool, str]:
+            status = str(ddb.describe_table(TableName=name)["Table"].get("TableStatus"))
+            return status == "ACTIVE", status
+
+        ctx.wait.until(check, f"table {name} ACTIVE", kind=self.kind, name=name)
+
+
+def _key_schema(table: dict[str, Any]) -> str:
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    parts = [f"{k['AttributeName']}:{types[k['AttributeName']]}" for k in table["KeySchema"]]
+    return ",".join(parts)

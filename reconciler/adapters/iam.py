@@ -1,0 +1,137 @@
+"""Adapter for IAM roles: trust policy, inline policies, attached policies, boundary, tags."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.exceptions import ClientError
+
+from reconciler.adapters.base import (
+    Context,
+    changed,
+    is_missing,
+    paginate,
+    tag_changes,
+    tag_list,
+    tag_map,
+)
+from reconciler.diff import FieldChange
+from reconciler.resources import Live, Resource
+
+
+class Roles:
+    kind = "iam.role"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        iam = ctx.client("iam")
+        name = resource.id.name
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError as exc:
+            if is_missing(exc, "NoSuchEntity"):
+                return None
+            raise
+        names = paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
+        attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+        fields = {
+            "trust_policy": _document(role["AssumeRolePolicyDocument"]),
+            "inline_policies": {p: _inline(iam, name, p) for p in names},
+            "managed_policies": tuple(sorted(p["PolicyArn"] for p in attached)),
+            "permissions_boundary": role.get("PermissionsBoundary", {}).get(
+                "PermissionsBoundaryArn"
+            ),
+            "tags": tag_map(role.get("Tags", [])),
+        }
+        return Live(fields, {"arn": role["Arn"]})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        iam = ctx.client("iam")
+        fields = resource.fields
+        extra: dict[str, Any] = {}
+        if fields["permissions_boundary"]:
+            extra["PermissionsBoundary"] = fields["permissions_boundary"]
+        iam.create_role(
+            RoleName=resource.id.name,
+            AssumeRolePolicyDocument=json.dumps(fields["trust_policy"]),
+            Description="Managed by lambda-reconciler",
+            Tags=tag_list(fields["tags"]),
+            **extra,
+        )
+        for policy_name, document in fields["inline_policies"].items():
+            iam.put_role_policy(
+                RoleName=resource.id.name,
+                PolicyName=policy_name,
+                PolicyDocument=json.dumps(document),
+            )
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        iam = ctx.client("iam")
+        name = resource.id.name
+        if changed(changes, "trust_policy"):
+            document = json.dumps(resource.fields["trust_policy"])
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+        for change in changes:
+            if change.path.startswith("inline_policies."):
+                _put_or_delete_inline(iam, name, change)
+        if changed(changes, "managed_policies"):
+            _sync_attached(iam, name, live.fields["managed_policies"], ())
+        if changed(changes, "permissions_boundary"):
+            _boundary(iam, name, resource.fields["permissions_boundary"])
+        to_set, to_remove = tag_changes(changes)
+        if to_set:
+            iam.tag_role(RoleName=name, Tags=tag_list(to_set))
+        if to_remove:
+            iam.untag_role(RoleName=name, TagKeys=to_remove)
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        iam = ctx.client("iam")
+        name = resource.id.name
+        # IAM refuses to delete a role that still has policies.
+        try:
+            for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
+                iam.delete_role_policy(RoleName=name, PolicyName=policy)
+            attached = paginate(
+                iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name
+            )
+            _sync_attached(iam, name, tuple(p["PolicyArn"] for p in attached), ())
+            iam.delete_role(RoleName=name)
+        except ClientError as exc:
+            if not is_missing(exc, "NoSuchEntity"):
+                raise
+
+
+def _document(value: Any) -> Any:
+    # IAM returns policy documents URL-encoded; boto3 decodes some and not others.
+    if isinstance(value, str):
+        return json.loads(unquote(value))
+    return value
+
+
+def _inline(iam: Any, role: str, policy: str) -> Any:
+    return _document(iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+
+
+def _put_or_delete_inline(iam: Any, role: str, change: FieldChange) -> None:
+    policy = change.path.split(".", 1)[1]
+    if change.new is None:
+        iam.delete_role_policy(RoleName=role, PolicyName=policy)
+    else:
+        iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(change.new))
+
+
+def _sync_attached(iam: Any, role: str, have: tuple[str, ...], want: tuple[str, ...]) -> None:
+    for arn in set(have) - set(want):
+        iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+    for arn in set(want) - set(have):
+        iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+
+
+def _boundary(iam: Any, role: str, arn: str | None) -> None:
+    if arn:
+        iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=arn)
+    else:
+        iam.delete_role_permissions_boundary(RoleName=role)

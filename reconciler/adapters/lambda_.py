@@ -1,0 +1,319 @@
+"""Adapter for Lambda: functions, published versions behind an alias, provisioned concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler import fingerprint
+from reconciler.adapters.base import Context, changed, is_missing, paginate, tag_changes
+from reconciler.diff import FieldChange
+from reconciler.errors import ResourceFailed
+from reconciler.resources import Live, Resource
+
+MISSING = ("ResourceNotFoundException",)
+PC_MISSING = ("ProvisionedConcurrencyConfigNotFoundException", "ResourceNotFoundException")
+# Fields UpdateFunctionConfiguration sets; architecture and code go through UpdateFunctionCode.
+CONFIG_FIELDS = (
+    "runtime", "handler", "memory_mb", "timeout_s", "tracing", "role_arn", "environment",
+    "kms_key_arn", "layers", "dead_letter_target", "log_format", "log_group",
+)  # fmt: skip
+
+
+def config_fields(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A function (or version) configuration from AWS, as our comparable fields."""
+    logging = config.get("LoggingConfig", {})
+    return {
+        "runtime": config.get("Runtime"),
+        "handler": config.get("Handler"),
+        "memory_mb": config.get("MemorySize"),
+        "timeout_s": config.get("Timeout"),
+        "architecture": (config.get("Architectures") or ["x86_64"])[0],
+        "tracing": config.get("TracingConfig", {}).get("Mode", "PassThrough"),
+        "role_arn": config.get("Role"),
+        "environment": dict(config.get("Environment", {}).get("Variables", {})),
+        "kms_key_arn": config.get("KMSKeyArn") or None,
+        "layers": tuple(layer["Arn"] for layer in config.get("Layers", [])),
+        "dead_letter_target": config.get("DeadLetterConfig", {}).get("TargetArn") or None,
+        "log_format": logging.get("LogFormat", "Text"),
+        "log_group": logging.get("LogGroup", f"/aws/lambda/{config.get('FunctionName')}"),
+        "code_sha256": config.get("CodeSha256"),
+    }
+
+
+def _config_request(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The UpdateFunctionConfiguration/CreateFunction parameters for our fields."""
+    return {
+        "Runtime": fields["runtime"],
+        "Handler": fields["handler"],
+        "MemorySize": fields["memory_mb"],
+        "Timeout": fields["timeout_s"],
+        "TracingConfig": {"Mode": fields["tracing"]},
+        "Role": fields["role_arn"],
+        "Environment": {"Variables": dict(fields["environment"])},
+        # An empty string clears a customer key: back to the AWS managed key.
+        "KMSKeyArn": fields["kms_key_arn"] or "",
+        "Layers": list(fields["layers"]),
+        "DeadLetterConfig": {"TargetArn": fields["dead_letter_target"] or ""},
+        "LoggingConfig": {"LogFormat": fields["log_format"], "LogGroup": fields["log_group"]},
+    }
+
+
+class Functions:
+    kind = "lambda.function"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        try:
+            got = ctx.client("lambda").get_function(FunctionName=resource.id.name)
+        except ClientError as exc:
+            if is_missing(exc, *MISSING):
+                return None
+            raise
+        config = got["Configuration"]
+        fields = {
+            **config_fields(config),
+            "reserved_concurrency": got.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
+            "tags": dict(got.get("Tags", {})),
+        }
+        return Live(fields, {"arn": config["FunctionArn"], "state": config.get("State")})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        fields = resource.fields
+        request = _config_request(fields)
+        if not request["KMSKeyArn"]:
+            del request["KMSKeyArn"]
+        if not fields["dead_letter_target"]:
+            del request["DeadLetterConfig"]
+        lam = ctx.client("lambda")
+        ctx.retry.call(
+            lambda: lam.create_function(
+                FunctionName=resource.id.name,
+                Code={"ZipFile": resource.payload["zip"]},
+                Architectures=[fields["architecture"]],
+                PackageType="Zip",
+                Publish=False,
+                Tags=dict(fields["tags"]),
+                **request,
+            ),
+            kind=self.kind,
+            name=resource.id.name,
+        )
+        wait_ready(ctx, resource.id.name)
+        _reserved(ctx, resource.id.name, fields["reserved_concurrency"])
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        name = resource.id.name
+        lam = ctx.client("lambda")
+        if changed(changes, "code_sha256", "architecture"):
+            self._mutate(ctx, name, lambda: lam.update_function_code(
+                FunctionName=name,
+                ZipFile=resource.payload["zip"],
+                Architectures=[resource.fields["architecture"]],
+            ))  # fmt: skip
+        if changed(changes, *CONFIG_FIELDS):
+            request = _config_request(resource.fields)
+            self._mutate(ctx, name, lambda: lam.update_function_configuration(
+                FunctionName=name, **request
+            ))  # fmt: skip
+        if changed(changes, "reserved_concurrency"):
+            _reserved(ctx, name, resource.fields["reserved_concurrency"])
+        _sync_tags(lam, live.meta["arn"], changes)
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        # Deleting the function deletes its versions, aliases and their provisioned concurrency.
+        try:
+            ctx.client("lambda").delete_function(FunctionName=resource.id.name)
+        except ClientError as exc:
+            if not is_missing(exc, *MISSING):
+                raise
+
+    def _mutate(self, ctx: Context, name: str, call: Any) -> None:
+        # Lambda refuses a change while the last one runs: wait before, retry 409s, wait after.
+        wait_ready(ctx, name)
+        ctx.retry.call(call, kind=self.kind, name=name)
+        wait_ready(ctx, name)
+
+
+def wait_ready(ctx: Context, name: str, qualifier: str | None = None) -> None:
+    """Until State=Active and LastUpdateStatus=Successful; a Failed update is an error."""
+    lam = ctx.client("lambda")
+    extra = {"Qualifier": qualifier} if qualifier else {}
+
+    def check() -> tuple[bool, str]:
+        config = lam.get_function_configuration(FunctionName=name, **extra)
+        state = config.get("State", "Active")
+        update = config.get("LastUpdateStatus", "Successful")
+        if "Failed" in (state, update):
+            reason = config.get("LastUpdateStatusReason") or config.get("StateReason") or ""
+            raise ResourceFailed(f"function {name}: {state}/{update}: {reason}")
+        return (state, update) == ("Active", "Successful"), f"{state}/{update}"
+
+    ctx.wait.until(check, f"function {name} ready", kind="lambda.function", name=name)
+
+
+def _reserved(ctx: Context, name: str, reserved: int | None) -> None:
+    lam = ctx.client("lambda")
+    if reserved is None:
+        lam.delete_function_concurrency(FunctionName=name)
+    else:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+
+
+def _sync_tags(lam: Any, arn: str, changes: tuple[FieldChange, ...]) -> None:
+    to_set, to_remove = tag_changes(changes)
+    if to_set:
+        lam.tag_resource(Resource=arn, Tags=to_set)
+    if to_remove:
+        lam.untag_resource(Resource=arn, TagKeys=to_remove)
+
+
+class Aliases:
+    """An alias on a published version whose code and configuration match the desired ones."""
+
+    kind = "lambda.alias"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        lam = ctx.client("lambda")
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        try:
+            version = lam.get_alias(FunctionName=function, Name=alias)["FunctionVersion"]
+            if version == "$LATEST":
+                return Live({"version_fingerprint": "unpublished"}, {"version": version})
+            config = lam.get_function_configuration(FunctionName=function, Qualifier=version)
+        except ClientError as exc:
+            if is_missing(exc, *MISSING):
+                return None
+            raise
+        fp = fingerprint.of(config_fields(config))
+        return Live({"version_fingerprint": fp}, {"version": version})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        version = self._version(ctx, resource)
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        ctx.client("lambda").create_alias(
+            FunctionName=function, Name=alias, FunctionVersion=version
+        )
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        version = self._version(ctx, resource)
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        ctx.client("lambda").update_alias(
+            FunctionName=function, Name=alias, FunctionVersion=version
+        )
+        # Moving an alias re-provisions its provisioned concurrency on the new version.
+        if read_pc(ctx, function, alias) is not None:
+            wait_pc_ready(ctx, function, alias)
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        try:
+            ctx.client("lambda").delete_alias(FunctionName=function, Name=alias)
+        except ClientError as exc:
+            if not is_missing(exc, *MISSING):
+                raise
+
+    def _version(self, ctx: Context, resource: Resource) -> str:
+        """A version matching the desired code and configuration: reuse one, or publish."""
+        lam = ctx.client("lambda")
+        function = resource.payload["function"]
+        wanted = resource.fields["version_fingerprint"]
+        versions = paginate(lam, "list_versions_by_function", "Versions", FunctionName=function)
+        for config in reversed(versions):
+            if config["Version"] != "$LATEST" and fingerprint.of(config_fields(config)) == wanted:
+                return str(config["Version"])
+        wait_ready(ctx, function)
+        published = ctx.retry.call(
+            lambda: lam.publish_version(
+                FunctionName=function,
+                CodeSha256=resource.payload["code_sha256"],
+                Description=f"lambda-reconciler {wanted}",
+            ),
+            kind=self.kind,
+            name=resource.id.name,
+        )
+        return str(published["Version"])
+
+
+def read_pc(ctx: Context, function: str, alias: str) -> dict[str, Any] | None:
+    try:
+        got: dict[str, Any] = ctx.client("lambda").get_provisioned_concurrency_config(
+            FunctionName=function, Qualifier=alias
+        )
+        return got
+    except ClientError as exc:
+        if is_missing(exc, *PC_MISSING):
+            return None
+        raise
+
+
+def wait_pc_ready(ctx: Context, function: str, alias: str) -> None:
+    """Until READY; FAILED ends the wait with AWS's StatusReason."""
+
+    def check() -> tuple[bool, str]:
+        config = read_pc(ctx, function, alias) or {}
+        status = str(config.get("Status", "missing"))
+        if status == "FAILED":
+            reason = config.get("StatusReason", "no reason given")
+            raise ResourceFailed(f"provisioned concurrency on {function}:{alias} FAILED: {reason}")
+        allocated = config.get("AllocatedProvisionedConcurrentExecutions", 0)
+        requested = config.get("RequestedProvisionedConcurrentExecutions", 0)
+        return status == "READY", f"{status} {allocated}/{requested}"
+
+    qualified = f"{function}:{alias}"
+    what = f"provisioned concurrency {qualified} READY"
+    ctx.pc_wait.until(check, what, kind="lambda.provisioned_concurrency", name=qualified)
+
+
+class ProvisionedConcurrency:
+    """Provisioned concurrency on an alias (never $LATEST), waited for until READY."""
+
+    kind = "lambda.provisioned_concurrency"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        config = read_pc(ctx, resource.payload["function"], resource.payload["alias"])
+        if config is None:
+            return None
+        fields = {
+            "count": config.get("RequestedProvisionedConcurrentExecutions"),
+            "status": config.get("Status"),
+        }
+        return Live(fields, {"reason": config.get("StatusReason")})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        self._put(ctx, resource)
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        if changed(changes, "count") or live.fields.get("status") == "FAILED":
+            self._put(ctx, resource)
+        else:
+            wait_pc_ready(ctx, resource.payload["function"], resource.payload["alias"])
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        try:
+            ctx.client("lambda").delete_provisioned_concurrency_config(
+                FunctionName=resource.payload["function"], Qualifier=resource.payload["alias"]
+            )
+        except ClientError as exc:
+            if not is_missing(exc, *PC_MISSING):
+                raise
+
+    def _put(self, ctx: Context, resource: Resource) -> None:
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        ctx.retry.call(
+            lambda: ctx.client("lambda").put_provisioned_concurrency_config(
+                FunctionName=function,
+                Qualifier=alias,
+                ProvisionedConcurrentExecutions=resource.fields["count"],
+            ),
+            kind=self.kind,
+            name=resource.id.name,
+        )
+        wait_pc_ready(ctx, function, alias)

@@ -1,0 +1,79 @@
+"""Adapter for X-Ray groups (one per stack; the account's Default group is never touched)."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from reconciler.adapters.base import (
+    Context,
+    changed,
+    is_missing,
+    paginate,
+    tag_changes,
+    tag_list,
+    tag_map,
+)
+from reconciler.diff import FieldChange
+from reconciler.resources import Live, Resource
+
+MISSING = ("InvalidRequestException", "ResourceNotFoundException")
+
+
+class Groups:
+    kind = "xray.group"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        xray = ctx.client("xray")
+        try:
+            group = xray.get_group(GroupName=resource.id.name)["Group"]
+        except ClientError as exc:
+            if is_missing(exc, *MISSING):
+                return None
+            raise
+        arn = group["GroupARN"]
+        tags = paginate(xray, "list_tags_for_resource", "Tags", ResourceARN=arn)
+        fields = {
+            "filter_expression": group.get("FilterExpression"),
+            "insights_enabled": bool(group.get("InsightsConfiguration", {}).get("InsightsEnabled")),
+            "tags": tag_map(tags),
+        }
+        return Live(fields, {"arn": arn})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        fields = resource.fields
+        ctx.client("xray").create_group(
+            GroupName=resource.id.name,
+            FilterExpression=fields["filter_expression"],
+            InsightsConfiguration=_insights(fields["insights_enabled"]),
+            Tags=tag_list(fields["tags"]),
+        )
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        xray = ctx.client("xray")
+        fields = resource.fields
+        if changed(changes, "filter_expression", "insights_enabled"):
+            xray.update_group(
+                GroupName=resource.id.name,
+                FilterExpression=fields["filter_expression"],
+                InsightsConfiguration=_insights(fields["insights_enabled"]),
+            )
+        to_set, to_remove = tag_changes(changes)
+        if to_set:
+            xray.tag_resource(ResourceARN=live.meta["arn"], Tags=tag_list(to_set))
+        if to_remove:
+            xray.untag_resource(ResourceARN=live.meta["arn"], TagKeys=to_remove)
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        if resource.id.name == "Default":
+            return  # The account's Default group is AWS's, never ours.
+        try:
+            ctx.client("xray").delete_group(GroupName=resource.id.name)
+        except ClientError as exc:
+            if not is_missing(exc, *MISSING):
+                raise
+
+
+def _insights(enabled: bool) -> dict[str, bool]:
+    return {"InsightsEnabled": enabled, "NotificationsEnabled": False}

@@ -1,0 +1,232 @@
+"""CLI: parse, run the pipeline, render, and map the outcome to the documented exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from reconciler.pipeline import Options, Outcome, Prepared
+
+EXIT_OK, EXIT_FAILED, EXIT_DRIFT, EXIT_UNDONE = 0, 1, 2, 3
+COMMANDS = ("apply", "plan", "destroy")
+
+
+class UsageError(Exception):
+    """A bad command line (exit 1: exit 2 means drift, never a typo)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="reconcile",
+        description="Keep AWS Lambda systems in the shape their owners declared.",
+        epilog="exit codes: 0 in sync, 1 failed or bad input, 2 drift found (plan), "
+        "3 apply left work undone",
+    )
+    p.add_argument("command", nargs="?", default="apply", choices=COMMANDS,
+                   help="apply (default): show and fix drift; plan: show drift only; "
+                   "destroy: remove everything this suffix owns")  # fmt: skip
+    p.add_argument("--suffix", required=True, help="environment suffix, e.g. pr42")
+    p.add_argument("--stack", default="all", help="transactions, etl or all (default)")
+    p.add_argument("--region", help="AWS region (default: the stack's, us-east-1)")
+    p.add_argument("--output", choices=("text", "json"), default="text")
+    p.add_argument("--yes", action="store_true", help="destroy without typing the suffix")
+    p.add_argument("--dry-run", action="store_true", help="destroy: list only, delete nothing")
+    p.add_argument("--allow-replace", action="store_true",
+                   help="allow delete-then-create where AWS cannot update in place")  # fmt: skip
+    p.add_argument("--desired-dir", type=Path, default=None, help="folder of <stack>.toml files")
+    p.add_argument("--pc-timeout", type=_positive, default=900.0,
+                   help="seconds to wait for provisioned concurrency (default 900)")  # fmt: skip
+    p.add_argument("--max-workers", type=_positive_int, default=8,
+                   help="parallel AWS calls (default 8)")  # fmt: skip
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    return p
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number above 0")
+    return int(text)
+
+
+def default_desired_dir() -> Path:
+    configured = os.environ.get("RECONCILE_DESIRED_DIR")
+    if configured:
+        return Path(configured)
+    here = Path.cwd() / "desired_state"
+    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "desired_state"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc} (see reconcile --help)", file=sys.stderr)
+        return EXIT_FAILED
+    from reconciler import logs
+
+    logs.configure(args.log_level)
+    return _guarded(args)
+
+
+def _guarded(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from reconciler.errors import ReconcileError
+    from reconciler.logs import REDACT
+
+    try:
+        return _run(args)
+    except ReconcileError as exc:
+        print(f"error: {REDACT.text(str(exc))}", file=sys.stderr)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        message = REDACT.text(str(error.get("Message")))
+        print(f"error: AWS {exc.operation_name} failed: {error.get('Code')}: {message}",
+              file=sys.stderr)  # fmt: skip
+    except BotoCoreError as exc:
+        print(f"error: {REDACT.text(str(exc))}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _options(args: argparse.Namespace) -> Options:
+    from reconciler.pipeline import Options
+
+    stacks = tuple(s.strip() for s in args.stack.split(",") if s.strip())
+    return Options(
+        command=args.command,
+        suffix=args.suffix,
+        stacks=stacks or ("all",),
+        desired_dir=args.desired_dir or default_desired_dir(),
+        region=args.region,
+        allow_replace=args.allow_replace,
+        pc_timeout_s=args.pc_timeout,
+        max_workers=args.max_workers,
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    import structlog
+
+    from reconciler import pipeline
+
+    log = structlog.get_logger()
+    options = _options(args)
+    log.info("reconcile.started", command=options.command, suffix=options.suffix)
+    prepared = pipeline.prepare(options)
+    _show_plan(args, prepared)
+    if options.command == "plan" or (options.command == "destroy" and args.dry_run):
+        outcome = pipeline.plan_only(prepared)
+        return _finish(args, outcome)
+    if options.command == "destroy" and not prepared.plan.empty and not args.yes:
+        _confirm(options.suffix)
+    return _finish(args, pipeline.execute(prepared))
+
+
+def _show_plan(args: argparse.Namespace, prepared: Prepared) -> None:
+    if args.output != "text":
+        return
+    from reconciler import report
+
+    target = prepared.ctx.target
+    header = (f"{prepared.options.command} for suffix {target.suffix!r} in account "
+              f"{target.account_id}, {target.region}")  # fmt: skip
+    print(report.plan_text(prepared.plan, header), flush=True)
+
+
+def _confirm(suffix: str) -> None:
+    from reconciler.errors import InputError
+
+    print(f"Type the suffix ({suffix}) to delete everything listed above: ", end="", flush=True)
+    answer = sys.stdin.readline().strip()
+    if answer != suffix:
+        raise InputError("confirmation did not match the suffix; nothing was deleted")
+
+
+def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
+    import structlog
+
+    code = exit_code(outcome)
+    if args.output == "json":
+        print(_json(outcome, code))
+    else:
+        print(_closing_text(outcome))
+    structlog.get_logger().info(
+        "reconcile.finished", exit_code=code, reads=outcome.calls.reads,
+        writes=outcome.calls.writes, duration_s=outcome.duration_s,
+    )  # fmt: skip
+    return code
+
+
+def exit_code(outcome: Outcome) -> int:
+    prepared = outcome.prepared
+    if outcome.result is None and outcome.remaining is None:  # plan only
+        drift = not prepared.plan.empty or (
+            prepared.options.command != "destroy" and bool(prepared.plan.skipped)
+        )
+        return EXIT_DRIFT if drift and prepared.options.command == "plan" else EXIT_OK
+    failed = outcome.result is not None and bool(outcome.result.failed)
+    left = outcome.remaining is not None and not outcome.remaining.empty
+    skipped = prepared.options.command != "destroy" and bool(prepared.plan.skipped)
+    return EXIT_UNDONE if failed or left or skipped else EXIT_OK
+
+
+def _closing_text(outcome: Outcome) -> str:
+    from reconciler import report
+
+    lines = []
+    if outcome.result is not None:
+        for failure in outcome.result.failed:
+            lines.append(f"failed: {failure.action.id}: {failure.reason}")
+        if outcome.result.not_attempted:
+            lines.append(f"not attempted: {len(outcome.result.not_attempted)} actions")
+        lines.append(f"Applied {len(outcome.result.applied)} actions.")
+    if outcome.remaining is not None and not outcome.remaining.empty:
+        lines.append(report.plan_text(outcome.remaining, "Still differs after apply:"))
+    elif outcome.remaining is not None:
+        lines.append("In sync." if outcome.prepared.options.command != "destroy" else "Destroyed.")
+    lines.append(f"{report.calls_line(outcome.calls)} in {outcome.duration_s:.1f} s.")
+    return "\n".join(lines)
+
+
+def _json(outcome: Outcome, code: int) -> str:
+    from reconciler import report
+
+    prepared = outcome.prepared
+    result = outcome.result
+    return report.document(
+        command=prepared.options.command,
+        suffix=prepared.options.suffix,
+        account=prepared.ctx.target.account_id,
+        region=prepared.ctx.target.region,
+        plan=report.plan_json(prepared.plan),
+        applied=len(result.applied) if result else 0,
+        failed=[{"resource": str(f.action.id), "reason": f.reason} for f in result.failed]
+        if result else [],
+        remaining=report.plan_json(outcome.remaining) if outcome.remaining else None,
+        api_calls=report.calls_json(outcome.calls),
+        duration_s=outcome.duration_s,
+        warnings=list(prepared.warnings),
+        exit_code=code,
+    )  # fmt: skip

@@ -1,0 +1,66 @@
+"""Diff stage: desired x live -> field-level changes, normalised, secrets marked (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import normalize
+from reconciler.resources import Live, Resource
+
+# Fields whose value is a map compared key by key (each key is its own change line).
+KEYED_FIELDS = frozenset({"tags", "environment", "inline_policies"})
+# How to compare a field's values when equal meaning is written differently.
+NORMALIZERS: dict[str, Callable[[Any], Any]] = {
+    "trust_policy": normalize.policy,
+    "inline_policies": normalize.policy,
+    "body": normalize.json_body,
+}
+SENSITIVE = "(sensitive)"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field that differs: `path` is `field` or `field.key`; None means absent."""
+
+    path: str
+    old: Any
+    new: Any
+    sensitive: bool = False
+
+    def shown(self, value: Any) -> Any:
+        return SENSITIVE if self.sensitive and value is not None else value
+
+
+def diff_fields(resource: Resource, live: Live) -> tuple[FieldChange, ...]:
+    """Every owned field whose live value differs from the desired one."""
+    changes: list[FieldChange] = []
+    for name, desired in resource.fields.items():
+        current = live.fields.get(name)
+        if name in KEYED_FIELDS:
+            changes.extend(_keyed(resource, name, desired, current))
+        elif not _equal(name, desired, current):
+            changes.append(FieldChange(name, current, desired, name in resource.sensitive))
+    return tuple(changes)
+
+
+def _keyed(resource: Resource, name: str, desired: Any, current: Any) -> list[FieldChange]:
+    want: Mapping[str, Any] = desired or {}
+    have: Mapping[str, Any] = current or {}
+    changes = []
+    for key in sorted(set(want) | set(have)):
+        if key.startswith("aws:"):
+            continue  # AWS-reserved tags are set by AWS itself and cannot be changed.
+        old, new = have.get(key), want.get(key)
+        if not _equal(name, new, old):
+            path = f"{name}.{key}"
+            changes.append(FieldChange(path, old, new, path in resource.sensitive))
+    return changes
+
+
+def _equal(name: str, desired: Any, current: Any) -> bool:
+    normal = NORMALIZERS.get(name)
+    if normal is None or desired is None or current is None:
+        return bool(desired == current)
+    return bool(normal(desired) == normal(current))

@@ -1,0 +1,98 @@
+"""Desired-state stage: the declared systems as frozen dataclasses (no AWS, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OWNER = "lambda-reconciler"
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where a secret comes from: `env:NAME` or `ssm:/path` (never the value)."""
+
+    scheme: str
+    locator: str
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.locator}"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str
+    name: str
+    billing_mode: str
+    hash_key: str
+    hash_key_type: str
+
+
+@dataclass(frozen=True)
+class AliasSpec:
+    name: str
+    provisioned_concurrency: int
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    tables: tuple[str, ...]
+    dynamodb_actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    key: str
+    name: str
+    source: Path
+    handler: str
+    runtime: str
+    architecture: str
+    memory_mb: int
+    timeout_s: int
+    tracing: str
+    reserved_concurrency: int | None
+    kms_key_arn: str
+    log_retention_days: int
+    log_format: str
+    environment: tuple[tuple[str, str], ...]
+    secrets: tuple[tuple[str, SecretRef], ...]
+    alias: AliasSpec | None
+    role: RoleSpec
+
+
+@dataclass(frozen=True)
+class XRayGroupSpec:
+    name: str
+    filter_expression: str
+    insights: bool
+
+
+@dataclass(frozen=True)
+class DashboardSpec:
+    name: str
+    period_s: int
+    metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One declared system, names still as templates with `{suffix}`."""
+
+    name: str
+    region: str
+    path: Path
+    tags: tuple[tuple[str, str], ...]
+    tables: tuple[TableSpec, ...]
+    functions: tuple[FunctionSpec, ...]
+    xray_group: XRayGroupSpec | None
+    dashboard: DashboardSpec | None
+    account_ids: tuple[str, ...] = field(default=())
+
+    def ownership_tags(self, suffix: str) -> dict[str, str]:
+        """Tags that say a resource is ours, for this suffix and stack."""
+        return {"ManagedBy": OWNER, "EnvironmentSuffix": suffix, "Stack": self.name}
+
+    def all_tags(self, suffix: str) -> dict[str, str]:
+        return {**dict(self.tags), **self.ownership_tags(suffix)}

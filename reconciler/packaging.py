@@ -1,0 +1,58 @@
+"""Preflight stage: deterministic code zips, so the same sources give the same CodeSha256."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.errors import InputError
+
+# A fixed timestamp and mode for every entry: the zip depends on content and paths only.
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o100644 << 16
+SKIP_DIRS = {"test", "tests", "node_modules", "__pycache__", ".git"}
+SKIP_SUFFIXES = (".test.mjs", ".test.js", ".md")
+
+
+@dataclass(frozen=True)
+class CodePackage:
+    """A zip built from a source folder, with the hash Lambda will report for it."""
+
+    source: Path
+    files: tuple[str, ...]
+    zip_bytes: bytes = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        """Base64 SHA-256 of the zip, exactly as Lambda's CodeSha256."""
+        return base64.b64encode(hashlib.sha256(self.zip_bytes).digest()).decode()
+
+
+def package(source: Path) -> CodePackage:
+    """Zip the deployable files of a folder deterministically (tests and docs left out)."""
+    files = sorted(_deployable(source))
+    if not files:
+        raise InputError(f"{source}: no deployable files")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for rel in files:
+            info = zipfile.ZipInfo(rel, date_time=FIXED_TIME)
+            info.external_attr = FILE_MODE
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (source / rel).read_bytes())
+    return CodePackage(source, tuple(files), buffer.getvalue())
+
+
+def _deployable(source: Path) -> list[str]:
+    found = []
+    for path in source.rglob("*"):
+        rel = path.relative_to(source)
+        if any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and not path.name.endswith(SKIP_SUFFIXES):
+            found.append(rel.as_posix())
+    return found

@@ -1,0 +1,178 @@
+"""The run: load -> preflight -> observe -> diff/plan -> apply -> verify, stage by stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from reconciler import packaging, preflight, secrets
+from reconciler.adapters.base import Context
+from reconciler.aws import CallCount, Clients
+from reconciler.desired import load_stack
+from reconciler.errors import InputError
+from reconciler.execute import ApplyResult, apply
+from reconciler.logs import REDACT
+from reconciler.model import StackSpec
+from reconciler.names import check_names, validate_suffix
+from reconciler.observe import observe
+from reconciler.plan import Plan, plan_apply, plan_destroy
+from reconciler.render import Target, name_templates, render
+from reconciler.resources import Live, Resource, ResourceId
+from reconciler.retry import RetryPolicy
+from reconciler.waits import WaitPolicy
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class Options:
+    command: str
+    suffix: str
+    stacks: tuple[str, ...]
+    desired_dir: Path
+    region: str | None = None
+    allow_replace: bool = False
+    pc_timeout_s: float = 900.0
+    wait_timeout_s: float = 600.0
+    max_workers: int = 8
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything known before the first write: the plan and what it was made from."""
+
+    options: Options
+    ctx: Context
+    resources: tuple[Resource, ...]
+    live: dict[ResourceId, Live | None]
+    plan: Plan
+    warnings: tuple[str, ...]
+    started: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    prepared: Prepared
+    result: ApplyResult | None
+    remaining: Plan | None
+    calls: CallCount
+    duration_s: float
+
+
+def load(options: Options) -> list[StackSpec]:
+    """The requested stacks' desired state, validated, before any AWS call."""
+    available = sorted(p.stem for p in options.desired_dir.glob("*.toml"))
+    names = available if options.stacks == ("all",) else list(options.stacks)
+    for name in names:
+        if name not in available:
+            known = ", ".join(available) or "none"
+            raise InputError(f"unknown stack {name!r} (known: {known})")
+    specs = [load_stack(options.desired_dir / f"{name}.toml") for name in names]
+    validate_suffix(options.suffix)
+    for spec in specs:
+        check_names(options.suffix, name_templates(spec))
+    return specs
+
+
+def prepare(options: Options) -> Prepared:
+    """Load, preflight, observe and plan. Reads only."""
+    started = time.monotonic()
+    specs = load(options)
+    refs = secrets.sources(specs)
+    values = secrets.resolve_env(refs, os.environ) if options.command != "destroy" else {}
+    code = {fn.key: packaging.package(fn.source) for spec in specs for fn in spec.functions}
+    region = _region(options, specs)
+    clients = Clients(region, workers=options.max_workers)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
+    account = preflight.account_id(clients.get("sts", max_attempts=2), endpoint)
+    for spec in specs:
+        preflight.check_account_allowed(account, spec.account_ids)
+    if options.command != "destroy":
+        values.update(secrets.resolve_ssm(refs, lambda: clients.get("ssm")))
+    REDACT.add(values.values())
+    values = _placeholders(refs) if options.command == "destroy" else values
+    target = Target(options.suffix, account, region)
+    resources = tuple(r for spec in specs for r in render(spec, target, values, code))
+    ctx = _context(options, clients, target)
+    live = observe(ctx, resources, options.max_workers)
+    plan, warnings = _plan(options, ctx, resources, live)
+    return Prepared(options, ctx, resources, live, plan, tuple(warnings), started)
+
+
+def _plan(
+    options: Options,
+    ctx: Context,
+    resources: tuple[Resource, ...],
+    live: dict[ResourceId, Live | None],
+) -> tuple[Plan, list[str]]:
+    if options.command == "destroy":
+        return plan_destroy(resources, live, options.suffix), []
+    plan = plan_apply(resources, live, options.suffix)
+    refusals, warnings = preflight.runtime_problems(plan, options.today)
+    preflight.refuse(refusals)
+    settings = ctx.client("lambda").get_account_settings()
+    preflight.check_concurrency(settings, plan, live)
+    for warning in warnings:
+        log.warning("runtime.deprecated", detail=warning)
+    return plan, warnings
+
+
+def execute(prepared: Prepared) -> Outcome:
+    """Apply the plan, then observe again: what still differs is work left undone."""
+    options = prepared.options
+    result = None
+    if not prepared.plan.empty:
+        result = apply(
+            prepared.ctx, prepared.plan, prepared.live, options.max_workers, options.allow_replace
+        )
+    remaining = verify(prepared)
+    return Outcome(
+        prepared, result, remaining, prepared.ctx.clients.ledger.snapshot(), _since(prepared)
+    )
+
+
+def verify(prepared: Prepared) -> Plan:
+    live = observe(prepared.ctx, prepared.resources, prepared.options.max_workers)
+    if prepared.options.command == "destroy":
+        return plan_destroy(prepared.resources, live, prepared.options.suffix)
+    return plan_apply(prepared.resources, live, prepared.options.suffix)
+
+
+def plan_only(prepared: Prepared) -> Outcome:
+    calls = prepared.ctx.clients.ledger.snapshot()
+    return Outcome(prepared, None, None, calls, _since(prepared))
+
+
+def _since(prepared: Prepared) -> float:
+    return round(time.monotonic() - prepared.started, 3)
+
+
+def _region(options: Options, specs: list[StackSpec]) -> str:
+    if options.region:
+        return options.region
+    regions = sorted({spec.region for spec in specs})
+    if len(regions) > 1:
+        raise InputError(f"stacks declare different regions ({', '.join(regions)}); pass --region")
+    return regions[0] if regions else "us-east-1"
+
+
+def _placeholders(refs: Mapping[tuple[str, str], object]) -> dict[tuple[str, str], str]:
+    # Destroy compares nothing but existence and ownership: secret values are not needed.
+    return dict.fromkeys(refs, "")
+
+
+def _context(options: Options, clients: Clients, target: Target) -> Context:
+    return Context(
+        clients=clients,
+        target=target,
+        retry=RetryPolicy(),
+        wait=WaitPolicy(timeout_s=options.wait_timeout_s),
+        pc_wait=WaitPolicy(timeout_s=options.pc_timeout_s),
+    )

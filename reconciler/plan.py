@@ -1,0 +1,143 @@
+"""Plan stage: field changes -> an ordered list of actions, by dependency (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from reconciler.diff import FieldChange, diff_fields
+from reconciler.resources import KIND_ORDER, Live, Resource, ResourceId, owned_by
+
+
+class Op(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "replace": "±", "delete": "-"}[self.value]
+
+
+@dataclass(frozen=True)
+class Action:
+    op: Op
+    resource: Resource
+    changes: tuple[FieldChange, ...] = ()
+
+    @property
+    def id(self) -> ResourceId:
+        return self.resource.id
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A resource we will not touch, and why (e.g. it exists but is not ours)."""
+
+    id: ResourceId
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+    def count(self, op: Op) -> int:
+        return sum(1 for a in self.actions if a.op is op)
+
+
+def plan_apply(
+    desired: Sequence[Resource], live: Mapping[ResourceId, Live | None], suffix: str
+) -> Plan:
+    """Create what is missing, update what differs, refuse to adopt what is not ours."""
+    actions: list[Action] = []
+    skipped: list[Skipped] = []
+    for resource in order(desired):
+        current = live.get(resource.id)
+        refusal = _refusal(resource, current, suffix, skipped)
+        if refusal:
+            skipped.append(refusal)
+            continue
+        if current is None:
+            actions.append(Action(Op.CREATE, resource))
+            continue
+        changes = diff_fields(resource, current)
+        if changes:
+            op = (
+                Op.REPLACE
+                if any(_base(c.path) in resource.replace_on for c in changes)
+                else Op.UPDATE
+            )
+            actions.append(Action(op, resource, changes))
+    return Plan(tuple(actions), tuple(skipped))
+
+
+def plan_destroy(
+    desired: Sequence[Resource], live: Mapping[ResourceId, Live | None], suffix: str
+) -> Plan:
+    """Delete what exists and is ours, dependents first; never what is not ours."""
+    actions: list[Action] = []
+    skipped: list[Skipped] = []
+    for resource in order(desired):
+        refusal = _refusal(resource, live.get(resource.id), suffix, skipped)
+        if refusal:
+            skipped.append(refusal)
+    refused = {s.id for s in skipped}
+    for resource in reversed(order(desired)):
+        if live.get(resource.id) is not None and resource.id not in refused:
+            actions.append(Action(Op.DELETE, resource))
+    return Plan(tuple(actions), tuple(skipped))
+
+
+def order(resources: Sequence[Resource]) -> list[Resource]:
+    """Dependencies first (topological), ties broken by kind order then name."""
+    by_id = {r.id: r for r in resources}
+    done: set[ResourceId] = set()
+    result: list[Resource] = []
+
+    def visit(resource: Resource, path: tuple[ResourceId, ...]) -> None:
+        if resource.id in done:
+            return
+        if resource.id in path:
+            raise ValueError(f"dependency cycle through {resource.id}")
+        for dep in resource.depends_on:
+            if dep in by_id:
+                visit(by_id[dep], (*path, resource.id))
+        done.add(resource.id)
+        result.append(resource)
+
+    for resource in sorted(resources, key=_rank):
+        visit(resource, ())
+    return result
+
+
+def _rank(resource: Resource) -> tuple[int, str]:
+    return KIND_ORDER.index(resource.id.kind), resource.id.name
+
+
+def _refusal(
+    resource: Resource, current: Live | None, suffix: str, skipped: list[Skipped]
+) -> Skipped | None:
+    """Why we must not touch this resource: it, or what it belongs to, is not ours."""
+    refused = {s.id for s in skipped}
+    blocked = [dep for dep in resource.depends_on if dep in refused]
+    if blocked and current is not None:
+        return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours")
+    if current is not None and _taggable(resource) and not owned_by(current, suffix):
+        return Skipped(resource.id, "exists without this suffix's ownership tags")
+    return None
+
+
+def _taggable(resource: Resource) -> bool:
+    return "tags" in resource.fields
+
+
+def _base(path: str) -> str:
+    return path.split(".", 1)[0]

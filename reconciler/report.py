@@ -1,0 +1,125 @@
+"""Render stage: plans and outcomes as text for people or JSON for scripts (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.aws import CallCount
+from reconciler.diff import SENSITIVE, FieldChange
+from reconciler.plan import Action, Op, Plan, Skipped
+
+SCHEMA_VERSION = 1
+WIDTH = 96
+
+
+def short(value: Any) -> str:
+    """A value on one line, long documents cut with an ellipsis."""
+    if value is None:
+        return "(none)"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=list)
+    if isinstance(value, str):
+        text = json.dumps(value)
+    return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
+
+
+def change_line(change: FieldChange) -> str:
+    return (
+        f"    {change.path}: {short(change.shown(change.old))} -> {short(change.shown(change.new))}"
+    )
+
+
+def action_lines(action: Action) -> list[str]:
+    lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}"]
+    if action.op is Op.CREATE:
+        for name, value in action.resource.fields.items():
+            lines.extend(_created(action, name, value))
+    else:
+        lines.extend(change_line(c) for c in action.changes)
+    return lines
+
+
+def _created(action: Action, name: str, value: Any) -> list[str]:
+    if isinstance(value, dict) and name in ("environment", "tags", "inline_policies"):
+        return [
+            f"    {name}.{key}: {_created_value(action, f'{name}.{key}', item)}"
+            for key, item in sorted(value.items())
+        ]
+    return [f"    {name}: {_created_value(action, name, value)}"]
+
+
+def _created_value(action: Action, path: str, value: Any) -> str:
+    return SENSITIVE if path in action.resource.sensitive else short(value)
+
+
+def summary(plan: Plan) -> str:
+    counts = ", ".join(f"{plan.count(op)} to {op.value}" for op in Op)
+    return f"Plan: {counts}."
+
+
+def calls_line(calls: CallCount) -> str:
+    return f"API calls: {calls.total} ({calls.reads} reads, {calls.writes} writes)"
+
+
+def plan_text(plan: Plan, header: str) -> str:
+    lines = [header, ""]
+    for action in plan.actions:
+        lines.extend(action_lines(action))
+    lines.extend(_skipped_lines(plan.skipped))
+    if plan.empty:
+        lines.append("No changes: live state matches the desired state.")
+    lines += ["", summary(plan)]
+    return "\n".join(lines)
+
+
+def _skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
+    return [f"! {s.id.kind} {s.id.name}: left alone, {s.reason}" for s in skipped]
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "resources": [_action_json(a) for a in plan.actions],
+        "skipped": [
+            {"kind": s.id.kind, "name": s.id.name, "reason": s.reason} for s in plan.skipped
+        ],
+        "counts": {op.value: plan.count(op) for op in Op},
+    }
+
+
+def _action_json(action: Action) -> dict[str, Any]:
+    changes = action.changes
+    if action.op is Op.CREATE:
+        changes = tuple(
+            FieldChange(path, None, value, path in action.resource.sensitive)
+            for path, value in action.resource.fields.items()
+        )
+    return {
+        "kind": action.id.kind,
+        "name": action.id.name,
+        "action": action.op.value,
+        "changes": [
+            {
+                "field": c.path,
+                "old": c.shown(c.old),
+                "new": c.shown(c.new),
+                "sensitive": c.sensitive,
+            }
+            for c in changes
+        ],
+    }
+
+
+def calls_json(calls: CallCount) -> dict[str, Any]:
+    return {
+        "total": calls.total,
+        "reads": calls.reads,
+        "writes": calls.writes,
+        "by_operation": dict(sorted(calls.by_operation.items())),
+    }
+
+
+def document(**parts: Any) -> str:
+    """The JSON report: versioned, keys sorted, stable for scripts."""
+    return json.dumps(
+        {"schema_version": SCHEMA_VERSION, **parts}, indent=2, sort_keys=True, default=list
+    )

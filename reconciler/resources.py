@@ -1,0 +1,61 @@
+"""Shared data of every stage: a desired resource, what is live, and the kinds we manage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Creation order of kinds; destroy walks it backwards.
+KIND_ORDER = (
+    "dynamodb.table",
+    "logs.log_group",
+    "iam.role",
+    "lambda.function",
+    "lambda.alias",
+    "lambda.provisioned_concurrency",
+    "xray.group",
+    "cloudwatch.dashboard",
+)
+
+
+@dataclass(frozen=True, order=True)
+class ResourceId:
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One desired resource: comparable fields, what it needs first, which fields are secret."""
+
+    id: ResourceId
+    fields: Mapping[str, Any]
+    depends_on: tuple[ResourceId, ...] = ()
+    sensitive: frozenset[str] = frozenset()
+    # Apply-time inputs that are not compared (e.g. the code zip; its hash is a field).
+    payload: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Fields AWS cannot change in place: a change means delete and create again.
+    replace_on: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Live:
+    """What AWS has for a resource: the same fields as desired, plus facts used to act."""
+
+    fields: Mapping[str, Any]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def tags(self) -> Mapping[str, str]:
+        tags = self.fields.get("tags", {})
+        return tags if isinstance(tags, Mapping) else {}
+
+
+def owned_by(live: Live, suffix: str) -> bool:
+    """Whether live tags say the resource is ours for this suffix (fail closed)."""
+    tags = live.tags
+    return tags.get("ManagedBy") == "lambda-reconciler" and tags.get("EnvironmentSuffix") == suffix
