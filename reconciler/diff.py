@@ -45,6 +45,19 @@ def diff_fields(resource: Resource, live: Live) -> tuple[FieldChange, ...]:
     return tuple(changes)
 
 
+def creation_changes(resource: Resource) -> tuple[FieldChange, ...]:
+    """A resource to create as changes from nothing, maps split by key, secrets marked."""
+    changes: list[FieldChange] = []
+    for name, value in resource.fields.items():
+        if name in KEYED_FIELDS and isinstance(value, Mapping):
+            for key in sorted(value):
+                path = f"{name}.{key}"
+                changes.append(FieldChange(path, None, value[key], path in resource.sensitive))
+        else:
+            changes.append(FieldChange(name, None, value, name in resource.sensitive))
+    return tuple(changes)
+
+
 def _keyed(resource: Resource, name: str, desired: Any, current: Any) -> list[FieldChange]:
     want: Mapping[str, Any] = desired or {}
     have: Mapping[str, Any] = current or {}

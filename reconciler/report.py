@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from reconciler.aws import CallCount
-from reconciler.diff import SENSITIVE, FieldChange
+from reconciler.diff import FieldChange, creation_changes
 from reconciler.plan import Action, Op, Plan, Skipped
 
 SCHEMA_VERSION = 1
@@ -29,27 +29,19 @@ def change_line(change: FieldChange) -> str:
     )
 
 
+def shown_changes(action: Action) -> tuple[FieldChange, ...]:
+    """The changes a person or script sees: a create lists every field it sets."""
+    return creation_changes(action.resource) if action.op is Op.CREATE else action.changes
+
+
 def action_lines(action: Action) -> list[str]:
     lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}"]
-    if action.op is Op.CREATE:
-        for name, value in action.resource.fields.items():
-            lines.extend(_created(action, name, value))
-    else:
-        lines.extend(change_line(c) for c in action.changes)
+    for change in shown_changes(action):
+        if action.op is Op.CREATE:
+            lines.append(f"    {change.path}: {short(change.shown(change.new))}")
+        elif action.op is not Op.DELETE:
+            lines.append(change_line(change))
     return lines
-
-
-def _created(action: Action, name: str, value: Any) -> list[str]:
-    if isinstance(value, dict) and name in ("environment", "tags", "inline_policies"):
-        return [
-            f"    {name}.{key}: {_created_value(action, f'{name}.{key}', item)}"
-            for key, item in sorted(value.items())
-        ]
-    return [f"    {name}: {_created_value(action, name, value)}"]
-
-
-def _created_value(action: Action, path: str, value: Any) -> str:
-    return SENSITIVE if path in action.resource.sensitive else short(value)
 
 
 def summary(plan: Plan) -> str:
@@ -87,12 +79,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def _action_json(action: Action) -> dict[str, Any]:
-    changes = action.changes
-    if action.op is Op.CREATE:
-        changes = tuple(
-            FieldChange(path, None, value, path in action.resource.sensitive)
-            for path, value in action.resource.fields.items()
-        )
+    changes = shown_changes(action)
     return {
         "kind": action.id.kind,
         "name": action.id.name,
