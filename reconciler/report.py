@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from reconciler.aws import CallCount
-from reconciler.diff import FieldChange, creation_changes
+from reconciler.diff import SENSITIVE, FieldChange, creation_changes
 from reconciler.plan import Action, Op, Plan, Skipped
 
 SCHEMA_VERSION = 1
@@ -23,10 +23,13 @@ def short(value: Any) -> str:
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
 
 
+def shown(change: FieldChange, value: Any) -> str:
+    """A value for people: secrets as a bare `(sensitive)`, everything else short."""
+    return SENSITIVE if change.sensitive and value is not None else short(value)
+
+
 def change_line(change: FieldChange) -> str:
-    return (
-        f"    {change.path}: {short(change.shown(change.old))} -> {short(change.shown(change.new))}"
-    )
+    return f"    {change.path}: {shown(change, change.old)} -> {shown(change, change.new)}"
 
 
 def shown_changes(action: Action) -> tuple[FieldChange, ...]:
@@ -38,7 +41,7 @@ def action_lines(action: Action) -> list[str]:
     lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}"]
     for change in shown_changes(action):
         if action.op is Op.CREATE:
-            lines.append(f"    {change.path}: {short(change.shown(change.new))}")
+            lines.append(f"    {change.path}: {shown(change, change.new)}")
         elif action.op is not Op.DELETE:
             lines.append(change_line(change))
     return lines

@@ -1,0 +1,94 @@
+"""End-to-end fixtures: the real `reconcile` command against `python -m reconciler.sandbox`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from reconciler.sandbox.control import SandboxControl
+
+ROOT = Path(__file__).parents[2]
+SECRET_DB = "postgres://ledger:Sup3r-Secret-pw@db.internal:5432/ledger"
+SECRET_KEY = "ak_live_9f8e7d6c5b4a39281706"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LocalAws:
+    url: str
+    control: SandboxControl
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ENDPOINT_URL=self.url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+            TRANSACTIONS_DATABASE_URL=SECRET_DB,
+            TRANSACTIONS_API_KEY=SECRET_KEY,
+        )
+        env.update(extra)
+        return env
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAws]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.sandbox", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert "listening" in line, line
+    url = f"http://127.0.0.1:{port}"
+    yield LocalAws(url, SandboxControl(url))
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def reconcile(aws: LocalAws, *args: str, stdin: str = "", **env: str) -> Run:
+    """The installed console script, as a user runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=aws.env(**env),
+        cwd=ROOT,
+        timeout=300,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)

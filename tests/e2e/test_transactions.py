@@ -1,0 +1,212 @@
+"""The transactions stack end to end: the real CLI against the local AWS, checked with boto3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import SECRET_DB, SECRET_KEY, LocalAws, Run, reconcile
+
+SUFFIX = "e2e"
+FN = f"lambda-function-{SUFFIX}"
+TAGS = {
+    "Environment": "production", "Team": "payments", "CostCenter": "fintech",
+    "ManagedBy": "lambda-reconciler", "EnvironmentSuffix": SUFFIX, "Stack": "transactions",
+}  # fmt: skip
+
+
+def run(aws: LocalAws, *args: str, stdin: str = "", **env: str) -> Run:
+    """Every run, whatever it does, must keep the secrets out of its output."""
+    result = reconcile(aws, *args, stdin=stdin, **env)
+    for secret in (SECRET_DB, SECRET_KEY, "Sup3r-Secret-pw"):
+        assert secret not in result.stdout and secret not in result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def first_apply(local_aws: LocalAws) -> Run:
+    local_aws.control.reset_calls()
+    result = run(local_aws, "--suffix", SUFFIX)
+    assert result.code == 0, result.stdout + result.stderr
+    return result
+
+
+def test_first_apply_gives_the_function_every_required_value(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    lam = local_aws.client("lambda")
+    got = lam.get_function(FunctionName=FN)
+    config = got["Configuration"]
+    assert config["Runtime"] == "nodejs24.x"
+    assert config["Architectures"] == ["arm64"]
+    assert (config["MemorySize"], config["Timeout"]) == (1024, 30)
+    assert config["TracingConfig"] == {"Mode": "Active"}
+    assert "KMSKeyArn" not in config
+    env = config["Environment"]["Variables"]
+    assert (env["DATABASE_URL"], env["API_KEY"]) == (SECRET_DB, SECRET_KEY)
+    assert env["TABLE_NAME"] == f"transactions-{SUFFIX}"
+    assert got["Concurrency"]["ReservedConcurrentExecutions"] == 100
+    assert got["Tags"] == TAGS
+    assert config["Role"].endswith(f":role/lambda-function-role-{SUFFIX}")
+
+
+def test_first_apply_puts_provisioned_concurrency_5_ready_on_a_published_alias(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    lam = local_aws.client("lambda")
+    alias = lam.get_alias(FunctionName=FN, Name="live")
+    assert alias["FunctionVersion"] not in ("$LATEST", "")
+    pc = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="live")
+    assert pc["RequestedProvisionedConcurrentExecutions"] == 5
+    assert pc["Status"] == "READY"
+    configs = lam.list_provisioned_concurrency_configs(FunctionName=FN)[
+        "ProvisionedConcurrencyConfigs"
+    ]
+    assert [c["FunctionArn"].rsplit(":", 1)[1] for c in configs] == ["live"]
+
+
+def test_first_apply_creates_the_log_group_with_7_days_before_the_function(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    logs = local_aws.client("logs")
+    name = f"/aws/lambda/{FN}"
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    assert group["retentionInDays"] == 7
+    arn = group["arn"].removesuffix(":*")
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == TAGS
+    ops = [c.operation for c in local_aws.control.writes()]
+    assert ops.index("CreateLogGroup") < ops.index("CreateFunction")
+
+
+def test_first_apply_creates_a_least_privilege_role(local_aws: LocalAws, first_apply: Run) -> None:
+    iam = local_aws.client("iam")
+    role_name = f"lambda-function-role-{SUFFIX}"
+    role = iam.get_role(RoleName=role_name)["Role"]
+    assert {t["Key"]: t["Value"] for t in role["Tags"]} == TAGS
+    trust = role["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    doc = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    text = json.dumps(doc)
+    assert "dynamodb:*" not in text and "logs:CreateLogGroup" not in text
+    resources = [s["Resource"] for s in doc["Statement"] if s["Sid"] != "XRayWrite"]
+    flat = [r for item in resources for r in (item if isinstance(item, list) else [item])]
+    assert all(r != "*" for r in flat)
+    assert any(r.endswith(f":table/transactions-{SUFFIX}") for r in flat)
+    assert any(f"log-group:/aws/lambda/{FN}:" in r for r in flat)
+    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+
+
+def test_first_apply_creates_table_xray_group_and_dashboard(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    table = local_aws.client("dynamodb").describe_table(TableName=f"transactions-{SUFFIX}")["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert not table.get("DeletionProtectionEnabled", False)
+    tags = local_aws.client("dynamodb").list_tags_of_resource(ResourceArn=table["TableArn"])
+    assert {t["Key"]: t["Value"] for t in tags["Tags"]} == TAGS
+    group = local_aws.client("xray").get_group(GroupName=f"transactions-{SUFFIX}")["Group"]
+    assert group["FilterExpression"] == f'service("{FN}")'
+    cw = local_aws.client("cloudwatch")
+    board = cw.get_dashboard(DashboardName=f"transactions-{SUFFIX}")
+    body = board["DashboardBody"]
+    for metric in (
+        "Invocations",
+        "Errors",
+        "Throttles",
+        "Duration",
+        "ConcurrentExecutions",
+        "ProvisionedConcurrencyUtilization",
+        "ProvisionedConcurrencySpilloverInvocations",
+    ):
+        assert f'"{metric}"' in body  # fmt: skip
+    tagged = cw.list_tags_for_resource(ResourceARN=board["DashboardArn"])["Tags"]
+    assert {t["Key"]: t["Value"] for t in tagged} == TAGS
+
+
+def test_a_second_run_makes_no_writes(local_aws: LocalAws, first_apply: Run) -> None:
+    local_aws.control.reset_calls()
+    result = run(local_aws, "--suffix", SUFFIX)
+    assert result.code == 0
+    assert local_aws.control.writes() == []
+    assert "In sync." in result.stdout and "0 writes" in result.stdout
+    assert "No changes" in result.stdout
+
+
+def test_plan_reports_out_of_band_drift_and_apply_fixes_it(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    lam, logs = local_aws.client("lambda"), local_aws.client("logs")
+    versions_before = len(lam.list_versions_by_function(FunctionName=FN)["Versions"])
+    lam.update_function_configuration(FunctionName=FN, MemorySize=512)
+    logs.put_retention_policy(logGroupName=f"/aws/lambda/{FN}", retentionInDays=30)
+    plan = run(local_aws, "plan", "--suffix", SUFFIX)
+    assert plan.code == 2, plan.stdout + plan.stderr
+    assert "memory_mb: 512 -> 1024" in plan.stdout
+    assert "retention_days: 30 -> 7" in plan.stdout
+    fix = run(local_aws, "--suffix", SUFFIX)
+    assert fix.code == 0, fix.stdout + fix.stderr
+    assert lam.get_function_configuration(FunctionName=FN)["MemorySize"] == 1024
+    # The memory change went back to what the alias's version already has: nothing to publish.
+    assert len(lam.list_versions_by_function(FunctionName=FN)["Versions"]) == versions_before
+    assert run(local_aws, "plan", "--suffix", SUFFIX).code == 0
+
+
+def test_a_config_change_publishes_one_new_version_and_moves_the_alias(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    lam = local_aws.client("lambda")
+    old_version = lam.get_alias(FunctionName=FN, Name="live")["FunctionVersion"]
+    result = run(local_aws, "--suffix", SUFFIX, TRANSACTIONS_API_KEY=SECRET_KEY + "-rotated")
+    assert result.code == 0, result.stdout + result.stderr
+    assert "environment.API_KEY: (sensitive) -> (sensitive)" in result.stdout
+    new_version = lam.get_alias(FunctionName=FN, Name="live")["FunctionVersion"]
+    assert int(new_version) == int(old_version) + 1
+    pc = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="live")
+    assert pc["Status"] == "READY"
+    back = run(local_aws, "--suffix", SUFFIX)  # restore the original key
+    assert back.code == 0
+
+
+def test_json_output_is_versioned_and_counts_calls(local_aws: LocalAws, first_apply: Run) -> None:
+    result = run(local_aws, "plan", "--suffix", SUFFIX, "--output", "json")
+    assert result.code == 0
+    report: dict[str, Any] = json.loads(result.stdout)
+    assert report["schema_version"] == 1
+    assert report["plan"]["resources"] == []
+    assert report["api_calls"]["writes"] == 0 and report["api_calls"]["reads"] > 0
+    assert report["exit_code"] == 0
+
+
+def test_destroy_with_a_wrong_typed_suffix_deletes_nothing(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    local_aws.control.reset_calls()
+    result = run(local_aws, "destroy", "--suffix", SUFFIX, stdin="e2f\n")
+    assert result.code == 1
+    assert "confirmation did not match" in result.stderr
+    assert local_aws.control.writes() == []
+
+
+def test_destroy_leaves_nothing_owned_by_the_suffix(local_aws: LocalAws, first_apply: Run) -> None:
+    decoy = f"/aws/lambda/lambda-function-{SUFFIX}x"
+    local_aws.client("logs").create_log_group(logGroupName=decoy)
+    result = run(local_aws, "destroy", "--suffix", SUFFIX, "--yes")
+    assert result.code == 0, result.stdout + result.stderr
+    assert "Destroyed." in result.stdout
+    lam = local_aws.client("lambda")
+    assert FN not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    roles = [r["RoleName"] for r in local_aws.client("iam").list_roles()["Roles"]]
+    assert f"lambda-function-role-{SUFFIX}" not in roles
+    groups = local_aws.client("logs").describe_log_groups()["logGroups"]
+    assert [g["logGroupName"] for g in groups if SUFFIX in g["logGroupName"]] == [decoy]
+    assert f"transactions-{SUFFIX}" not in local_aws.client("dynamodb").list_tables()["TableNames"]
+    xray = [g["GroupName"] for g in local_aws.client("xray").get_groups()["Groups"]]
+    assert f"transactions-{SUFFIX}" not in xray and "Default" in xray
+    boards = local_aws.client("cloudwatch").list_dashboards()["DashboardEntries"]
+    assert f"transactions-{SUFFIX}" not in [b["DashboardName"] for b in boards]
+    again = run(local_aws, "destroy", "--suffix", SUFFIX, "--yes")
+    assert again.code == 0 and "No changes" in again.stdout
