@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -87,8 +87,7 @@ class Functions:
         if not fields["dead_letter_target"]:
             del request["DeadLetterConfig"]
         lam = ctx.client("lambda")
-        ctx.retry.call(
-            lambda: lam.create_function(
+        write(ctx, self.kind, resource.id.name, lambda: lam.create_function(
                 FunctionName=resource.id.name,
                 Code={"ZipFile": resource.payload["zip"]},
                 Architectures=[fields["architecture"]],
@@ -96,10 +95,7 @@ class Functions:
                 Publish=False,
                 Tags=dict(fields["tags"]),
                 **request,
-            ),
-            kind=self.kind,
-            name=resource.id.name,
-        )
+        ))  # fmt: skip
         wait_ready(ctx, resource.id.name)
         _reserved(ctx, resource.id.name, fields["reserved_concurrency"])
 
@@ -121,12 +117,14 @@ class Functions:
             ))  # fmt: skip
         if changed(changes, "reserved_concurrency"):
             _reserved(ctx, name, resource.fields["reserved_concurrency"])
-        _sync_tags(lam, live.meta["arn"], changes)
+        _sync_tags(ctx, name, live.meta["arn"], changes)
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         # Deleting the function deletes its versions, aliases and their provisioned concurrency.
+        lam = ctx.client("lambda")
+        name = resource.id.name
         try:
-            ctx.client("lambda").delete_function(FunctionName=resource.id.name)
+            write(ctx, self.kind, name, lambda: lam.delete_function(FunctionName=name))
         except ClientError as exc:
             if not is_missing(exc, *MISSING):
                 raise
@@ -134,8 +132,13 @@ class Functions:
     def _mutate(self, ctx: Context, name: str, call: Any) -> None:
         # Lambda refuses a change while the last one runs: wait before, retry 409s, wait after.
         wait_ready(ctx, name)
-        ctx.retry.call(call, kind=self.kind, name=name)
+        write(ctx, self.kind, name, call)
         wait_ready(ctx, name)
+
+
+def write(ctx: Context, kind: str, name: str, call: Callable[[], Any]) -> Any:
+    """Every Lambda write: a 409 while another change runs is retried, never fatal."""
+    return ctx.retry.call(call, kind=kind, name=name)
 
 
 def wait_ready(ctx: Context, name: str, qualifier: str | None = None) -> None:
@@ -158,17 +161,22 @@ def wait_ready(ctx: Context, name: str, qualifier: str | None = None) -> None:
 def _reserved(ctx: Context, name: str, reserved: int | None) -> None:
     lam = ctx.client("lambda")
     if reserved is None:
-        lam.delete_function_concurrency(FunctionName=name)
+        write(ctx, Functions.kind, name, lambda: lam.delete_function_concurrency(FunctionName=name))
     else:
-        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+        write(ctx, Functions.kind, name, lambda: lam.put_function_concurrency(
+            FunctionName=name, ReservedConcurrentExecutions=reserved
+        ))  # fmt: skip
 
 
-def _sync_tags(lam: Any, arn: str, changes: tuple[FieldChange, ...]) -> None:
+def _sync_tags(ctx: Context, name: str, arn: str, changes: tuple[FieldChange, ...]) -> None:
+    lam = ctx.client("lambda")
     to_set, to_remove = tag_changes(changes)
     if to_set:
-        lam.tag_resource(Resource=arn, Tags=to_set)
+        write(ctx, Functions.kind, name, lambda: lam.tag_resource(Resource=arn, Tags=to_set))
     if to_remove:
-        lam.untag_resource(Resource=arn, TagKeys=to_remove)
+        write(ctx, Functions.kind, name, lambda: lam.untag_resource(
+            Resource=arn, TagKeys=to_remove
+        ))  # fmt: skip
 
 
 class Aliases:
@@ -212,8 +220,11 @@ class Aliases:
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]
+        lam = ctx.client("lambda")
         try:
-            ctx.client("lambda").delete_alias(FunctionName=function, Name=alias)
+            write(ctx, self.kind, resource.id.name, lambda: lam.delete_alias(
+                FunctionName=function, Name=alias
+            ))  # fmt: skip
         except ClientError as exc:
             if not is_missing(exc, *MISSING):
                 raise
@@ -228,15 +239,11 @@ class Aliases:
             if config["Version"] != "$LATEST" and fingerprint.of(config_fields(config)) == wanted:
                 return str(config["Version"])
         wait_ready(ctx, function)
-        published = ctx.retry.call(
-            lambda: lam.publish_version(
-                FunctionName=function,
-                CodeSha256=resource.payload["code_sha256"],
-                Description=f"lambda-reconciler {wanted}",
-            ),
-            kind=self.kind,
-            name=resource.id.name,
-        )
+        published = write(ctx, self.kind, resource.id.name, lambda: lam.publish_version(
+            FunctionName=function,
+            CodeSha256=resource.payload["code_sha256"],
+            Description=f"lambda-reconciler {wanted}",
+        ))  # fmt: skip
         return str(published["Version"])
 
 
@@ -297,23 +304,22 @@ class ProvisionedConcurrency:
             wait_pc_ready(ctx, resource.payload["function"], resource.payload["alias"])
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        lam = ctx.client("lambda")
+        function, alias = resource.payload["function"], resource.payload["alias"]
         try:
-            ctx.client("lambda").delete_provisioned_concurrency_config(
-                FunctionName=resource.payload["function"], Qualifier=resource.payload["alias"]
-            )
+            write(ctx, self.kind, resource.id.name, lambda: (
+                lam.delete_provisioned_concurrency_config(FunctionName=function, Qualifier=alias)
+            ))  # fmt: skip
         except ClientError as exc:
             if not is_missing(exc, *PC_MISSING):
                 raise
 
     def _put(self, ctx: Context, resource: Resource) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]
-        ctx.retry.call(
-            lambda: ctx.client("lambda").put_provisioned_concurrency_config(
-                FunctionName=function,
-                Qualifier=alias,
-                ProvisionedConcurrentExecutions=resource.fields["count"],
-            ),
-            kind=self.kind,
-            name=resource.id.name,
-        )
+        lam = ctx.client("lambda")
+        write(ctx, self.kind, resource.id.name, lambda: lam.put_provisioned_concurrency_config(
+            FunctionName=function,
+            Qualifier=alias,
+            ProvisionedConcurrentExecutions=resource.fields["count"],
+        ))  # fmt: skip
         wait_pc_ready(ctx, function, alias)

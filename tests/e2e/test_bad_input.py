@@ -26,7 +26,8 @@ def _run(aws: LocalAws, args: list[str], drop: tuple[str, ...] = (), **env: str)
         environment.pop(key, None)
     proc = subprocess.run(
         [sys.executable, "-m", "reconciler", *args],
-        capture_output=True, text=True, env=environment, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, env=environment, cwd=ROOT, timeout=60, check=False,
+        stdin=subprocess.DEVNULL,
     )  # fmt: skip
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert "Traceback" not in proc.stderr
@@ -48,15 +49,11 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("label", "edit", "extra", "message"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_exit_1_and_no_write(
-    local_aws: LocalAws,
-    tmp_path: Path,
-    label: str,
-    edit: tuple[str, str] | None,
-    extra: list[str],
-    message: str,
+    local_aws: LocalAws, tmp_path: Path, case: tuple[str, tuple[str, str] | None, list[str], str]
 ) -> None:
+    _, edit, extra, message = case
     folder = _desired(tmp_path, *(edit or ("", "")))
     args = [*extra[:1], "--suffix", "badin", *extra[1:]] if extra[:1] == ["deploy"] else []
     args = args or ["--suffix", "badin", "--desired-dir", str(folder), *extra]
