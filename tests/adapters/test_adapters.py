@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reconciler.adapters import adapter_for
@@ -59,7 +61,10 @@ def test_role_drift_extra_policies_and_a_wider_policy_are_removed(ctx: Context) 
     role = by_kind(RESOURCES, "iam.role")
     iam = ctx.client("iam")
     name = role.id.name
-    wide = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    wide = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    })  # fmt: skip
     iam.put_role_policy(RoleName=name, PolicyName="extra", PolicyDocument=wide)
     policy = iam.create_policy(PolicyName="adp-extra", PolicyDocument=wide)
     iam.attach_role_policy(RoleName=name, PolicyArn=policy["Policy"]["Arn"])
@@ -81,8 +86,9 @@ def test_role_drift_extra_policies_and_a_wider_policy_are_removed(ctx: Context) 
             ResourceArn=f"arn:aws:dynamodb:us-east-1:123456789012:table/{r.id.name}",
             Tags=[{"Key": "Team", "Value": "someone-else"}])),
         ("lambda.provisioned_concurrency", lambda c, r: c.client("lambda")
-            .put_provisioned_concurrency_config(FunctionName=r.payload["function"],
-                                                Qualifier="live", ProvisionedConcurrentExecutions=2)),
+            .put_provisioned_concurrency_config(
+                FunctionName=r.payload["function"], Qualifier="live",
+                ProvisionedConcurrentExecutions=2)),
     ],
 )  # fmt: skip
 def test_out_of_band_changes_are_seen_and_corrected(ctx: Context, kind: str, drift: object) -> None:
