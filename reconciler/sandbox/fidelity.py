@@ -1,0 +1,141 @@
+"""The WSGI middleware in front of moto: records, delays, faults, and fills moto's gaps."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Iterable
+from typing import Protocol
+
+from reconciler.sandbox import moto_backends
+from reconciler.sandbox.account import AccountLimits
+from reconciler.sandbox.call import Call, Handler, LayerContext, RouteKey, run_chain
+from reconciler.sandbox.cloudwatch import DashboardTags
+from reconciler.sandbox.control_api import CONTROL_PREFIX, ControlApi
+from reconciler.sandbox.errors import aws_error
+from reconciler.sandbox.faults import FaultBook, FaultRule
+from reconciler.sandbox.iam_propagation import IamPropagation
+from reconciler.sandbox.knobs import Knobs
+from reconciler.sandbox.lambda_functions import LambdaFunctions
+from reconciler.sandbox.provisioned import ProvisionedConcurrency
+from reconciler.sandbox.recorder import CallRecorder, RecordedCall
+from reconciler.sandbox.routing import identify
+from reconciler.sandbox.wsgi import (
+    Environ,
+    Response,
+    StartResponse,
+    WsgiApp,
+    call_app,
+    internal_environ,
+    read_body,
+    send,
+    with_body,
+)
+from reconciler.sandbox.xray import XRay
+
+
+class Component(Protocol):
+    """A slice of AWS behaviour the layer adds on top of moto."""
+
+    def routes(self) -> Iterable[tuple[str, str, Handler]]: ...
+
+    def reset(self) -> None: ...
+
+
+class Fidelity:
+    """Wraps moto's WSGI app; every public method is safe to call from any thread."""
+
+    def __init__(self, app: WsgiApp, knobs: Knobs | None = None) -> None:
+        self._app = app
+        self._lock = threading.RLock()
+        self._knobs = knobs or Knobs()
+        self.recorder = CallRecorder(self._lock)
+        self.faults = FaultBook(self._lock)
+        context = LayerContext(self._lock, lambda: self.knobs, time.monotonic)
+        # Order matters where components share an operation: earlier ones run first and
+        # may refuse before later ones see the call (IAM propagation before Lambda state).
+        self._components: list[Component] = [
+            IamPropagation(context),
+            LambdaFunctions(context),
+            ProvisionedConcurrency(context),
+            AccountLimits(context),
+            XRay(context),
+            DashboardTags(context),
+        ]
+        self._routes = _route_table(self._components)
+        self._control = ControlApi(self)
+
+    @property
+    def knobs(self) -> Knobs:
+        with self._lock:
+            return self._knobs
+
+    def configure(self, **changes: object) -> Knobs:
+        with self._lock:
+            self._knobs = self._knobs.replaced(changes)
+            return self._knobs
+
+    def calls(self) -> list[RecordedCall]:
+        return self.recorder.calls()
+
+    def writes(self) -> list[RecordedCall]:
+        return [call for call in self.calls() if call.write]
+
+    def reset_calls(self) -> None:
+        self.recorder.clear()
+
+    def add_fault(self, rule: FaultRule) -> None:
+        self.faults.add(rule)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def reset(self) -> None:
+        """Forget all AWS state (moto's too), recorded calls and pending faults; keep knobs."""
+        call_app(self._app, internal_environ("POST", "/moto-api/reset"))
+        with self._lock:
+            for component in self._components:
+                component.reset()
+            self.recorder.clear()
+            self.faults.clear()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if str(environ.get("PATH_INFO", "")).startswith(CONTROL_PREFIX):
+            return send(self._control.handle(environ), start_response)
+        body = read_body(environ)
+        route = identify(environ, body)
+        if route is None:
+            return self._app(with_body(environ, body), start_response)
+        account = moto_backends.account_for(environ, route.access_key)
+        call = Call(route, account, environ, body)
+        response = self._serve(call)
+        self.recorder.record(call.service, call.operation, response.status)
+        return send(response, start_response)
+
+    def _serve(self, call: Call) -> Response:
+        latency = self.knobs.latency_ms
+        if latency > 0:
+            time.sleep(latency / 1000)
+        fault = self.faults.take(call.service, call.operation)
+        if fault is not None:
+            return aws_error(call.route.protocol, fault.code, fault.status, fault.message)
+        handlers = self._routes.get((call.service, call.operation), ())
+        try:
+            return run_chain(handlers, call, self._forward)
+        except Exception:
+            # A defect in the layer must surface as a recorded, AWS-shaped 500 (traceback on
+            # stderr) rather than werkzeug's HTML error page, which botocore cannot parse.
+            traceback.print_exc()
+            return aws_error(call.route.protocol, "ServiceException", 500, "sandbox failure")
+
+    def _forward(self, call: Call) -> Response:
+        return call_app(self._app, with_body(call.environ, call.body))
+
+
+def _route_table(components: list[Component]) -> dict[RouteKey, tuple[Handler, ...]]:
+    table: dict[RouteKey, tuple[Handler, ...]] = {}
+    for component in components:
+        for service, operation, handler in component.routes():
+            table[(service, operation)] = (*table.get((service, operation), ()), handler)
+    return table

@@ -1,0 +1,59 @@
+"""Tunable delays and limits of the sandbox, changeable while it runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class KnobError(ValueError):
+    """A knob name or value the sandbox does not understand."""
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """How far the sandbox strays from an instant, unlimited AWS."""
+
+    pending_seconds: float = 0.3
+    update_seconds: float = 0.3
+    pc_ready_seconds: float = 1.0
+    pc_fail_reason: str = ""
+    iam_propagation_seconds: float = 0.5
+    account_concurrency: int = 1000
+    latency_ms: float = 0
+
+    def replaced(self, changes: Mapping[str, object]) -> Knobs:
+        """A copy with `changes` applied; values are converted to each field's type."""
+        return dataclasses.replace(self, **coerce_knobs(changes))
+
+    def to_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def knob_types() -> dict[str, type]:
+    """Field name -> declared type (float, int or str), read from the dataclass itself."""
+    hints = typing.get_type_hints(Knobs)
+    return {field.name: hints[field.name] for field in dataclasses.fields(Knobs)}
+
+
+def coerce_knobs(changes: Mapping[str, object]) -> dict[str, Any]:
+    types = knob_types()
+    unknown = sorted(set(changes) - set(types))
+    if unknown:
+        raise KnobError(f"unknown knob(s): {', '.join(unknown)}")
+    return {name: _convert(name, types[name], value) for name, value in changes.items()}
+
+
+def _convert(name: str, kind: type, value: object) -> object:
+    # JSON and argparse both deliver loosely typed values; bools are refused because
+    # float(True) would silently turn a typo into a one-second delay.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise KnobError(f"knob {name} cannot be {value!r}")
+    try:
+        converted: object = kind(value)
+    except ValueError as exc:
+        raise KnobError(f"knob {name} cannot be {value!r}") from exc
+    return converted
