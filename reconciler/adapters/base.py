@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -14,6 +14,8 @@ from reconciler.render import Target
 from reconciler.resources import Live, Resource
 from reconciler.retry import RetryPolicy
 from reconciler.waits import WaitPolicy
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,18 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def is_missing(exc: ClientError, *codes: str) -> bool:
-    """Whether AWS said the resource does not exist (each service has its own code)."""
-    return error_code(exc) in codes
+def unless_missing(call: Callable[[], T], *missing: str) -> T | None:
+    """The call's result, or None when AWS says the thing does not exist.
+
+    Reads use it to tell "absent" from "failed"; deletes use it to be idempotent.
+    Each service has its own not-found code, so the caller names them.
+    """
+    try:
+        return call()
+    except ClientError as exc:
+        if error_code(exc) in missing:
+            return None
+        raise
 
 
 def tag_changes(changes: Iterable[FieldChange]) -> tuple[dict[str, str], list[str]]:

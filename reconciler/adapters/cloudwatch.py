@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 
-from botocore.exceptions import ClientError
-
 from reconciler.adapters.base import (
     Context,
     changed,
-    is_missing,
     tag_changes,
     tag_list,
     tag_map,
+    unless_missing,
 )
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
@@ -25,12 +23,9 @@ class Dashboards:
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         cw = ctx.client("cloudwatch")
-        try:
-            got = cw.get_dashboard(DashboardName=resource.id.name)
-        except ClientError as exc:
-            if is_missing(exc, *MISSING):
-                return None
-            raise
+        got = unless_missing(lambda: cw.get_dashboard(DashboardName=resource.id.name), *MISSING)
+        if got is None:
+            return None
         arn = got["DashboardArn"]
         tags = cw.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
         fields = {"body": json.loads(got["DashboardBody"]), "tags": tag_map(tags)}
@@ -56,11 +51,8 @@ class Dashboards:
             cw.untag_resource(ResourceARN=live.meta["arn"], TagKeys=to_remove)
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
-        try:
-            ctx.client("cloudwatch").delete_dashboards(DashboardNames=[resource.id.name])
-        except ClientError as exc:
-            if not is_missing(exc, *MISSING):
-                raise
+        cw = ctx.client("cloudwatch")
+        unless_missing(lambda: cw.delete_dashboards(DashboardNames=[resource.id.name]), *MISSING)
 
     @staticmethod
     def _put(ctx: Context, resource: Resource) -> None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from reconciler.adapters.base import Context, changed, is_missing, tag_changes, tag_list, tag_map
+from reconciler.adapters.base import (
+    Context,
+    changed,
+    tag_changes,
+    tag_list,
+    tag_map,
+    unless_missing,
+)
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
+
+MISSING = ("ResourceNotFoundException",)
 
 
 class Tables:
@@ -16,12 +23,10 @@ class Tables:
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         ddb = ctx.client("dynamodb")
-        try:
-            table = ddb.describe_table(TableName=resource.id.name)["Table"]
-        except ClientError as exc:
-            if is_missing(exc, "ResourceNotFoundException"):
-                return None
-            raise
+        got = unless_missing(lambda: ddb.describe_table(TableName=resource.id.name), *MISSING)
+        if got is None:
+            return None
+        table = got["Table"]
         tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
         fields = {
             "billing_mode": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
@@ -68,11 +73,12 @@ class Tables:
         name = resource.id.name
         if live is not None and live.fields.get("deletion_protection"):
             ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-        try:
-            ctx.retry.call(lambda: ddb.delete_table(TableName=name), kind=self.kind, name=name)
-        except ClientError as exc:
-            if not is_missing(exc, "ResourceNotFoundException"):
-                raise
+        unless_missing(
+            lambda: ctx.retry.call(
+                lambda: ddb.delete_table(TableName=name), kind=self.kind, name=name
+            ),
+            *MISSING,
+        )
 
     def _wait_active(self, ctx: Context, name: str) -> None:
         ddb = ctx.client("dynamodb")

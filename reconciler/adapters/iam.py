@@ -6,16 +6,14 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.exceptions import ClientError
-
 from reconciler.adapters.base import (
     Context,
     changed,
-    is_missing,
     paginate,
     tag_changes,
     tag_list,
     tag_map,
+    unless_missing,
 )
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
@@ -27,12 +25,10 @@ class Roles:
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         iam = ctx.client("iam")
         name = resource.id.name
-        try:
-            role = iam.get_role(RoleName=name)["Role"]
-        except ClientError as exc:
-            if is_missing(exc, "NoSuchEntity"):
-                return None
-            raise
+        got = unless_missing(lambda: iam.get_role(RoleName=name), "NoSuchEntity")
+        if got is None:
+            return None
+        role = got["Role"]
         names = paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
         attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
         fields = {
@@ -90,18 +86,16 @@ class Roles:
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")
         name = resource.id.name
-        # IAM refuses to delete a role that still has policies.
-        try:
-            for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
-                iam.delete_role_policy(RoleName=name, PolicyName=policy)
-            attached = paginate(
-                iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name
-            )
-            _sync_attached(iam, name, tuple(p["PolicyArn"] for p in attached), ())
-            iam.delete_role(RoleName=name)
-        except ClientError as exc:
-            if not is_missing(exc, "NoSuchEntity"):
-                raise
+        unless_missing(lambda: _delete_role(iam, name), "NoSuchEntity")
+
+
+def _delete_role(iam: Any, name: str) -> None:
+    # IAM refuses to delete a role that still has policies.
+    for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
+        iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+    _sync_attached(iam, name, tuple(p["PolicyArn"] for p in attached), ())
+    iam.delete_role(RoleName=name)
 
 
 def _document(value: Any) -> Any:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from reconciler import fingerprint
-from reconciler.adapters.base import Context, changed, is_missing, paginate, tag_changes
+from reconciler.adapters.base import Context, changed, paginate, tag_changes, unless_missing
 from reconciler.diff import FieldChange
 from reconciler.errors import ResourceFailed
 from reconciler.resources import Live, Resource
@@ -65,12 +63,10 @@ class Functions:
     kind = "lambda.function"
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
-        try:
-            got = ctx.client("lambda").get_function(FunctionName=resource.id.name)
-        except ClientError as exc:
-            if is_missing(exc, *MISSING):
-                return None
-            raise
+        lam = ctx.client("lambda")
+        got = unless_missing(lambda: lam.get_function(FunctionName=resource.id.name), *MISSING)
+        if got is None:
+            return None
         config = got["Configuration"]
         fields = {
             **config_fields(config),
@@ -123,11 +119,10 @@ class Functions:
         # Deleting the function deletes its versions, aliases and their provisioned concurrency.
         lam = ctx.client("lambda")
         name = resource.id.name
-        try:
-            write(ctx, self.kind, name, lambda: lam.delete_function(FunctionName=name))
-        except ClientError as exc:
-            if not is_missing(exc, *MISSING):
-                raise
+        unless_missing(
+            lambda: write(ctx, self.kind, name, lambda: lam.delete_function(FunctionName=name)),
+            *MISSING,
+        )
 
     def _mutate(self, ctx: Context, name: str, call: Any) -> None:
         # Lambda refuses a change while the last one runs: wait before, retry 409s, wait after.
@@ -187,15 +182,13 @@ class Aliases:
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         lam = ctx.client("lambda")
         function, alias = resource.payload["function"], resource.payload["alias"]
-        try:
-            version = lam.get_alias(FunctionName=function, Name=alias)["FunctionVersion"]
-            if version == "$LATEST":
-                return Live({"version_fingerprint": "unpublished"}, {"version": version})
-            config = lam.get_function_configuration(FunctionName=function, Qualifier=version)
-        except ClientError as exc:
-            if is_missing(exc, *MISSING):
-                return None
-            raise
+        got = unless_missing(lambda: lam.get_alias(FunctionName=function, Name=alias), *MISSING)
+        if got is None:
+            return None
+        version = got["FunctionVersion"]
+        if version == "$LATEST":
+            return Live({"version_fingerprint": "unpublished"}, {"version": version})
+        config = lam.get_function_configuration(FunctionName=function, Qualifier=version)
         fp = fingerprint.of(config_fields(config))
         return Live({"version_fingerprint": fp}, {"version": version})
 
@@ -221,13 +214,9 @@ class Aliases:
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]
         lam = ctx.client("lambda")
-        try:
-            write(ctx, self.kind, resource.id.name, lambda: lam.delete_alias(
-                FunctionName=function, Name=alias
-            ))  # fmt: skip
-        except ClientError as exc:
-            if not is_missing(exc, *MISSING):
-                raise
+        unless_missing(lambda: write(ctx, self.kind, resource.id.name, lambda: lam.delete_alias(
+            FunctionName=function, Name=alias
+        )), *MISSING)  # fmt: skip
 
     def _version(self, ctx: Context, resource: Resource) -> str:
         """A version matching the desired code and configuration: reuse one, or publish."""
@@ -248,15 +237,12 @@ class Aliases:
 
 
 def read_pc(ctx: Context, function: str, alias: str) -> dict[str, Any] | None:
-    try:
-        got: dict[str, Any] = ctx.client("lambda").get_provisioned_concurrency_config(
-            FunctionName=function, Qualifier=alias
-        )
-        return got
-    except ClientError as exc:
-        if is_missing(exc, *PC_MISSING):
-            return None
-        raise
+    lam = ctx.client("lambda")
+    got: dict[str, Any] | None = unless_missing(
+        lambda: lam.get_provisioned_concurrency_config(FunctionName=function, Qualifier=alias),
+        *PC_MISSING,
+    )
+    return got
 
 
 def wait_pc_ready(ctx: Context, function: str, alias: str) -> None:
@@ -306,13 +292,9 @@ class ProvisionedConcurrency:
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         lam = ctx.client("lambda")
         function, alias = resource.payload["function"], resource.payload["alias"]
-        try:
-            write(ctx, self.kind, resource.id.name, lambda: (
-                lam.delete_provisioned_concurrency_config(FunctionName=function, Qualifier=alias)
-            ))  # fmt: skip
-        except ClientError as exc:
-            if not is_missing(exc, *PC_MISSING):
-                raise
+        unless_missing(lambda: write(ctx, self.kind, resource.id.name, lambda: (
+            lam.delete_provisioned_concurrency_config(FunctionName=function, Qualifier=alias)
+        )), *PC_MISSING)  # fmt: skip
 
     def _put(self, ctx: Context, resource: Resource) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]

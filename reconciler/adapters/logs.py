@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from reconciler.adapters.base import Context, changed, is_missing, tag_changes
+from reconciler.adapters.base import Context, changed, tag_changes, unless_missing
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
 
@@ -46,11 +44,11 @@ class LogGroups:
             logs.untag_resource(resourceArn=live.meta["arn"], tagKeys=to_remove)
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
-        try:
-            ctx.client("logs").delete_log_group(logGroupName=resource.id.name)
-        except ClientError as exc:
-            if not is_missing(exc, "ResourceNotFoundException"):
-                raise
+        logs = ctx.client("logs")
+        unless_missing(
+            lambda: logs.delete_log_group(logGroupName=resource.id.name),
+            "ResourceNotFoundException",
+        )
 
     @staticmethod
     def _retention(logs: Any, name: str, days: int | None) -> None:

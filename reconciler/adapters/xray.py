@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from reconciler.adapters.base import (
     Context,
     changed,
-    is_missing,
     paginate,
     tag_changes,
     tag_list,
     tag_map,
+    unless_missing,
 )
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
@@ -24,12 +22,10 @@ class Groups:
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         xray = ctx.client("xray")
-        try:
-            group = xray.get_group(GroupName=resource.id.name)["Group"]
-        except ClientError as exc:
-            if is_missing(exc, *MISSING):
-                return None
-            raise
+        got = unless_missing(lambda: xray.get_group(GroupName=resource.id.name), *MISSING)
+        if got is None:
+            return None
+        group = got["Group"]
         arn = group["GroupARN"]
         tags = paginate(xray, "list_tags_for_resource", "Tags", ResourceARN=arn)
         fields = {
@@ -68,11 +64,8 @@ class Groups:
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         if resource.id.name == "Default":
             return  # The account's Default group is AWS's, never ours.
-        try:
-            ctx.client("xray").delete_group(GroupName=resource.id.name)
-        except ClientError as exc:
-            if not is_missing(exc, *MISSING):
-                raise
+        xray = ctx.client("xray")
+        unless_missing(lambda: xray.delete_group(GroupName=resource.id.name), *MISSING)
 
 
 def _insights(enabled: bool) -> dict[str, bool]:
