@@ -133,6 +133,7 @@ def _run(args: argparse.Namespace) -> int:
 
     log = structlog.get_logger()
     options = _options(args)
+    structlog.contextvars.bind_contextvars(suffix=options.suffix, command=options.command)
     log.info("reconcile.started", command=options.command, suffix=options.suffix)
     prepared = pipeline.prepare(options)
     _show_plan(args, prepared)

@@ -79,7 +79,12 @@ def apply(
 
 def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -> str | None:
     """Apply one action; returns the problem (redacted) or None."""
-    context = {"kind": action.id.kind, "name": action.id.name, "op": action.op.value}
+    context = {
+        "stack": action.resource.stack,
+        "kind": action.id.kind,
+        "name": action.id.name,
+        "op": action.op.value,
+    }
     if action.op is Op.REPLACE and not allow_replace:
         fields = ", ".join(c.path for c in action.changes)
         problem = f"needs replacement ({fields}); re-run with --allow-replace to delete and create"

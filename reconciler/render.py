@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import dashboards, fingerprint
@@ -109,7 +109,7 @@ def render(
         out.append(_xray(ctx))
     if spec.dashboard:
         out.append(_dashboard(ctx))
-    return tuple(out)
+    return tuple(replace(r, stack=spec.name) for r in out)
 
 
 def _table(ctx: _Ctx, t: TableSpec) -> Resource:

@@ -40,6 +40,7 @@ class Resource:
     payload: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Fields AWS cannot change in place: a change means delete and create again.
     replace_on: frozenset[str] = frozenset()
+    stack: str = ""
 
 
 @dataclass(frozen=True)

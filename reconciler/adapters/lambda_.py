@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from reconciler import fingerprint
@@ -193,23 +194,47 @@ class Aliases:
         return Live({"version_fingerprint": fp}, {"version": version})
 
     def create(self, ctx: Context, resource: Resource) -> None:
-        version = self._version(ctx, resource)
-        function, alias = resource.payload["function"], resource.payload["alias"]
-        ctx.client("lambda").create_alias(
-            FunctionName=function, Name=alias, FunctionVersion=version
-        )
+        self._point(ctx, resource, self._version(ctx, resource), "create_alias")
+        self._prune(ctx, resource, keep=set())
 
     def update(
         self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
     ) -> None:
-        version = self._version(ctx, resource)
         function, alias = resource.payload["function"], resource.payload["alias"]
-        ctx.client("lambda").update_alias(
-            FunctionName=function, Name=alias, FunctionVersion=version
-        )
+        self._point(ctx, resource, self._version(ctx, resource), "update_alias")
         # Moving an alias re-provisions its provisioned concurrency on the new version.
         if read_pc(ctx, function, alias) is not None:
             wait_pc_ready(ctx, function, alias)
+        self._prune(ctx, resource, keep={str(live.meta.get("version"))})
+
+    def _point(self, ctx: Context, resource: Resource, version: str, operation: str) -> None:
+        call = getattr(ctx.client("lambda"), operation)
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        write(ctx, self.kind, resource.id.name, lambda: call(
+            FunctionName=function, Name=alias, FunctionVersion=version
+        ))  # fmt: skip
+
+    def _prune(self, ctx: Context, resource: Resource, keep: set[str]) -> None:
+        """Remove versions no alias serves (and provisioned concurrency left on them).
+
+        They count against the account's code storage and, with provisioned concurrency,
+        cost money for nothing. The version the alias just left is kept for a rollback.
+        """
+        lam = ctx.client("lambda")
+        function = resource.payload["function"]
+        aliases = paginate(lam, "list_aliases", "Aliases", FunctionName=function)
+        used = {a["FunctionVersion"] for a in aliases} | keep
+        configs = paginate(lam, "list_provisioned_concurrency_configs",
+                           "ProvisionedConcurrencyConfigs", FunctionName=function)  # fmt: skip
+        for qualifier in (c["FunctionArn"].rsplit(":", 1)[1] for c in configs):
+            if qualifier.isdigit() and qualifier not in used:
+                drop = partial(lam.delete_provisioned_concurrency_config, Qualifier=qualifier)
+                write(ctx, self.kind, resource.id.name, partial(drop, FunctionName=function))
+        versions = paginate(lam, "list_versions_by_function", "Versions", FunctionName=function)
+        for version in (v["Version"] for v in versions):
+            if version.isdigit() and version not in used:
+                drop = partial(lam.delete_function, FunctionName=function, Qualifier=version)
+                write(ctx, self.kind, resource.id.name, drop)
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]

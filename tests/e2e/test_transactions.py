@@ -169,6 +169,10 @@ def test_a_config_change_publishes_one_new_version_and_moves_the_alias(
     assert pc["Status"] == "READY"
     back = run(local_aws, "--suffix", SUFFIX)  # restore the original key
     assert back.code == 0
+    # Versions no alias serves are pruned; the one the alias just left stays for a rollback.
+    current = lam.get_alias(FunctionName=FN, Name="live")["FunctionVersion"]
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=FN)["Versions"]]
+    assert sorted(v for v in versions if v != "$LATEST") == sorted([new_version, current])
 
 
 def test_json_output_is_versioned_and_counts_calls(local_aws: LocalAws, first_apply: Run) -> None:
