@@ -127,11 +127,14 @@ def _plan(
 def execute(prepared: Prepared) -> Outcome:
     """Apply the plan, then observe again: what still differs is work left undone."""
     options = prepared.options
-    result = None
-    if not prepared.plan.empty:
-        result = apply(
-            prepared.ctx, prepared.plan, prepared.live, options.max_workers, options.allow_replace
-        )
+    if prepared.plan.empty:
+        # Nothing was written, so a second read could only repeat the first: a converged
+        # run costs one round of reads and no writes.
+        calls = prepared.ctx.clients.ledger.snapshot()
+        return Outcome(prepared, None, prepared.plan, calls, _since(prepared))
+    result = apply(
+        prepared.ctx, prepared.plan, prepared.live, options.max_workers, options.allow_replace
+    )
     remaining = verify(prepared)
     return Outcome(
         prepared, result, remaining, prepared.ctx.clients.ledger.snapshot(), _since(prepared)
