@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
                    "destroy: remove everything this suffix owns")  # fmt: skip
     p.add_argument("--suffix", required=True, help="environment suffix, e.g. pr42")
     p.add_argument("--stack", default="all", help="transactions, etl or all (default)")
+    p.add_argument("--env", choices=("dev", "prod"), default="dev",
+                   help="environment whose values apply (default dev)")  # fmt: skip
     p.add_argument("--region", help="AWS region (default: the stack's, us-east-1)")
     p.add_argument("--output", choices=("text", "json"), default="text")
     p.add_argument("--yes", action="store_true", help="destroy without typing the suffix")
@@ -120,6 +122,7 @@ def _options(args: argparse.Namespace) -> Options:
         stacks=stacks or ("all",),
         desired_dir=args.desired_dir or default_desired_dir(),
         region=args.region,
+        env=args.env,
         allow_replace=args.allow_replace,
         pc_timeout_s=args.pc_timeout,
         max_workers=args.max_workers,

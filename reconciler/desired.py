@@ -10,12 +10,17 @@ from typing import Any
 from reconciler import runtimes
 from reconciler.errors import InputError
 from reconciler.model import (
+    AlarmSpec,
     AliasSpec,
+    AsyncSpec,
     DashboardSpec,
     FunctionSpec,
+    LayerSpec,
+    QueueSpec,
     RoleSpec,
     SecretRef,
     StackSpec,
+    TableAccess,
     TableSpec,
     XRayGroupSpec,
 )
@@ -84,6 +89,11 @@ TOP = {
     "xray_group": Field(dict, required=False),
     "dashboard": Field(dict, required=False),
     "account_ids": Field(list, required=False, default=[], check=list_of_strings),
+    "environments": Field(dict, required=False, default={}),
+    "function_defaults": Field(dict, required=False, default={}),
+    "layers": Field(dict, required=False, default={}),
+    "boundary": Field(dict, required=False),
+    "alarms": Field(dict, required=False),
 }
 STACK = {"name": Field(str), "region": Field(str, required=False, default="us-east-1")}
 TABLE = {
@@ -91,6 +101,10 @@ TABLE = {
     "billing_mode": Field(str, check=one_of(("PAY_PER_REQUEST",), "billing mode")),
     "hash_key": Field(str),
     "hash_key_type": Field(str, check=one_of(("S", "N", "B"), "key type")),
+    "range_key": Field(str, required=False, default=""),
+    "range_key_type": Field(
+        str, required=False, default="", check=one_of(("", "S", "N", "B"), "key type")
+    ),
 }
 
 
@@ -129,6 +143,10 @@ FUNCTION = {
     "secrets": Field(dict, required=False, default={}, check=string_table),
     "alias": Field(dict, required=False),
     "role": Field(dict),
+    "layers": Field(list, required=False, default=[], check=list_of_strings),
+    "dead_letter_queue": Field(dict, required=False),
+    "async": Field(dict, required=False),
+    "critical": Field(bool, required=False, default=False),
 }
 ALIAS = {
     "name": Field(str),
@@ -138,8 +156,43 @@ ALIAS = {
 }
 ROLE = {
     "name": Field(str),
-    "tables": Field(list, required=False, default=[], check=list_of_strings),
-    "dynamodb_actions": Field(list, required=False, default=[], check=list_of_strings),
+    "dynamodb": Field(list, required=False, default=[]),
+    "invoke": Field(list, required=False, default=[], check=list_of_strings),
+}
+TABLE_ACCESS = {"table": Field(str), "actions": Field(list, check=list_of_strings)}
+QUEUE = {
+    "name": Field(str),
+    # SQS keeps messages 60 s to 14 days.
+    "retention_s": Field(int, check=in_range(60, 1209600, "SQS message retention (s)")),
+    "visibility_timeout_s": Field(int, check=in_range(0, 43200, "SQS visibility timeout (s)")),
+}
+ASYNC = {
+    "max_retry_attempts": Field(int, check=in_range(0, 2, "Lambda async retry attempts")),
+    "max_event_age_s": Field(int, check=in_range(60, 21600, "Lambda async event age (s)")),
+}
+LAYER = {
+    "name": Field(str),
+    "source": Field(str),
+    "compatible_runtimes": Field(list, check=list_of_strings),
+    "compatible_architectures": Field(list, check=list_of_strings),
+}
+BOUNDARY = {"name": Field(str)}
+COMPARISONS = (
+    "GreaterThanThreshold", "GreaterThanOrEqualToThreshold",
+    "LessThanThreshold", "LessThanOrEqualToThreshold",
+)  # fmt: skip
+ALARM = {
+    "name": Field(str),
+    "source": Field(str, check=one_of(("function", "dlq"), "alarm source")),
+    "namespace": Field(str),
+    "metric": Field(str),
+    "statistic": Field(
+        str, check=one_of(("Sum", "Average", "Maximum", "Minimum", "SampleCount"), "statistic")
+    ),
+    "period_s": Field(int, check=one_of((10, 30, 60, 300, 900, 3600, 21600, 86400), "period")),
+    "evaluation_periods": Field(int, check=in_range(1, 100, "evaluation periods")),
+    "threshold": Field((int, float)),
+    "comparison": Field(str, check=one_of(COMPARISONS, "comparison")),
 }
 XRAY = {"name": Field(str), "filter_expression": Field(str), "insights": Field(bool)}
 DASHBOARD = {
@@ -149,7 +202,7 @@ DASHBOARD = {
 }
 
 
-def load_stack(path: Path) -> StackSpec:
+def load_stack(path: Path, env: str = "dev") -> StackSpec:
     """Read one desired-state file; any problem is one InputError line naming file and key."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -158,31 +211,60 @@ def load_stack(path: Path) -> StackSpec:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path.name}: not valid TOML: {exc}") from None
     try:
-        return _stack(path, data)
+        return _stack(path, data, env)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}") from None
 
 
-def _stack(path: Path, data: dict[str, Any]) -> StackSpec:
+def _stack(path: Path, data: dict[str, Any], env: str) -> StackSpec:
     top = read_table("(top level)", data, TOP)
     stack = read_table("stack", top["stack"], STACK)
-    tables = tuple(_table(key, t) for key, t in _named_tables("tables", top["tables"]))
+    defaults = _defaults(top, env)
     functions = tuple(
-        _function(path.parent, key, f) for key, f in _named_tables("functions", top["functions"])
+        _function(path.parent, key, _merge(defaults, f))
+        for key, f in _named_tables("functions", top["functions"])
     )
+    alarms, action = _alarms(top["alarms"])
+    boundary = top["boundary"]
     spec = StackSpec(
         name=stack["name"],
         region=stack["region"],
         path=path,
         tags=tuple(sorted(top["tags"].items())),
-        tables=tables,
+        tables=tuple(_table(key, t) for key, t in _named_tables("tables", top["tables"])),
         functions=functions,
         xray_group=_xray(top["xray_group"]),
         dashboard=_dashboard(top["dashboard"]),
         account_ids=tuple(top["account_ids"]),
+        env=env,
+        layers=tuple(_layer(path.parent, k, v) for k, v in _named_tables("layers", top["layers"])),
+        boundary=read_table("boundary", boundary, BOUNDARY)["name"] if boundary else None,
+        alarms=alarms,
+        alarm_action_arn=action,
     )
     _check_references(spec)
     return spec
+
+
+def _defaults(top: dict[str, Any], env: str) -> dict[str, Any]:
+    """Function defaults with the chosen environment's values on top."""
+    environments = top["environments"]
+    if environments and env not in environments:
+        known = ", ".join(sorted(environments))
+        raise InputError(f"environments: no environment {env!r} (known: {known})")
+    merged: dict[str, Any] = _merge(top["function_defaults"], environments.get(env, {}))
+    return merged
+
+
+def _merge(base: dict[str, Any], over: Any) -> Any:
+    """`over` on top of `base`, tables merged key by key (a function's own values win)."""
+    if not isinstance(over, dict):
+        return over
+    merged = dict(base)
+    for key, value in over.items():
+        inner = merged.get(key)
+        merged[key] = _merge(inner, value) if isinstance(inner, dict) else value
+    return merged
 
 
 def _named_tables(where: str, value: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -194,7 +276,38 @@ def _named_tables(where: str, value: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _table(key: str, raw: Any) -> TableSpec:
     t = read_table(f"tables.{key}", raw, TABLE)
-    return TableSpec(key, t["name"], t["billing_mode"], t["hash_key"], t["hash_key_type"])
+    if bool(t["range_key"]) != bool(t["range_key_type"]):
+        raise InputError(f"tables.{key}: range_key and range_key_type go together")
+    return TableSpec(
+        key, t["name"], t["billing_mode"], t["hash_key"], t["hash_key_type"],
+        t["range_key"], t["range_key_type"],
+    )  # fmt: skip
+
+
+def _layer(base: Path, key: str, raw: Any) -> LayerSpec:
+    x = read_table(f"layers.{key}", raw, LAYER)
+    for runtime in x["compatible_runtimes"]:
+        runtimes.known_runtime(runtime)
+    source = (base / x["source"]).resolve()
+    if not (source / "nodejs").is_dir():
+        raise InputError(f"layers.{key}.source: {source} has no nodejs/ folder")
+    return LayerSpec(
+        key, x["name"], source, tuple(x["compatible_runtimes"]),
+        tuple(x["compatible_architectures"]),
+    )  # fmt: skip
+
+
+def _alarms(raw: Any) -> tuple[tuple[AlarmSpec, ...], str]:
+    if raw is None:
+        return (), ""
+    action = raw.get("action_arn", "")
+    if not isinstance(action, str) or (action and not action.startswith("arn:aws")):
+        raise InputError(f"alarms.action_arn: {action!r} is not an SNS topic ARN")
+    alarms = []
+    for key, value in _named_tables("alarms", {k: v for k, v in raw.items() if k != "action_arn"}):
+        a = read_table(f"alarms.{key}", value, ALARM)
+        alarms.append(AlarmSpec(key=key, threshold=float(a.pop("threshold")), **a))
+    return tuple(alarms), action
 
 
 def _function(base: Path, key: str, raw: Any) -> FunctionSpec:
@@ -210,8 +323,24 @@ def _function(base: Path, key: str, raw: Any) -> FunctionSpec:
         reserved_concurrency=f["reserved_concurrency"], kms_key_arn=f["kms_key_arn"],
         log_retention_days=f["log_retention_days"], log_format=f["log_format"],
         environment=environment, secrets=secrets, alias=alias,
-        role=_role(where, f["role"]),
+        role=_role(where, f["role"]), layers=tuple(f["layers"]),
+        dead_letter_queue=_queue(where, f["dead_letter_queue"]),
+        event_invoke=_async(where, f["async"]), critical=f["critical"],
     )  # fmt: skip
+
+
+def _queue(where: str, raw: Any) -> QueueSpec | None:
+    if raw is None:
+        return None
+    q = read_table(f"{where}.dead_letter_queue", raw, QUEUE)
+    return QueueSpec(q["name"], q["retention_s"], q["visibility_timeout_s"])
+
+
+def _async(where: str, raw: Any) -> AsyncSpec | None:
+    if raw is None:
+        return None
+    a = read_table(f"{where}.async", raw, ASYNC)
+    return AsyncSpec(a["max_retry_attempts"], a["max_event_age_s"])
 
 
 def _alias(where: str, raw: Any) -> AliasSpec | None:
@@ -270,13 +399,17 @@ def _secret(where: str, key: str, source: str) -> SecretRef:
 
 def _role(where: str, raw: Any) -> RoleSpec:
     r = read_table(f"{where}.role", raw, ROLE)
-    for action in r["dynamodb_actions"]:
-        if not action.startswith("dynamodb:") or "*" in action:
-            raise InputError(
-                f"{where}.role.dynamodb_actions: {action!r} is not an exact DynamoDB action "
-                "(no wildcards)"
-            )
-    return RoleSpec(r["name"], tuple(r["tables"]), tuple(r["dynamodb_actions"]))
+    access = []
+    for index, item in enumerate(r["dynamodb"]):
+        a = read_table(f"{where}.role.dynamodb[{index}]", item, TABLE_ACCESS)
+        for action in a["actions"]:
+            if not action.startswith("dynamodb:") or "*" in action:
+                raise InputError(
+                    f"{where}.role.dynamodb[{index}].actions: {action!r} is not an exact "
+                    "DynamoDB action (no wildcards)"
+                )
+        access.append(TableAccess(a["table"], tuple(a["actions"])))
+    return RoleSpec(r["name"], tuple(access), tuple(r["invoke"]))
 
 
 def _xray(raw: Any) -> XRayGroupSpec | None:
@@ -295,9 +428,18 @@ def _dashboard(raw: Any) -> DashboardSpec | None:
 
 def _check_references(spec: StackSpec) -> None:
     tables = {t.key for t in spec.tables}
+    functions = {f.key for f in spec.functions}
+    layers = {x.key for x in spec.layers}
     for fn in spec.functions:
-        for ref in fn.role.tables:
-            if ref not in tables:
-                raise InputError(f"functions.{fn.key}.role.tables: no table {ref!r} in [tables]")
+        where = f"functions.{fn.key}"
+        _refs(f"{where}.role.dynamodb", [a.table for a in fn.role.dynamodb], tables, "tables")
+        _refs(f"{where}.role.invoke", list(fn.role.invoke), functions, "functions")
+        _refs(f"{where}.layers", list(fn.layers), layers, "layers")
         if not fn.source.is_dir():
-            raise InputError(f"functions.{fn.key}.source: {fn.source} is not a directory")
+            raise InputError(f"{where}.source: {fn.source} is not a directory")
+
+
+def _refs(where: str, used: list[str], known: set[str], section: str) -> None:
+    for ref in used:
+        if ref not in known:
+            raise InputError(f"{where}: no {ref!r} in [{section}]")

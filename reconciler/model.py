@@ -26,6 +26,8 @@ class TableSpec:
     billing_mode: str
     hash_key: str
     hash_key_type: str
+    range_key: str = ""
+    range_key_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,60 @@ class AliasSpec:
 
 
 @dataclass(frozen=True)
+class TableAccess:
+    """DynamoDB item actions one role may take on one table (and its indexes)."""
+
+    table: str
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RoleSpec:
     name: str
-    tables: tuple[str, ...]
-    dynamodb_actions: tuple[str, ...]
+    dynamodb: tuple[TableAccess, ...]
+    invoke: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A dead-letter queue: SSE on, kept long enough to investigate."""
+
+    name: str
+    retention_s: int
+    visibility_timeout_s: int
+
+
+@dataclass(frozen=True)
+class AsyncSpec:
+    """How Lambda retries an asynchronous invocation before the DLQ gets it."""
+
+    max_retry_attempts: int
+    max_event_age_s: int
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    key: str
+    name: str
+    source: Path
+    compatible_runtimes: tuple[str, ...]
+    compatible_architectures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm per critical function; `source` says which metric owner it watches."""
+
+    key: str
+    name: str
+    source: str
+    namespace: str
+    metric: str
+    statistic: str
+    period_s: int
+    evaluation_periods: int
+    threshold: float
+    comparison: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +112,10 @@ class FunctionSpec:
     secrets: tuple[tuple[str, SecretRef], ...]
     alias: AliasSpec | None
     role: RoleSpec
+    layers: tuple[str, ...] = ()
+    dead_letter_queue: QueueSpec | None = None
+    event_invoke: AsyncSpec | None = None
+    critical: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +145,11 @@ class StackSpec:
     xray_group: XRayGroupSpec | None
     dashboard: DashboardSpec | None
     account_ids: tuple[str, ...] = field(default=())
+    env: str = "dev"
+    layers: tuple[LayerSpec, ...] = ()
+    boundary: str | None = None
+    alarms: tuple[AlarmSpec, ...] = ()
+    alarm_action_arn: str = ""
 
     def ownership_tags(self, suffix: str) -> dict[str, str]:
         """Tags that say a resource is ours, for this suffix and stack."""

@@ -27,14 +27,22 @@ class CodePackage:
     zip_bytes: bytes = field(repr=False)
 
     @property
+    def hex_digest(self) -> str:
+        """Hex SHA-256 of the zip: what a layer version's description records."""
+        return hashlib.sha256(self.zip_bytes).hexdigest()
+
+    @property
     def sha256(self) -> str:
         """Base64 SHA-256 of the zip, exactly as Lambda's CodeSha256."""
         return base64.b64encode(hashlib.sha256(self.zip_bytes).digest()).decode()
 
 
-def package(source: Path) -> CodePackage:
-    """Zip the deployable files of a folder deterministically (tests and docs left out)."""
-    files = sorted(_deployable(source))
+def package(source: Path, layer: bool = False) -> CodePackage:
+    """Zip the deployable files of a folder deterministically (tests and docs left out).
+
+    A layer keeps its `nodejs/node_modules` tree: that is what Lambda mounts under /opt.
+    """
+    files = sorted(_deployable(source, layer))
     if not files:
         raise InputError(f"{source}: no deployable files")
     buffer = io.BytesIO()
@@ -47,11 +55,14 @@ def package(source: Path) -> CodePackage:
     return CodePackage(source, tuple(files), buffer.getvalue())
 
 
-def _deployable(source: Path) -> list[str]:
+def _deployable(source: Path, layer: bool) -> list[str]:
+    skip = SKIP_DIRS - {"node_modules"} if layer else SKIP_DIRS
     found = []
     for path in source.rglob("*"):
         rel = path.relative_to(source)
-        if any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts):
+        if layer and rel.parts[0] != "nodejs":
+            continue  # only nodejs/ is mounted; the layer's own tests and docs stay out
+        if any(part in skip or part.startswith(".") for part in rel.parts):
             continue
         if path.is_file() and not path.name.endswith(SKIP_SUFFIXES):
             found.append(rel.as_posix())

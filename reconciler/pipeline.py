@@ -11,7 +11,7 @@ from pathlib import Path
 
 import structlog
 
-from reconciler import packaging, preflight, secrets
+from reconciler import compat, packaging, preflight, secrets
 from reconciler.adapters.base import Context
 from reconciler.aws import CallCount, Clients
 from reconciler.desired import load_stack
@@ -37,6 +37,7 @@ class Options:
     stacks: tuple[str, ...]
     desired_dir: Path
     region: str | None = None
+    env: str = "dev"
     allow_replace: bool = False
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
@@ -74,7 +75,7 @@ def load(options: Options) -> list[StackSpec]:
         if name not in available:
             known = ", ".join(available) or "none"
             raise InputError(f"unknown stack {name!r} (known: {known})")
-    specs = [load_stack(options.desired_dir / f"{name}.toml") for name in names]
+    specs = [load_stack(options.desired_dir / f"{name}.toml", options.env) for name in names]
     validate_suffix(options.suffix)
     for spec in specs:
         check_names(options.suffix, name_templates(spec))
@@ -87,7 +88,7 @@ def prepare(options: Options) -> Prepared:
     specs = load(options)
     refs = secrets.sources(specs)
     values = secrets.resolve_env(refs, os.environ) if options.command != "destroy" else {}
-    code = {fn.key: packaging.package(fn.source) for spec in specs for fn in spec.functions}
+    code = {spec.name: packages(spec) for spec in specs}
     region = _region(options, specs)
     clients = Clients(region, workers=options.max_workers)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
@@ -99,7 +100,7 @@ def prepare(options: Options) -> Prepared:
     REDACT.add(values.values())
     values = _placeholders(refs) if options.command == "destroy" else values
     target = Target(options.suffix, account, region)
-    resources = tuple(r for spec in specs for r in render(spec, target, values, code))
+    resources = tuple(r for spec in specs for r in render(spec, target, values, code[spec.name]))
     ctx = _context(options, clients, target)
     live = observe(ctx, resources, options.max_workers)
     plan, warnings = _plan(options, ctx, resources, live)
@@ -157,6 +158,19 @@ def _since(prepared: Prepared) -> float:
     return round(time.monotonic() - prepared.started, 3)
 
 
+def packages(spec: StackSpec) -> dict[str, packaging.CodePackage]:
+    """Every zip of the stack, checked for code its runtime cannot run."""
+    code = {}
+    for fn in spec.functions:
+        code[fn.key] = packaging.package(fn.source)
+        compat.check_sdk_v2(code[fn.key], (fn.runtime,), f"functions.{fn.key}")
+    for layer in spec.layers:
+        key = f"layer:{layer.key}"
+        code[key] = packaging.package(layer.source, layer=True)
+        compat.check_sdk_v2(code[key], layer.compatible_runtimes, f"layers.{layer.key}")
+    return code
+
+
 def _region(options: Options, specs: list[StackSpec]) -> str:
     if options.region:
         return options.region
@@ -166,7 +180,9 @@ def _region(options: Options, specs: list[StackSpec]) -> str:
     return regions[0] if regions else "us-east-1"
 
 
-def _placeholders(refs: Mapping[tuple[str, str], object]) -> dict[tuple[str, str], str]:
+def _placeholders(
+    refs: Mapping[tuple[str, str, str], object],
+) -> dict[tuple[str, str, str], str]:
     # Destroy compares nothing but existence and ownership: secret values are not needed.
     return dict.fromkeys(refs, "")
 

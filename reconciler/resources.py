@@ -9,11 +9,17 @@ from typing import Any
 # Creation order of kinds; destroy walks it backwards.
 KIND_ORDER = (
     "dynamodb.table",
+    "sqs.queue",
+    "lambda.layer",
     "logs.log_group",
+    "iam.policy",
     "iam.role",
     "lambda.function",
+    "lambda.event_invoke_config",
     "lambda.alias",
     "lambda.provisioned_concurrency",
+    "lambda.layer_versions",
+    "cloudwatch.alarm",
     "xray.group",
     "cloudwatch.dashboard",
 )

@@ -11,13 +11,17 @@ from botocore.exceptions import ClientError
 from reconciler.errors import InputError
 from reconciler.model import SecretRef, StackSpec
 
-SecretKey = tuple[str, str]
+# (stack, function key, environment key): two stacks may reuse a function key.
+SecretKey = tuple[str, str, str]
 
 
 def sources(specs: list[StackSpec]) -> dict[SecretKey, SecretRef]:
-    """Every secret the stacks declare, keyed by (function key, environment key)."""
+    """Every secret the stacks declare, keyed by stack, function and environment key."""
     return {
-        (fn.key, key): ref for spec in specs for fn in spec.functions for key, ref in fn.secrets
+        (spec.name, fn.key, key): ref
+        for spec in specs
+        for fn in spec.functions
+        for key, ref in fn.secrets
     }
 
 
@@ -33,7 +37,7 @@ def resolve_env(
         if not value:
             state = "empty" if ref.locator in environ else "not set"
             raise InputError(
-                f"secret {key[1]} of function {key[0]}: environment variable {ref.locator} "
+                f"secret {key[2]} of function {key[1]}: environment variable {ref.locator} "
                 f"is {state}"
             )
         values[key] = value
@@ -60,7 +64,7 @@ def resolve_ssm(
     for key, path in wanted.items():
         if not found.get(path):
             raise InputError(
-                f"secret {key[1]} of function {key[0]}: SSM parameter {path} not found"
+                f"secret {key[2]} of function {key[1]}: SSM parameter {path} not found"
             )
     return {key: found[path] for key, path in wanted.items()}
 

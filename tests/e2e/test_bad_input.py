@@ -75,20 +75,27 @@ def test_a_missing_secret_stops_the_run_before_any_call(
     local_aws: LocalAws, env: dict[str, str], drop: tuple[str, ...], message: str
 ) -> None:
     local_aws.control.reset_calls()
-    code, error = _run(local_aws, ["--suffix", "badin"], drop=drop, **env)
+    code, error = _run(
+        local_aws, ["--suffix", "badin", "--stack", "transactions"], drop=drop, **env
+    )
     assert code == 1 and message in error
     assert local_aws.control.calls() == []
 
 
 def test_an_unreachable_endpoint_is_named(local_aws: LocalAws) -> None:
-    code, error = _run(local_aws, ["--suffix", "badin"], AWS_ENDPOINT_URL="http://127.0.0.1:9")
+    code, error = _run(
+        local_aws,
+        ["--suffix", "badin", "--stack", "transactions"],
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+    )
     assert code == 1
     assert error == "error: cannot reach AWS at http://127.0.0.1:9"
 
 
 def test_missing_credentials_are_named(local_aws: LocalAws, tmp_path: Path) -> None:
     code, error = _run(
-        local_aws, ["--suffix", "badin"], drop=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+        local_aws, ["--suffix", "badin", "--stack", "transactions"],
+        drop=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
         AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
     )  # fmt: skip
     assert code == 1 and "no AWS credentials found" in error

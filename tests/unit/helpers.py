@@ -11,8 +11,8 @@ from reconciler.resources import Live, Resource
 
 ROOT = Path(__file__).parents[2]
 SECRETS = {
-    ("processor", "DATABASE_URL"): "postgres://u:pw-123@db/x",
-    ("processor", "API_KEY"): "key-abc",
+    ("transactions", "processor", "DATABASE_URL"): "postgres://u:pw-123@db/x",
+    ("transactions", "processor", "API_KEY"): "key-abc",
 }
 TARGET = Target("pr42", "123456789012", "us-east-1")
 

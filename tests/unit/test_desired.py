@@ -27,6 +27,8 @@ def test_the_shipped_transactions_file_carries_every_required_value() -> None:
     assert (fn.memory_mb, fn.timeout_s, fn.tracing) == (1024, 30, "Active")
     assert (fn.reserved_concurrency, fn.log_retention_days, fn.kms_key_arn) == (100, 7, "")
     assert fn.alias is not None and fn.alias.provisioned_concurrency == 5
+    (access,) = fn.role.dynamodb
+    assert access.table == "ledger" and "dynamodb:PutItem" in access.actions
     assert dict(fn.secrets) == {
         "DATABASE_URL": SecretRef("env", "TRANSACTIONS_DATABASE_URL"),
         "API_KEY": SecretRef("env", "TRANSACTIONS_API_KEY"),
@@ -65,7 +67,8 @@ BAD = [
      "provisioned_concurrency: 500 is above reserved_concurrency 100"),
     ('"dynamodb:Query",', '"dynamodb:*",', "'dynamodb:*' is not an exact DynamoDB action"),
     ('kms_key_arn = ""', 'kms_key_arn = "my-key"', "'my-key' is not a KMS key ARN"),
-    ('tables = ["ledger"]', 'tables = ["ledgr"]', "no table 'ledgr' in [tables]"),
+    ('table = "ledger"', 'table = "ledgr"', "role.dynamodb: no 'ledgr' in [tables]"),
+    ('table = "ledger"', "table = 7", "role.dynamodb[0].table: expected a string, got 7"),
     ('billing_mode = "PAY_PER_REQUEST"', 'billing_mode = "PROVISIONED"', "not a billing mode"),
     ('name = "live"', 'name = "$LATEST"', "is not an alias name"),
     ('TABLE_NAME = "{tables.ledger}"', 'AWS_REGION = "us-east-1"', "Lambda reserves"),

@@ -42,8 +42,8 @@ def test_the_role_policy_is_scoped_to_the_table_its_indexes_and_its_own_log_grou
     (policy,) = ROLE.fields["inline_policies"].values()
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/transactions-pr42"
-    assert by_sid["TableItems"]["Resource"] == [table, f"{table}/index/*"]
-    assert all(a.startswith("dynamodb:") and "*" not in a for a in by_sid["TableItems"]["Action"])
+    assert by_sid["TableLedger"]["Resource"] == [table, f"{table}/index/*"]
+    assert all(a.startswith("dynamodb:") and "*" not in a for a in by_sid["TableLedger"]["Action"])
     assert by_sid["OwnLogGroup"]["Resource"] == (
         "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/lambda-function-pr42:*"
     )
