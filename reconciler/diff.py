@@ -16,6 +16,7 @@ NORMALIZERS: dict[str, Callable[[Any], Any]] = {
     "trust_policy": normalize.policy,
     "inline_policies": normalize.policy,
     "body": normalize.json_body,
+    "document": normalize.policy,
 }
 SENSITIVE = "(sensitive)"
 

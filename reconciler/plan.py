@@ -66,9 +66,10 @@ def plan_apply(
             skipped.append(refusal)
             continue
         if current is None:
-            actions.append(Action(Op.CREATE, resource))
+            if not resource.derived:
+                actions.append(Action(Op.CREATE, resource))
             continue
-        changes = diff_fields(resource, current)
+        changes = diff_fields(resource, current) or _followed(resource, actions)
         if changes:
             op = (
                 Op.REPLACE
@@ -91,7 +92,11 @@ def plan_destroy(
             skipped.append(refusal)
     refused = {s.id for s in skipped}
     for resource in reversed(order(desired)):
-        if live.get(resource.id) is not None and resource.id not in refused:
+        if (
+            live.get(resource.id) is not None
+            and resource.id not in refused
+            and not resource.derived
+        ):
             actions.append(Action(Op.DELETE, resource))
     return Plan(tuple(actions), tuple(skipped))
 
@@ -120,6 +125,17 @@ def order(resources: Sequence[Resource]) -> list[Resource]:
 
 def _rank(resource: Resource) -> tuple[int, str]:
     return KIND_ORDER.index(resource.id.kind), resource.id.name
+
+
+def _followed(resource: Resource, actions: list[Action]) -> tuple[FieldChange, ...]:
+    """A change this resource will have once what it follows has changed."""
+    acted = {a.id for a in actions}
+    if not any(dep in acted for dep in resource.follows):
+        return ()
+    return tuple(
+        FieldChange(name, "(changes once its dependencies are applied)", value)
+        for name, value in resource.fields.items()
+    )
 
 
 def _refusal(

@@ -114,7 +114,8 @@ def _layer(names: Names, layer: LayerSpec, code: CodePackage) -> Resource:
         "compatible_architectures": tuple(layer.compatible_architectures),
     }
     name = names.expand(layer.name, f"layers.{layer.key}.name")
-    return Resource(ResourceId("lambda.layer", name), fields, payload={"zip": code.zip_bytes})
+    payload = {"zip": code.zip_bytes, "hex_digest": code.hex_digest}
+    return Resource(ResourceId("lambda.layer", name), fields, payload=payload)
 
 
 def _layer_pruning(layers: list[Resource], resources: list[Resource]) -> list[Resource]:
@@ -130,6 +131,8 @@ def _layer_pruning(layers: list[Resource], resources: list[Resource]) -> list[Re
             ResourceId("lambda.layer_versions", layer.id.name),
             {"unused_versions": ()},
             depends_on=(layer.id, *users),
+            follows=(layer.id,),
+            derived=True,
         ))  # fmt: skip
     return out
 

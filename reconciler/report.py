@@ -39,11 +39,23 @@ def shown_changes(action: Action) -> tuple[FieldChange, ...]:
 
 def action_lines(action: Action) -> list[str]:
     lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}"]
+    if action.op is Op.CREATE:
+        return lines + _created_lines(action)
+    if action.op is not Op.DELETE:
+        lines.extend(change_line(change) for change in action.changes)
+    return lines
+
+
+def _created_lines(action: Action) -> list[str]:
+    """Every field a create sets; its tags on one line, since every resource repeats them."""
+    lines, tags = [], []
     for change in shown_changes(action):
-        if action.op is Op.CREATE:
+        if change.path.startswith("tags."):
+            tags.append(f"{change.path[5:]}={change.new}")
+        else:
             lines.append(f"    {change.path}: {shown(change, change.new)}")
-        elif action.op is not Op.DELETE:
-            lines.append(change_line(change))
+    if tags:
+        lines.append(f"    tags: {', '.join(tags)}")
     return lines
 
 

@@ -47,6 +47,11 @@ class Resource:
     # Fields AWS cannot change in place: a change means delete and create again.
     replace_on: frozenset[str] = frozenset()
     stack: str = ""
+    # Resources whose change makes this one differ after apply (e.g. a new layer version
+    # leaves the previous one unused): plan a refresh of this one whenever they change.
+    follows: tuple[ResourceId, ...] = ()
+    # Derived: nothing of its own in AWS to create or delete, only a state to keep.
+    derived: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from reconciler.adapters.alarms import Alarms
 from reconciler.adapters.base import Adapter
 from reconciler.adapters.cloudwatch import Dashboards
 from reconciler.adapters.dynamodb import Tables
 from reconciler.adapters.iam import Roles
+from reconciler.adapters.iam_policies import Policies
 from reconciler.adapters.lambda_ import Aliases, Functions, ProvisionedConcurrency
+from reconciler.adapters.lambda_invoke import EventInvokeConfigs
+from reconciler.adapters.lambda_layers import Layers, LayerVersions
 from reconciler.adapters.logs import LogGroups
+from reconciler.adapters.sqs import Queues
 from reconciler.adapters.xray import Groups
 
 REGISTRY: dict[str, Adapter] = {
     adapter.kind: adapter
     for adapter in (
         Tables(),
+        Queues(),
+        Layers(),
+        LayerVersions(),
         LogGroups(),
+        Policies(),
         Roles(),
         Functions(),
+        EventInvokeConfigs(),
         Aliases(),
         ProvisionedConcurrency(),
+        Alarms(),
         Groups(),
         Dashboards(),
     )

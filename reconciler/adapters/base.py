@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
@@ -27,6 +27,8 @@ class Context:
     retry: RetryPolicy
     wait: WaitPolicy
     pc_wait: WaitPolicy
+    # Facts read once per run and shared by adapters (e.g. layer version -> content hash).
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         return self.clients.get(service)

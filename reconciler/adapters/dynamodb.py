@@ -38,11 +38,14 @@ class Tables:
 
     def create(self, ctx: Context, resource: Resource) -> None:
         ddb = ctx.client("dynamodb")
-        key, key_type = str(resource.fields["key_schema"]).split(":")
+        keys = [part.split(":") for part in str(resource.fields["key_schema"]).split(",")]
         ddb.create_table(
             TableName=resource.id.name,
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": key_type}],
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in keys],
+            KeySchema=[
+                {"AttributeName": k, "KeyType": role}
+                for (k, _), role in zip(keys, ("HASH", "RANGE"), strict=False)
+            ],
             BillingMode=resource.fields["billing_mode"],
             DeletionProtectionEnabled=False,
             Tags=tag_list(resource.fields["tags"]),

@@ -32,7 +32,7 @@ class Roles:
         names = paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
         attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
         fields = {
-            "trust_policy": _document(role["AssumeRolePolicyDocument"]),
+            "trust_policy": document_of(role["AssumeRolePolicyDocument"]),
             "inline_policies": {p: _inline(iam, name, p) for p in names},
             "managed_policies": tuple(sorted(p["PolicyArn"] for p in attached)),
             "permissions_boundary": role.get("PermissionsBoundary", {}).get(
@@ -98,7 +98,7 @@ def _delete_role(iam: Any, name: str) -> None:
     iam.delete_role(RoleName=name)
 
 
-def _document(value: Any) -> Any:
+def document_of(value: Any) -> Any:
     # IAM returns policy documents URL-encoded; boto3 decodes some and not others.
     if isinstance(value, str):
         return json.loads(unquote(value))
@@ -106,7 +106,7 @@ def _document(value: Any) -> Any:
 
 
 def _inline(iam: Any, role: str, policy: str) -> Any:
-    return _document(iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+    return document_of(iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
 
 
 def _put_or_delete_inline(iam: Any, role: str, change: FieldChange) -> None:

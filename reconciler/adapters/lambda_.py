@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler import fingerprint
 from reconciler.adapters.base import Context, changed, paginate, tag_changes, unless_missing
+from reconciler.adapters.lambda_layers import layer_arn, layer_ref
 from reconciler.diff import FieldChange
 from reconciler.errors import ResourceFailed
 from reconciler.resources import Live, Resource
@@ -21,8 +22,13 @@ CONFIG_FIELDS = (
 )  # fmt: skip
 
 
-def config_fields(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A function (or version) configuration from AWS, as our comparable fields."""
+def config_fields(
+    config: Mapping[str, Any], layer: Callable[[str], str] = lambda arn: arn
+) -> dict[str, Any]:
+    """A function (or version) configuration from AWS, as our comparable fields.
+
+    `layer` turns a layer version ARN into the `<layer>@<hash>` form the desired state uses.
+    """
     logging = config.get("LoggingConfig", {})
     return {
         "runtime": config.get("Runtime"),
@@ -34,7 +40,7 @@ def config_fields(config: Mapping[str, Any]) -> dict[str, Any]:
         "role_arn": config.get("Role"),
         "environment": dict(config.get("Environment", {}).get("Variables", {})),
         "kms_key_arn": config.get("KMSKeyArn") or None,
-        "layers": tuple(layer["Arn"] for layer in config.get("Layers", [])),
+        "layers": tuple(layer(item["Arn"]) for item in config.get("Layers", [])),
         "dead_letter_target": config.get("DeadLetterConfig", {}).get("TargetArn") or None,
         "log_format": logging.get("LogFormat", "Text"),
         "log_group": logging.get("LogGroup", f"/aws/lambda/{config.get('FunctionName')}"),
@@ -42,7 +48,7 @@ def config_fields(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _config_request(fields: Mapping[str, Any]) -> dict[str, Any]:
+def _config_request(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The UpdateFunctionConfiguration/CreateFunction parameters for our fields."""
     return {
         "Runtime": fields["runtime"],
@@ -54,7 +60,7 @@ def _config_request(fields: Mapping[str, Any]) -> dict[str, Any]:
         "Environment": {"Variables": dict(fields["environment"])},
         # An empty string clears a customer key: back to the AWS managed key.
         "KMSKeyArn": fields["kms_key_arn"] or "",
-        "Layers": list(fields["layers"]),
+        "Layers": [layer_arn(ctx, ref) for ref in fields["layers"]],
         "DeadLetterConfig": {"TargetArn": fields["dead_letter_target"] or ""},
         "LoggingConfig": {"LogFormat": fields["log_format"], "LogGroup": fields["log_group"]},
     }
@@ -70,7 +76,7 @@ class Functions:
             return None
         config = got["Configuration"]
         fields = {
-            **config_fields(config),
+            **config_fields(config, partial(layer_ref, ctx)),
             "reserved_concurrency": got.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
             "tags": dict(got.get("Tags", {})),
         }
@@ -78,7 +84,7 @@ class Functions:
 
     def create(self, ctx: Context, resource: Resource) -> None:
         fields = resource.fields
-        request = _config_request(fields)
+        request = _config_request(ctx, fields)
         if not request["KMSKeyArn"]:
             del request["KMSKeyArn"]
         if not fields["dead_letter_target"]:
@@ -108,7 +114,7 @@ class Functions:
                 Architectures=[resource.fields["architecture"]],
             ))  # fmt: skip
         if changed(changes, *CONFIG_FIELDS):
-            request = _config_request(resource.fields)
+            request = _config_request(ctx, resource.fields)
             self._mutate(ctx, name, lambda: lam.update_function_configuration(
                 FunctionName=name, **request
             ))  # fmt: skip
@@ -190,7 +196,7 @@ class Aliases:
         if version == "$LATEST":
             return Live({"version_fingerprint": "unpublished"}, {"version": version})
         config = lam.get_function_configuration(FunctionName=function, Qualifier=version)
-        fp = fingerprint.of(config_fields(config))
+        fp = fingerprint.of(config_fields(config, partial(layer_ref, ctx)))
         return Live({"version_fingerprint": fp}, {"version": version})
 
     def create(self, ctx: Context, resource: Resource) -> None:
@@ -250,7 +256,8 @@ class Aliases:
         wanted = resource.fields["version_fingerprint"]
         versions = paginate(lam, "list_versions_by_function", "Versions", FunctionName=function)
         for config in reversed(versions):
-            if config["Version"] != "$LATEST" and fingerprint.of(config_fields(config)) == wanted:
+            fields = config_fields(config, partial(layer_ref, ctx))
+            if config["Version"] != "$LATEST" and fingerprint.of(fields) == wanted:
                 return str(config["Version"])
         wait_ready(ctx, function)
         published = write(ctx, self.kind, resource.id.name, lambda: lam.publish_version(

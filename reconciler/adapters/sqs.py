@@ -1,0 +1,73 @@
+"""Adapter for SQS queues (the dead-letter queues: SSE on, long retention)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.adapters.base import Context, changed, tag_changes, unless_missing
+from reconciler.diff import FieldChange
+from reconciler.resources import Live, Resource
+
+# boto3 surfaces a missing queue under either name, depending on the protocol in use.
+MISSING = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+
+
+def _attributes(fields: Any) -> dict[str, str]:
+    return {
+        "MessageRetentionPeriod": str(fields["retention_s"]),
+        "VisibilityTimeout": str(fields["visibility_timeout_s"]),
+        "SqsManagedSseEnabled": "true" if fields["sse"] else "false",
+    }
+
+
+class Queues:
+    kind = "sqs.queue"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        sqs = ctx.client("sqs")
+        got = unless_missing(lambda: sqs.get_queue_url(QueueName=resource.id.name), *MISSING)
+        if got is None:
+            return None
+        url = got["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        fields = {
+            "retention_s": int(attrs.get("MessageRetentionPeriod", 345600)),
+            "visibility_timeout_s": int(attrs.get("VisibilityTimeout", 30)),
+            "sse": attrs.get("SqsManagedSseEnabled") == "true" or "KmsMasterKeyId" in attrs,
+            "fifo": attrs.get("FifoQueue") == "true",
+            "tags": tags,
+        }
+        return Live(fields, {"url": url, "arn": attrs.get("QueueArn")})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        sqs = ctx.client("sqs")
+        # A name deleted less than 60 s ago is refused for a while: the retry policy waits.
+        ctx.retry.call(
+            lambda: sqs.create_queue(
+                QueueName=resource.id.name,
+                Attributes=_attributes(resource.fields),
+                tags=dict(resource.fields["tags"]),
+            ),
+            kind=self.kind,
+            name=resource.id.name,
+        )
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        sqs = ctx.client("sqs")
+        url = live.meta["url"]
+        if changed(changes, "retention_s", "visibility_timeout_s", "sse"):
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=_attributes(resource.fields))
+        to_set, to_remove = tag_changes(changes)
+        if to_set:
+            sqs.tag_queue(QueueUrl=url, Tags=to_set)
+        if to_remove:
+            sqs.untag_queue(QueueUrl=url, TagKeys=to_remove)
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        sqs = ctx.client("sqs")
+        got = unless_missing(lambda: sqs.get_queue_url(QueueName=resource.id.name), *MISSING)
+        if got is not None:
+            unless_missing(lambda: sqs.delete_queue(QueueUrl=got["QueueUrl"]), *MISSING)
