@@ -27,8 +27,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
+# The layer's nodejs/node_modules is on NODE_PATH in Lambda; the tests load it the same way.
 node-test:
-	cd handlers && node --test
+	NODE_PATH=$(CURDIR)/layers/etl-shared/nodejs/node_modules node --test handlers/ layers/etl-shared/test/
 
 sandbox: $(STAMP)
 	$(BIN)/python -m reconciler.sandbox --port 4566

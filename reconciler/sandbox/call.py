@@ -56,8 +56,11 @@ class Call:
     def with_json(self, payload: Mapping[str, Any]) -> Call:
         return replace(self, body=json.dumps(payload).encode())
 
-    def with_path(self, path: str) -> Call:
+    def with_path(self, path: str, query: str | None = None) -> Call:
+        """The same request sent to `path` (and `query`, when given, as the query string)."""
         environ = {**self.environ, "PATH_INFO": path}
+        if query is not None:
+            environ["QUERY_STRING"] = query
         # werkzeug rebuilds the URL from RAW_URI/REQUEST_URI when present; drop them so
         # the wrapped app sees the rewritten path.
         for stale in ("RAW_URI", "REQUEST_URI"):

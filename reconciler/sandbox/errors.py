@@ -18,16 +18,21 @@ def aws_error(protocol: str, code: str, status: int, message: str) -> Response:
     return json_error(code, status, message)
 
 
-def json_error(code: str, status: int, message: str) -> Response:
+def json_error(code: str, status: int, message: str, query_code: str | None = None) -> Response:
     # rest-json parsers read the code from x-amzn-ErrorType first, json parsers from
     # __type; sending both keeps one helper valid for Lambda, X-Ray and CloudWatch.
     body = json.dumps({"__type": code, "message": message}).encode()
-    headers = (
+    headers: tuple[tuple[str, str], ...] = (
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),
         ("x-amzn-ErrorType", code),
         ("x-amzn-RequestId", request_id()),
     )
+    if query_code is not None:
+        # Services that moved from the query protocol to JSON (SQS) still send their old
+        # error code here; botocore reports it as Error.Code and keeps __type as
+        # QueryErrorCode, which is what the modeled exception classes match on.
+        headers = (*headers, ("x-amzn-query-error", f"{query_code};Sender"))
     return Response(status, headers, body)
 
 
@@ -49,6 +54,11 @@ def request_id() -> str:
 def invalid_parameter(message: str) -> Response:
     """Lambda's usual 400 for a request AWS refuses on its merits."""
     return json_error("InvalidParameterValueException", 400, message)
+
+
+def validation_error(message: str) -> Response:
+    """The 400 AWS answers when a value breaks a constraint of the API model itself."""
+    return json_error("ValidationException", 400, message)
 
 
 def not_found(message: str) -> Response:

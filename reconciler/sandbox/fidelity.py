@@ -11,16 +11,21 @@ from typing import Protocol
 from reconciler.sandbox import moto_backends
 from reconciler.sandbox.account import AccountLimits
 from reconciler.sandbox.call import Call, Handler, LayerContext, RouteKey, run_chain
-from reconciler.sandbox.cloudwatch import DashboardTags
+from reconciler.sandbox.cloudwatch import CloudWatchTags
+from reconciler.sandbox.cloudwatch_alarms import AlarmStates
 from reconciler.sandbox.control_api import CONTROL_PREFIX, ControlApi
 from reconciler.sandbox.errors import aws_error
 from reconciler.sandbox.faults import FaultBook, FaultRule
+from reconciler.sandbox.iam_policies import IamPolicies
 from reconciler.sandbox.iam_propagation import IamPropagation
 from reconciler.sandbox.knobs import Knobs
 from reconciler.sandbox.lambda_functions import LambdaFunctions
+from reconciler.sandbox.lambda_invoke_config import EventInvokeConfigs
+from reconciler.sandbox.lambda_layers import LambdaLayers
 from reconciler.sandbox.provisioned import ProvisionedConcurrency
 from reconciler.sandbox.recorder import CallRecorder, RecordedCall
 from reconciler.sandbox.routing import identify
+from reconciler.sandbox.sqs import QueueNames
 from reconciler.sandbox.wsgi import (
     Environ,
     Response,
@@ -53,16 +58,7 @@ class Fidelity:
         self.recorder = CallRecorder(self._lock)
         self.faults = FaultBook(self._lock)
         context = LayerContext(self._lock, lambda: self.knobs, time.monotonic)
-        # Order matters where components share an operation: earlier ones run first and
-        # may refuse before later ones see the call (IAM propagation before Lambda state).
-        self._components: list[Component] = [
-            IamPropagation(context),
-            LambdaFunctions(context),
-            ProvisionedConcurrency(context),
-            AccountLimits(context),
-            XRay(context),
-            DashboardTags(context),
-        ]
+        self._components = _components(context)
         self._routes = _route_table(self._components)
         self._control = ControlApi(self)
 
@@ -131,6 +127,24 @@ class Fidelity:
 
     def _forward(self, call: Call) -> Response:
         return call_app(self._app, with_body(call.environ, call.body))
+
+
+def _components(context: LayerContext) -> list[Component]:
+    # Order matters where components share an operation: earlier ones run first and
+    # may refuse before later ones see the call (IAM propagation before Lambda state).
+    return [
+        IamPropagation(context),
+        IamPolicies(context),
+        LambdaFunctions(context),
+        LambdaLayers(context),
+        EventInvokeConfigs(context),
+        ProvisionedConcurrency(context),
+        AccountLimits(context),
+        XRay(context),
+        CloudWatchTags(context),
+        AlarmStates(context),
+        QueueNames(context),
+    ]
 
 
 def _route_table(components: list[Component]) -> dict[RouteKey, tuple[Handler, ...]]:

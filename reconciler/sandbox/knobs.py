@@ -24,6 +24,7 @@ class Knobs:
     iam_propagation_seconds: float = 0.5
     account_concurrency: int = 1000
     latency_ms: float = 0
+    queue_reuse_seconds: float = 60.0
 
     def replaced(self, changes: Mapping[str, object]) -> Knobs:
         """A copy with `changes` applied; values are converted to each field's type."""

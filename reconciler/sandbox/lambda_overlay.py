@@ -85,6 +85,9 @@ def apply_overlay(config: dict[str, Any], overlay: Overlay) -> None:
     _set_or_drop(config, "KMSKeyArn", overlay.kms_key_arn)
     target = overlay.dead_letter_target
     _set_or_drop(config, "DeadLetterConfig", {"TargetArn": target} if target else None)
+    # AWS leaves Layers out of a function that has none; moto sends an empty list.
+    if not config.get("Layers"):
+        config.pop("Layers", None)
 
 
 def logging_config(overlay: Overlay) -> dict[str, str]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import cloudwatch_backends
-from moto.iam.models import get_account_id_from
+from moto.iam.models import get_account_id_from, iam_backends
+
+# IAM is global: moto keeps one backend per account and partition.
+IAM_PARTITION = "aws"
 
 
 def account_for(environ: Mapping[str, Any], access_key: str) -> str:
@@ -65,3 +69,54 @@ def code_size(function: Any) -> int:
 
 def dashboard_exists(account: str, region: str, name: str) -> bool:
     return name in cloudwatch_backends[account][region].dashboards
+
+
+def alarm_exists(account: str, region: str, name: str) -> bool:
+    return name in cloudwatch_backends[account][region].alarms
+
+
+def layer_versions(account: str, region: str, name: str) -> list[dict[str, Any]]:
+    """Every live version of a layer, as GetLayerVersion describes it."""
+    layer = lambda_backends[account][region]._layers._layers.get(name)
+    if layer is None:
+        return []
+    return [version.get_layer_version() for version in layer.layer_versions.values()]
+
+
+def layer_version_exists(account: str, region: str, name: str, version: int) -> bool:
+    return any(v["Version"] == version for v in layer_versions(account, region, name))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An IAM user, group or role, with the managed policies it uses."""
+
+    kind: str
+    name: str
+    id: str
+    path: str
+    attached: frozenset[str]
+    boundary: str | None
+
+
+def managed_policy(account: str, arn: str) -> Any | None:
+    return iam_backends[account][IAM_PARTITION].managed_policies.get(arn)
+
+
+def principals(account: str) -> list[Principal]:
+    backend = iam_backends[account][IAM_PARTITION]
+    found = [_principal("Role", role) for role in backend.roles.values()]
+    found += [_principal("User", user) for user in backend.users.values()]
+    found += [_principal("Group", group) for group in backend.groups.values()]
+    return found
+
+
+def _principal(kind: str, entity: Any) -> Principal:
+    return Principal(
+        kind=kind,
+        name=str(entity.name),
+        id=str(entity.id),
+        path=str(getattr(entity, "path", None) or "/"),
+        attached=frozenset(entity.managed_policies),
+        boundary=getattr(entity, "permissions_boundary_arn", None) or None,
+    )

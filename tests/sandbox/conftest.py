@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_xray import XRayClient
 
 
@@ -49,6 +50,11 @@ def xray(sandbox: Sandbox) -> XRayClient:
 @pytest.fixture(scope="module")
 def cloudwatch(sandbox: Sandbox) -> CloudWatchClient:
     return boto3.client("cloudwatch", **client_kwargs(sandbox.url))
+
+
+@pytest.fixture(scope="module")
+def sqs(sandbox: Sandbox) -> SQSClient:
+    return boto3.client("sqs", **client_kwargs(sandbox.url))
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ INSTANT: dict[str, object] = {
     "iam_propagation_seconds": 0,
     "account_concurrency": 1000,
     "latency_ms": 0,
+    "queue_reuse_seconds": 0,
 }
 TRUST_POLICY = json.dumps(
     {

@@ -1,4 +1,4 @@
-"""CloudWatch dashboards can be tagged, as in AWS; alarm tags stay with moto."""
+"""CloudWatch dashboards can be tagged, as in AWS."""
 
 from __future__ import annotations
 
@@ -45,23 +45,3 @@ def test_tagging_a_missing_dashboard_is_not_found(cloudwatch: CloudWatchClient) 
         cloudwatch.tag_resource(ResourceARN=ARN, Tags=[{"Key": "team", "Value": "ops"}])
 
     assert error_code(caught.value) == "ResourceNotFoundException"
-
-
-def test_alarm_tags_are_still_handled_by_moto(cloudwatch: CloudWatchClient) -> None:
-    cloudwatch.put_metric_alarm(
-        AlarmName="errors",
-        MetricName="Errors",
-        Namespace="AWS/Lambda",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
-    alarm_arn = cloudwatch.describe_alarms(AlarmNames=["errors"])["MetricAlarms"][0]["AlarmArn"]
-
-    cloudwatch.tag_resource(ResourceARN=alarm_arn, Tags=[{"Key": "team", "Value": "ops"}])
-
-    assert cloudwatch.list_tags_for_resource(ResourceARN=alarm_arn)["Tags"] == [
-        {"Key": "team", "Value": "ops"}
-    ]

@@ -62,6 +62,22 @@ def test_settings_given_at_creation_are_reported_by_every_read(
         assert config["KMSKeyArn"] == KEY
 
 
+def test_dead_letter_queue_and_json_logging_read_back_after_an_update(
+    lam: LambdaClient, role_arn: str
+) -> None:
+    create_function(lam, role_arn, DeadLetterConfig={"TargetArn": f"{DLQ}-old"})
+
+    updated = lam.update_function_configuration(
+        FunctionName="app",
+        DeadLetterConfig={"TargetArn": DLQ},
+        LoggingConfig={"LogFormat": "JSON", "LogGroup": "/custom/app"},
+    )
+
+    for config in [updated, *every_view(lam)]:
+        assert config["DeadLetterConfig"] == {"TargetArn": DLQ}
+        assert config["LoggingConfig"] == EXPECTED_LOGGING
+
+
 def test_updates_change_tracing_and_encryption(lam: LambdaClient, role_arn: str) -> None:
     create_function(lam, role_arn)
 

@@ -108,7 +108,7 @@ def test_each_role_is_its_own_bounded_and_scoped_to_exact_arns() -> None:
     assert sids["OwnDeadLetterQueue"]["Resource"] == (
         "arn:aws:sqs:us-east-1:123456789012:batch-load-dlq-qa1"
     )
-    assert sids["TableRecords"]["Action"] == ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    assert sids["TableRecords"]["Action"] == ["dynamodb:BatchWriteItem"]
     api = next(iter(ROLES["api-handler-role-qa1"].fields["inline_policies"].values()))
     invoke = next(s for s in api["Statement"] if s["Sid"] == "InvokeNextStep")
     assert invoke["Resource"] == [

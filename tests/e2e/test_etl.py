@@ -1,0 +1,193 @@
+"""The ETL stack end to end, for dev and prod: the real CLI, then AWS read back with boto3."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ROOT, LocalAws, Run
+from tests.e2e.test_transactions import run
+
+FUNCTIONS = {"api-handler": (512, 30), "batch-transform": (1024, 300), "batch-load": (1024, 300)}
+CRITICAL = ("batch-transform", "batch-load")
+
+
+def etl(aws: LocalAws, *args: str) -> Run:
+    return run(aws, *args, "--stack", "etl")
+
+
+@pytest.fixture(scope="module", params=[("dev", 7), ("prod", 30)], ids=["dev", "prod"])
+def deployed(request: pytest.FixtureRequest, local_aws: LocalAws) -> Any:
+    env, days = request.param
+    suffix = f"etl{env}"
+    result = etl(local_aws, "--suffix", suffix, "--env", env)
+    assert result.code == 0, result.stdout + result.stderr
+    yield suffix, days
+    assert etl(local_aws, "destroy", "--suffix", suffix, "--yes", "--env", env).code == 0
+
+
+def _tags(pairs: list[dict[str, str]]) -> dict[str, str]:
+    return {p["Key"]: p["Value"] for p in pairs}
+
+
+def test_functions_have_every_required_value(local_aws: LocalAws, deployed: Any) -> None:
+    suffix, _ = deployed
+    lam = local_aws.client("lambda")
+    for base, (memory, timeout) in FUNCTIONS.items():
+        got = lam.get_function(FunctionName=f"{base}-{suffix}")
+        config = got["Configuration"]
+        assert (config["Runtime"], config["Architectures"]) == ("nodejs24.x", ["arm64"])
+        assert (config["MemorySize"], config["Timeout"]) == (memory, timeout)
+        assert config["TracingConfig"] == {"Mode": "Active"}
+        assert config["LoggingConfig"]["LogFormat"] == "JSON"
+        assert config["LoggingConfig"]["LogGroup"] == f"/aws/lambda/{base}-{suffix}"
+        assert config["DeadLetterConfig"]["TargetArn"].endswith(f":{base}-dlq-{suffix}")
+        (layer,) = config["Layers"]
+        assert f":layer:etl-shared-{suffix}:" in layer["Arn"]
+        reserved = got.get("Concurrency", {}).get("ReservedConcurrentExecutions")
+        assert reserved == (5 if base in CRITICAL else None)
+        invoke = lam.get_function_event_invoke_config(FunctionName=f"{base}-{suffix}")
+        assert (invoke["MaximumRetryAttempts"], invoke["MaximumEventAgeInSeconds"]) == (2, 3600)
+        env = config["Environment"]["Variables"]
+        assert env.get("MAX_CONNECTIONS") == (None if base == "batch-transform" else "10")
+        assert got["Tags"]["CostCenter"] == "data-platform" and got["Tags"]["Stack"] == "etl"
+
+
+def test_log_groups_dlqs_and_alarms(local_aws: LocalAws, deployed: Any) -> None:
+    suffix, days = deployed
+    logs, sqs, cw = (local_aws.client(s) for s in ("logs", "sqs", "cloudwatch"))
+    for base in FUNCTIONS:
+        (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{base}-{suffix}")[
+            "logGroups"
+        ]
+        assert group["retentionInDays"] == days
+        url = sqs.get_queue_url(QueueName=f"{base}-dlq-{suffix}")["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attrs["SqsManagedSseEnabled"] == "true"
+        assert attrs["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    alarms = cw.describe_alarms(AlarmNamePrefix="batch-")["MetricAlarms"]
+    ours = {a["AlarmName"]: a for a in alarms if a["AlarmName"].endswith(f"-{suffix}")}
+    assert len(ours) == 6
+    errors = ours[f"batch-load-errors-{suffix}"]
+    assert (errors["MetricName"], errors["Namespace"], errors["Statistic"]) == (
+        "Errors", "AWS/Lambda", "Sum"
+    )  # fmt: skip
+    assert (errors["Period"], errors["Threshold"], errors["ComparisonOperator"]) == (
+        300, 0.0, "GreaterThanThreshold"
+    )  # fmt: skip
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": f"batch-load-{suffix}"}]
+    dlq = ours[f"batch-transform-dlq-messages-{suffix}"]
+    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": f"batch-transform-dlq-{suffix}"}]
+
+
+def test_roles_are_bounded_and_scoped(local_aws: LocalAws, deployed: Any) -> None:
+    suffix, _ = deployed
+    iam = local_aws.client("iam")
+    boundary = f"arn:aws:iam::123456789012:policy/etl-boundary-{suffix}"
+    for base in FUNCTIONS:
+        name = f"{base}-role-{suffix}"
+        role = iam.get_role(RoleName=name)["Role"]
+        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+        (policy,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
+        doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+        by_sid = {s["Sid"]: s for s in doc["Statement"]}
+        assert by_sid["OwnDeadLetterQueue"]["Resource"].endswith(f":{base}-dlq-{suffix}")
+        assert by_sid["OwnLogGroup"]["Resource"].endswith(
+            f":log-group:/aws/lambda/{base}-{suffix}:*"
+        )
+        assert "dynamodb:*" not in json.dumps(doc)
+
+
+def test_a_converged_run_makes_no_writes(local_aws: LocalAws, deployed: Any) -> None:
+    suffix, _ = deployed
+    env = "prod" if suffix.endswith("prod") else "dev"
+    local_aws.control.reset_calls()
+    result = etl(local_aws, "--suffix", suffix, "--env", env)
+    assert result.code == 0 and "No changes" in result.stdout
+    assert local_aws.control.writes() == []
+
+
+def _copy_tree(tmp_path: Path) -> Path:
+    """A private copy of the desired state and code, to change sources safely."""
+    for folder in ("desired_state", "handlers", "layers"):
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("node_modules")
+        )
+    shutil.copytree(
+        ROOT / "layers/etl-shared/nodejs/node_modules",
+        tmp_path / "layers/etl-shared/nodejs/node_modules",
+        dirs_exist_ok=True,
+    )
+    return tmp_path / "desired_state"
+
+
+def test_code_and_layer_changes_publish_only_what_changed(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    desired = _copy_tree(tmp_path)
+    args = ("--stack", "etl", "--suffix", "etlchg", "--desired-dir", str(desired))
+    assert run(local_aws, *args).code == 0
+    lam = local_aws.client("lambda")
+    sha = {b: lam.get_function(FunctionName=f"{b}-etlchg")["Configuration"]["CodeSha256"]
+           for b in FUNCTIONS}  # fmt: skip
+    # Nothing changed: nothing published.
+    local_aws.control.reset_calls()
+    assert run(local_aws, *args).code == 0
+    assert local_aws.control.writes() == []
+    # One handler changed: only that function's code is updated.
+    handler = tmp_path / "handlers/etl/batch-load/index.mjs"
+    handler.write_text(handler.read_text() + "\n// tuned\n")
+    local_aws.control.reset_calls()
+    result = run(local_aws, *args)
+    assert result.code == 0, result.stdout + result.stderr
+    writes = [(c.operation) for c in local_aws.control.writes()]
+    assert writes.count("UpdateFunctionCode") == 1 and "PublishLayerVersion" not in writes
+    after = {b: lam.get_function(FunctionName=f"{b}-etlchg")["Configuration"]["CodeSha256"]
+             for b in FUNCTIONS}  # fmt: skip
+    assert [b for b in FUNCTIONS if after[b] != sha[b]] == ["batch-load"]
+    # The layer changed: one new layer version, every function moved to it, the old one gone.
+    shared = tmp_path / "layers/etl-shared/nodejs/node_modules/etl-shared/index.js"
+    shared.write_text(shared.read_text() + "\n// tuned\n")
+    local_aws.control.reset_calls()
+    result = run(local_aws, *args)
+    assert result.code == 0, result.stdout + result.stderr
+    writes = [c.operation for c in local_aws.control.writes()]
+    assert writes.count("PublishLayerVersion") == 1
+    assert writes.count("UpdateFunctionConfiguration") == 3
+    versions = lam.list_layer_versions(LayerName="etl-shared-etlchg")["LayerVersions"]
+    assert [v["Version"] for v in versions] == [2]
+    for base in FUNCTIONS:
+        (layer,) = lam.get_function(FunctionName=f"{base}-etlchg")["Configuration"]["Layers"]
+        assert layer["Arn"].endswith(":layer:etl-shared-etlchg:2")
+    assert run(local_aws, "plan", *args).code == 0
+    assert run(local_aws, "destroy", "--yes", *args).code == 0
+
+
+def test_a_handler_importing_the_v2_sdk_is_refused_before_any_write(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    desired = _copy_tree(tmp_path)
+    handler = tmp_path / "handlers/etl/api-handler/index.mjs"
+    handler.write_text('import AWS from "aws-sdk";\n' + handler.read_text())
+    local_aws.control.reset_calls()
+    result = run(local_aws, "--stack", "etl", "--suffix", "etlv2", "--desired-dir", str(desired))
+    assert result.code == 1
+    assert "functions.api: index.mjs:1 imports the v2 'aws-sdk'" in result.stderr
+    assert local_aws.control.calls() == []
+
+
+def test_both_stacks_and_two_suffixes_live_side_by_side(local_aws: LocalAws) -> None:
+    for suffix in ("sidea", "sideb"):
+        result = run(local_aws, "--suffix", suffix, "--stack", "all")
+        assert result.code == 0, result.stdout + result.stderr
+    assert run(local_aws, "destroy", "--suffix", "sidea", "--yes", "--stack", "all").code == 0
+    lam = local_aws.client("lambda")
+    names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+    assert {"lambda-function-sideb", "api-handler-sideb", "batch-load-sideb"} <= names
+    assert not any(name.endswith("-sidea") for name in names)
+    assert run(local_aws, "plan", "--suffix", "sideb", "--stack", "all").code == 0
+    assert run(local_aws, "destroy", "--suffix", "sideb", "--yes", "--stack", "all").code == 0
