@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.adapters.alarms import Alarms
 from reconciler.adapters.base import Adapter
-from reconciler.adapters.cloudwatch import Dashboards
+from reconciler.adapters.cloudwatch import Alarms, Dashboards
 from reconciler.adapters.dynamodb import Tables
 from reconciler.adapters.iam import Roles
 from reconciler.adapters.iam_policies import Policies

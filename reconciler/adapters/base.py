@@ -83,6 +83,19 @@ def tag_changes(changes: Iterable[FieldChange]) -> tuple[dict[str, str], list[st
     return to_set, to_remove
 
 
+def sync_tags(
+    changes: Iterable[FieldChange],
+    tag: Callable[[dict[str, str]], object],
+    untag: Callable[[list[str]], object],
+) -> None:
+    """Apply the `tags.*` changes with the service's own tag and untag calls."""
+    to_set, to_remove = tag_changes(changes)
+    if to_set:
+        tag(to_set)
+    if to_remove:
+        untag(to_remove)
+
+
 def changed(changes: Iterable[FieldChange], *fields: str) -> bool:
     """Whether any change touches one of these top-level fields."""
     return any(c.path.split(".", 1)[0] in fields for c in changes)

@@ -7,7 +7,7 @@ from typing import Any
 from reconciler.adapters.base import (
     Context,
     changed,
-    tag_changes,
+    sync_tags,
     tag_list,
     tag_map,
     unless_missing,
@@ -65,11 +65,11 @@ class Tables:
                 lambda: ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
             )
             self._wait_active(ctx, name)
-        to_set, to_remove = tag_changes(changes)
-        if to_set:
-            ddb.tag_resource(ResourceArn=live.meta["arn"], Tags=tag_list(to_set))
-        if to_remove:
-            ddb.untag_resource(ResourceArn=live.meta["arn"], TagKeys=to_remove)
+        sync_tags(
+            changes,
+            lambda tags: ddb.tag_resource(ResourceArn=live.meta["arn"], Tags=tag_list(tags)),
+            lambda keys: ddb.untag_resource(ResourceArn=live.meta["arn"], TagKeys=keys),
+        )
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         ddb = ctx.client("dynamodb")

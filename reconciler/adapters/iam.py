@@ -10,7 +10,7 @@ from reconciler.adapters.base import (
     Context,
     changed,
     paginate,
-    tag_changes,
+    sync_tags,
     tag_list,
     tag_map,
     unless_missing,
@@ -77,11 +77,11 @@ class Roles:
             _sync_attached(iam, name, live.fields["managed_policies"], ())
         if changed(changes, "permissions_boundary"):
             _boundary(iam, name, resource.fields["permissions_boundary"])
-        to_set, to_remove = tag_changes(changes)
-        if to_set:
-            iam.tag_role(RoleName=name, Tags=tag_list(to_set))
-        if to_remove:
-            iam.untag_role(RoleName=name, TagKeys=to_remove)
+        sync_tags(
+            changes,
+            lambda tags: iam.tag_role(RoleName=name, Tags=tag_list(tags)),
+            lambda keys: iam.untag_role(RoleName=name, TagKeys=keys),
+        )
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")

@@ -9,7 +9,7 @@ from reconciler.adapters.base import (
     Context,
     changed,
     paginate,
-    tag_changes,
+    sync_tags,
     tag_list,
     tag_map,
     unless_missing,
@@ -56,11 +56,11 @@ class Policies:
                 PolicyArn=arn, PolicyDocument=json.dumps(resource.fields["document"]),
                 SetAsDefault=True,
             )  # fmt: skip
-        to_set, to_remove = tag_changes(changes)
-        if to_set:
-            iam.tag_policy(PolicyArn=arn, Tags=tag_list(to_set))
-        if to_remove:
-            iam.untag_policy(PolicyArn=arn, TagKeys=to_remove)
+        sync_tags(
+            changes,
+            lambda tags: iam.tag_policy(PolicyArn=arn, Tags=tag_list(tags)),
+            lambda keys: iam.untag_policy(PolicyArn=arn, TagKeys=keys),
+        )
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from reconciler import fingerprint
-from reconciler.adapters.base import Context, changed, paginate, tag_changes, unless_missing
+from reconciler.adapters.base import Context, changed, paginate, sync_tags, unless_missing
 from reconciler.adapters.lambda_layers import layer_arn, layer_ref
 from reconciler.diff import FieldChange
 from reconciler.errors import ResourceFailed
@@ -172,13 +172,15 @@ def _reserved(ctx: Context, name: str, reserved: int | None) -> None:
 
 def _sync_tags(ctx: Context, name: str, arn: str, changes: tuple[FieldChange, ...]) -> None:
     lam = ctx.client("lambda")
-    to_set, to_remove = tag_changes(changes)
-    if to_set:
-        write(ctx, Functions.kind, name, lambda: lam.tag_resource(Resource=arn, Tags=to_set))
-    if to_remove:
-        write(ctx, Functions.kind, name, lambda: lam.untag_resource(
-            Resource=arn, TagKeys=to_remove
-        ))  # fmt: skip
+    sync_tags(
+        changes,
+        lambda tags: write(
+            ctx, Functions.kind, name, partial(lam.tag_resource, Resource=arn, Tags=tags)
+        ),
+        lambda keys: write(
+            ctx, Functions.kind, name, partial(lam.untag_resource, Resource=arn, TagKeys=keys)
+        ),
+    )
 
 
 class Aliases:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.adapters.base import Context, changed, tag_changes, unless_missing
+from reconciler.adapters.base import Context, changed, sync_tags, unless_missing
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
 
@@ -37,11 +37,11 @@ class LogGroups:
         logs = ctx.client("logs")
         if changed(changes, "retention_days"):
             self._retention(logs, resource.id.name, resource.fields["retention_days"])
-        to_set, to_remove = tag_changes(changes)
-        if to_set:
-            logs.tag_resource(resourceArn=live.meta["arn"], tags=to_set)
-        if to_remove:
-            logs.untag_resource(resourceArn=live.meta["arn"], tagKeys=to_remove)
+        sync_tags(
+            changes,
+            lambda tags: logs.tag_resource(resourceArn=live.meta["arn"], tags=tags),
+            lambda keys: logs.untag_resource(resourceArn=live.meta["arn"], tagKeys=keys),
+        )
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         logs = ctx.client("logs")

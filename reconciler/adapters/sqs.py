@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.adapters.base import Context, changed, tag_changes, unless_missing
+from reconciler.adapters.base import Context, changed, sync_tags, unless_missing
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
 
@@ -60,11 +60,11 @@ class Queues:
         url = live.meta["url"]
         if changed(changes, "retention_s", "visibility_timeout_s", "sse"):
             sqs.set_queue_attributes(QueueUrl=url, Attributes=_attributes(resource.fields))
-        to_set, to_remove = tag_changes(changes)
-        if to_set:
-            sqs.tag_queue(QueueUrl=url, Tags=to_set)
-        if to_remove:
-            sqs.untag_queue(QueueUrl=url, TagKeys=to_remove)
+        sync_tags(
+            changes,
+            lambda tags: sqs.tag_queue(QueueUrl=url, Tags=tags),
+            lambda keys: sqs.untag_queue(QueueUrl=url, TagKeys=keys),
+        )
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         sqs = ctx.client("sqs")

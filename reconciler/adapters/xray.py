@@ -6,7 +6,7 @@ from reconciler.adapters.base import (
     Context,
     changed,
     paginate,
-    tag_changes,
+    sync_tags,
     tag_list,
     tag_map,
     unless_missing,
@@ -55,11 +55,11 @@ class Groups:
                 FilterExpression=fields["filter_expression"],
                 InsightsConfiguration=_insights(fields["insights_enabled"]),
             )
-        to_set, to_remove = tag_changes(changes)
-        if to_set:
-            xray.tag_resource(ResourceARN=live.meta["arn"], Tags=tag_list(to_set))
-        if to_remove:
-            xray.untag_resource(ResourceARN=live.meta["arn"], TagKeys=to_remove)
+        sync_tags(
+            changes,
+            lambda tags: xray.tag_resource(ResourceARN=live.meta["arn"], Tags=tag_list(tags)),
+            lambda keys: xray.untag_resource(ResourceARN=live.meta["arn"], TagKeys=keys),
+        )
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         if resource.id.name == "Default":
