@@ -30,8 +30,21 @@ def deployed(request: pytest.FixtureRequest, local_aws: LocalAws) -> Any:
     assert etl(local_aws, "destroy", "--suffix", suffix, "--yes", "--env", env).code == 0
 
 
-def _tags(pairs: list[dict[str, str]]) -> dict[str, str]:
-    return {p["Key"]: p["Value"] for p in pairs}
+def names_ending(aws: LocalAws, end: str) -> set[str]:
+    """Every resource name in every service the stacks use that ends with `end`."""
+    lam, iam, logs = aws.client("lambda"), aws.client("iam"), aws.client("logs")
+    sqs, cw, ddb, xray = (aws.client(s) for s in ("sqs", "cloudwatch", "dynamodb", "xray"))
+    found = {f"function:{f['FunctionName']}" for f in lam.list_functions()["Functions"]}
+    found |= {f"layer:{x['LayerName']}" for x in lam.list_layers()["Layers"]}
+    found |= {f"role:{r['RoleName']}" for r in iam.list_roles()["Roles"]}
+    found |= {f"policy:{p['PolicyName']}" for p in iam.list_policies(Scope="Local")["Policies"]}
+    found |= {f"logs:{g['logGroupName']}" for g in logs.describe_log_groups()["logGroups"]}
+    found |= {f"queue:{u.rsplit('/', 1)[1]}" for u in sqs.list_queues().get("QueueUrls", [])}
+    found |= {f"alarm:{a['AlarmName']}" for a in cw.describe_alarms()["MetricAlarms"]}
+    found |= {f"dashboard:{d['DashboardName']}" for d in cw.list_dashboards()["DashboardEntries"]}
+    found |= {f"table:{t}" for t in ddb.list_tables()["TableNames"]}
+    found |= {f"xray:{g['GroupName']}" for g in xray.get_groups()["Groups"]}
+    return {name for name in found if name.endswith(end)}
 
 
 def test_functions_have_every_required_value(local_aws: LocalAws, deployed: Any) -> None:
@@ -184,10 +197,12 @@ def test_both_stacks_and_two_suffixes_live_side_by_side(local_aws: LocalAws) -> 
     for suffix in ("sidea", "sideb"):
         result = run(local_aws, "--suffix", suffix, "--stack", "all")
         assert result.code == 0, result.stdout + result.stderr
+    before_b = names_ending(local_aws, "-sideb")
     assert run(local_aws, "destroy", "--suffix", "sidea", "--yes", "--stack", "all").code == 0
-    lam = local_aws.client("lambda")
-    names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-    assert {"lambda-function-sideb", "api-handler-sideb", "batch-load-sideb"} <= names
-    assert not any(name.endswith("-sidea") for name in names)
+    assert names_ending(local_aws, "-sidea") == set()
+    assert names_ending(local_aws, "-sideb") == before_b
+    # transactions: table, log group, role, function, X-Ray group, dashboard (6); etl: 2 tables,
+    # layer, boundary, X-Ray group, 3 x (function, role, log group, DLQ), 6 alarms (23).
+    assert len(before_b) == 6 + 23
     assert run(local_aws, "plan", "--suffix", "sideb", "--stack", "all").code == 0
     assert run(local_aws, "destroy", "--suffix", "sideb", "--yes", "--stack", "all").code == 0

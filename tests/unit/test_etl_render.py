@@ -67,6 +67,22 @@ def test_critical_functions_reserve_5_and_have_three_alarms_each() -> None:
     assert (errors["period_s"], errors["comparison"]) == (300, "GreaterThanThreshold")
 
 
+def test_an_alarm_action_topic_is_notified_on_alarm_and_ok(tmp_path: Path) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:etl-pager"
+    text = ETL.read_text().replace('action_arn = ""', f'action_arn = "{topic}"')
+    (tmp_path / "desired_state").mkdir()
+    for folder in ("handlers", "layers"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    path = tmp_path / "desired_state" / "etl.toml"
+    path.write_text(text)
+    spec = load_stack(path)
+    alarms = [
+        r for r in render(spec, TARGET, {}, packages(spec)) if r.id.kind == "cloudwatch.alarm"
+    ]
+    assert alarms and all(a.fields["alarm_actions"] == (topic,) for a in alarms)
+    assert all(a.fields["ok_actions"] == (topic,) for a in alarms)
+
+
 def test_each_function_has_its_dlq_and_explicit_retry_settings() -> None:
     for name, function in FUNCTIONS.items():
         base = name.removesuffix("-qa1")
