@@ -24,6 +24,7 @@ from reconciler.model import (
     TableSpec,
     XRayGroupSpec,
 )
+from reconciler.resources import KIND_ORDER
 from reconciler.schema import (
     Field,
     in_range,
@@ -94,6 +95,7 @@ TOP = {
     "layers": Field(dict, required=False, default={}),
     "boundary": Field(dict, required=False),
     "alarms": Field(dict, required=False),
+    "ignore": Field(list, required=False, default=[], check=list_of_strings),
 }
 STACK = {"name": Field(str), "region": Field(str, required=False, default="us-east-1")}
 TABLE = {
@@ -241,9 +243,20 @@ def _stack(path: Path, data: dict[str, Any], env: str) -> StackSpec:
         boundary=read_table("boundary", boundary, BOUNDARY)["name"] if boundary else None,
         alarms=alarms,
         alarm_action_arn=action,
+        ignore=tuple(_ignore(item) for item in top["ignore"]),
     )
     _check_references(spec)
     return spec
+
+
+def _ignore(item: str) -> str:
+    kind, _, path = item.partition(":")
+    if kind not in KIND_ORDER or not path:
+        raise InputError(
+            f"ignore: {item!r} is not `kind:field` with a known kind "
+            "(e.g. lambda.function:tags.Owner)"
+        )
+    return item
 
 
 def _defaults(top: dict[str, Any], env: str) -> dict[str, Any]:

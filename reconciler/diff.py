@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler import normalize
@@ -44,6 +45,36 @@ def diff_fields(resource: Resource, live: Live) -> tuple[FieldChange, ...]:
         elif not _equal(name, desired, current):
             changes.append(FieldChange(name, current, desired, name in resource.sensitive))
     return tuple(changes)
+
+
+def adopt_ignored(resource: Resource, live: Live) -> Resource:
+    """The resource with every ignored field set to its live value.
+
+    Compared, nothing differs there; applied, full-configuration updates (Lambda sends the
+    whole environment) write back what someone else set instead of erasing it.
+    """
+    if not resource.ignore:
+        return resource
+    fields = dict(resource.fields)
+    for name, desired in resource.fields.items():
+        current = live.fields.get(name)
+        if name in KEYED_FIELDS and isinstance(desired, Mapping):
+            fields[name] = _adopt_keys(name, desired, current or {}, resource.ignore)
+        elif _ignored(name, resource.ignore):
+            fields[name] = current
+    return replace(resource, fields=fields)
+
+
+def _adopt_keys(
+    name: str, desired: Mapping[str, Any], current: Mapping[str, Any], ignore: tuple[str, ...]
+) -> dict[str, Any]:
+    merged = {k: v for k, v in desired.items() if not _ignored(f"{name}.{k}", ignore)}
+    merged.update({k: v for k, v in current.items() if _ignored(f"{name}.{k}", ignore)})
+    return merged
+
+
+def _ignored(path: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(path, pattern) for pattern in patterns)
 
 
 def creation_changes(resource: Resource) -> tuple[FieldChange, ...]:

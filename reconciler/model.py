@@ -150,6 +150,8 @@ class StackSpec:
     boundary: str | None = None
     alarms: tuple[AlarmSpec, ...] = ()
     alarm_action_arn: str = ""
+    # `kind:field` patterns (fnmatch) of fields someone else owns: never compared or changed.
+    ignore: tuple[str, ...] = ()
 
     def ownership_tags(self, suffix: str) -> dict[str, str]:
         """Tags that say a resource is ours, for this suffix and stack."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from reconciler.diff import FieldChange, diff_fields
+from reconciler import fingerprint
+from reconciler.diff import FieldChange, adopt_ignored, diff_fields
 from reconciler.resources import KIND_ORDER, Live, Resource, ResourceId, owned_by
 
 
@@ -59,8 +60,10 @@ def plan_apply(
     """Create what is missing, update what differs, refuse to adopt what is not ours."""
     actions: list[Action] = []
     skipped: list[Skipped] = []
-    for resource in order(desired):
-        current = live.get(resource.id)
+    adopted: dict[ResourceId, Resource] = {}
+    for declared in order(desired):
+        current = live.get(declared.id)
+        resource = _with_adopted(declared, current, adopted)
         refusal = _refusal(resource, current, suffix, skipped)
         if refusal:
             skipped.append(refusal)
@@ -125,6 +128,21 @@ def order(resources: Sequence[Resource]) -> list[Resource]:
 
 def _rank(resource: Resource) -> tuple[int, str]:
     return KIND_ORDER.index(resource.id.kind), resource.id.name
+
+
+def _with_adopted(
+    resource: Resource, current: Live | None, adopted: dict[ResourceId, Resource]
+) -> Resource:
+    """Ignored fields take their live values; an alias follows its function's adoption."""
+    if resource.id.kind == "lambda.alias" and resource.depends_on:
+        function = adopted.get(resource.depends_on[0])
+        if function is not None:
+            fp = fingerprint.of(function.fields)
+            resource = replace(resource, fields={**resource.fields, "version_fingerprint": fp})
+    if current is not None:
+        resource = adopt_ignored(resource, current)
+    adopted[resource.id] = resource
+    return resource
 
 
 def _followed(resource: Resource, actions: list[Action]) -> tuple[FieldChange, ...]:

@@ -88,7 +88,13 @@ def render(
         out.append(_xray(ctx))
     if spec.dashboard:
         out.append(_dashboard(ctx))
-    return tuple(replace(r, stack=spec.name) for r in _bound(ctx, out))
+    return tuple(
+        replace(r, stack=spec.name, ignore=_ignored(spec, r.id.kind)) for r in _bound(ctx, out)
+    )
+
+
+def _ignored(spec: StackSpec, kind: str) -> tuple[str, ...]:
+    return tuple(item.split(":", 1)[1] for item in spec.ignore if item.split(":", 1)[0] == kind)
 
 
 def _table(ctx: _Ctx, t: TableSpec) -> Resource:
@@ -268,7 +274,8 @@ def _alias_resources(fn: FunctionSpec, function: Resource) -> list[Resource]:
     )  # fmt: skip
     out = [alias]
     if fn.alias.provisioned_concurrency:
-        fields = {"count": fn.alias.provisioned_concurrency, "status": "READY"}
+        # Provisioned concurrency anywhere but this alias is paid for nothing: drift.
+        fields = {"count": fn.alias.provisioned_concurrency, "status": "READY", "elsewhere": ()}
         out.append(Resource(
             ResourceId("lambda.provisioned_concurrency", qualified),
             fields,

@@ -52,6 +52,8 @@ class Resource:
     follows: tuple[ResourceId, ...] = ()
     # Derived: nothing of its own in AWS to create or delete, only a state to keep.
     derived: bool = False
+    # Field paths (fnmatch patterns) someone else owns: adopted from live, never changed.
+    ignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

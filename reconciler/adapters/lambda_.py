@@ -279,6 +279,16 @@ def read_pc(ctx: Context, function: str, alias: str) -> dict[str, Any] | None:
     return got
 
 
+def _pc_configs(ctx: Context, function: str) -> dict[str, dict[str, Any]]:
+    """Provisioned concurrency configurations of a function, by qualifier."""
+    lam = ctx.client("lambda")
+    configs = unless_missing(lambda: paginate(
+        lam, "list_provisioned_concurrency_configs", "ProvisionedConcurrencyConfigs",
+        FunctionName=function,
+    ), *PC_MISSING) or []  # fmt: skip
+    return {c["FunctionArn"].rsplit(":", 1)[1]: c for c in configs}
+
+
 def wait_pc_ready(ctx: Context, function: str, alias: str) -> None:
     """Until READY; FAILED ends the wait with AWS's StatusReason."""
 
@@ -303,25 +313,40 @@ class ProvisionedConcurrency:
     kind = "lambda.provisioned_concurrency"
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
-        config = read_pc(ctx, resource.payload["function"], resource.payload["alias"])
+        """One list call: the alias's configuration and any left on other qualifiers."""
+        by_qualifier = _pc_configs(ctx, resource.payload["function"])
+        config = by_qualifier.pop(resource.payload["alias"], None)
         if config is None:
             return None
         fields = {
             "count": config.get("RequestedProvisionedConcurrentExecutions"),
             "status": config.get("Status"),
+            "elsewhere": tuple(sorted(by_qualifier)),
         }
         return Live(fields, {"reason": config.get("StatusReason")})
 
     def create(self, ctx: Context, resource: Resource) -> None:
         self._put(ctx, resource)
+        self._remove_elsewhere(ctx, resource)
 
     def update(
         self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
     ) -> None:
+        if changed(changes, "elsewhere"):
+            self._remove_elsewhere(ctx, resource)
         if changed(changes, "count") or live.fields.get("status") == "FAILED":
             self._put(ctx, resource)
-        else:
+        elif changed(changes, "status"):
             wait_pc_ready(ctx, resource.payload["function"], resource.payload["alias"])
+
+    def _remove_elsewhere(self, ctx: Context, resource: Resource) -> None:
+        """Provisioned concurrency on a qualifier no one serves is paid for nothing."""
+        lam = ctx.client("lambda")
+        function = resource.payload["function"]
+        others = set(_pc_configs(ctx, function)) - {resource.payload["alias"]}
+        for qualifier in sorted(others):
+            drop = partial(lam.delete_provisioned_concurrency_config, Qualifier=qualifier)
+            write(ctx, self.kind, resource.id.name, partial(drop, FunctionName=function))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         lam = ctx.client("lambda")

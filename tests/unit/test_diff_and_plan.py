@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+from reconciler.desired import load_stack
 from reconciler.diff import FieldChange, diff_fields
+from reconciler.errors import InputError
 from reconciler.execute import waves
 from reconciler.plan import Op, order, plan_apply, plan_destroy
 from reconciler.resources import Live, ResourceId
-from tests.unit.helpers import by_kind, live_of, rendered
+from tests.unit.helpers import ROOT, by_kind, live_of, rendered
 
 RESOURCES = rendered()
 FUNCTION = by_kind(RESOURCES, "lambda.function")
@@ -155,3 +160,26 @@ def test_order_puts_dependencies_first_whatever_the_input_order() -> None:
     shuffled = tuple(reversed(RESOURCES))
     names = [r.id.kind for r in order(shuffled)]
     assert names.index("lambda.function") > names.index("iam.role")
+
+
+def test_ignored_fields_adopt_their_live_value_and_never_show_as_drift() -> None:
+    ignored = replace(FUNCTION, ignore=("environment.FEATURE_*", "tags.Owner", "memory_mb"))
+    env = {**FUNCTION.fields["environment"], "FEATURE_X": "on"}
+    tags = {**FUNCTION.fields["tags"], "Owner": "platform"}
+    live = live_of(FUNCTION, environment=env, tags=tags, memory_mb=2048, timeout_s=10)
+    plan = plan_apply([ignored], {FUNCTION.id: live}, "pr42")
+    (action,) = plan.actions
+    assert [c.path for c in action.changes] == ["timeout_s"]
+    # Applied, the whole environment is sent: someone else's variable must survive it.
+    assert action.resource.fields["environment"]["FEATURE_X"] == "on"
+    assert action.resource.fields["memory_mb"] == 2048
+
+
+def test_an_ignore_entry_must_name_a_known_kind(tmp_path: Path) -> None:
+    text = (ROOT / "desired_state" / "transactions.toml").read_text()
+    (tmp_path / "desired_state").mkdir()
+    (tmp_path / "handlers").symlink_to(ROOT / "handlers")
+    path = tmp_path / "desired_state" / "transactions.toml"
+    path.write_text('ignore = ["lambda.fn:tags.Owner"]\n' + text)
+    with pytest.raises(InputError, match=r"ignore: 'lambda\.fn:tags\.Owner' is not `kind:field`"):
+        load_stack(path)
