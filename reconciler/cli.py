@@ -222,6 +222,8 @@ def _json(outcome: Outcome, code: int) -> str:
     return report.document(
         command=prepared.options.command,
         suffix=prepared.options.suffix,
+        env=prepared.options.env,
+        stacks=sorted({r.stack for r in prepared.resources}),
         account=prepared.ctx.target.account_id,
         region=prepared.ctx.target.region,
         plan=report.plan_json(prepared.plan),

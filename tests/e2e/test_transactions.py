@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 
-from tests.e2e.conftest import SECRET_DB, SECRET_KEY, LocalAws, Run, reconcile
+from tests.e2e.conftest import ROOT, SECRET_DB, SECRET_KEY, LocalAws, Run, reconcile
 
 SUFFIX = "e2e"
 FN = f"lambda-function-{SUFFIX}"
@@ -217,3 +218,29 @@ def test_destroy_leaves_nothing_owned_by_the_suffix(local_aws: LocalAws, first_a
     assert f"transactions-{SUFFIX}" not in [b["DashboardName"] for b in boards]
     again = run(local_aws, "destroy", "--suffix", SUFFIX, "--yes")
     assert again.code == 0 and "No changes" in again.stdout
+
+
+def test_json_reports_of_every_command_validate_against_the_published_schema(
+    local_aws: LocalAws,
+) -> None:
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    reports = []
+    for args in (["plan"], [], ["plan"], ["destroy", "--yes"]):
+        result = run(local_aws, *args, "--suffix", "jsn", "--output", "json")
+        assert SECRET_DB not in result.stdout and SECRET_KEY not in result.stdout
+        reports.append(json.loads(result.stdout))
+    for report in reports:
+        errors = sorted(validator.iter_errors(report), key=str)
+        assert errors == [], errors[0].message
+    first_plan, applied, converged, destroyed = reports
+    assert first_plan["exit_code"] == 2 and first_plan["plan"]["counts"]["create"] == 8
+    secret = next(
+        c for r in first_plan["plan"]["resources"] for c in r["changes"]
+        if c["field"] == "environment.API_KEY"
+    )  # fmt: skip
+    assert secret == {"field": "environment.API_KEY", "old": None, "new": "(sensitive)",
+                      "sensitive": True}  # fmt: skip
+    assert applied["applied"] == 8 and applied["remaining"]["resources"] == []
+    assert converged["exit_code"] == 0 and converged["api_calls"]["writes"] == 0
+    assert destroyed["plan"]["counts"]["delete"] == 8
