@@ -90,6 +90,12 @@ class LambdaFunctions:
         response = forward(call)
         if response.ok:
             with self._ctx.lock:
+                # The code update may carry a new architecture, which AWS applies with it.
+                self._overlays[key] = overlay_from_request(
+                    self._overlay(key),
+                    key.name,
+                    {"Architectures": call.json().get("Architectures")},
+                )
                 self._touch(key)
             self._snapshot_published(key, response.json())
         return self._decorated(call, response)

@@ -25,6 +25,8 @@ class Overlay:
     tracing_mode: str = "PassThrough"
     dead_letter_target: str | None = None
     kms_key_arn: str | None = None
+    # moto keeps the architecture given at create but ignores it on UpdateFunctionCode.
+    architectures: tuple[str, ...] | None = None
 
 
 def default_overlay(function_name: str) -> Overlay:
@@ -57,6 +59,8 @@ def overlay_from_request(base: Overlay, name: str, request: Mapping[str, Any]) -
         changed = replace(changed, dead_letter_target=target or None)
     if "KMSKeyArn" in request:
         changed = replace(changed, kms_key_arn=request["KMSKeyArn"] or None)
+    if isinstance(request.get("Architectures"), list) and request["Architectures"]:
+        changed = replace(changed, architectures=tuple(map(str, request["Architectures"])))
     return changed
 
 
@@ -82,6 +86,8 @@ def apply_overlay(config: dict[str, Any], overlay: Overlay) -> None:
     """Rewrite one FunctionConfiguration dict in place to what AWS would return."""
     config["LoggingConfig"] = logging_config(overlay)
     config["TracingConfig"] = {"Mode": overlay.tracing_mode}
+    if overlay.architectures:
+        config["Architectures"] = list(overlay.architectures)
     _set_or_drop(config, "KMSKeyArn", overlay.kms_key_arn)
     target = overlay.dead_letter_target
     _set_or_drop(config, "DeadLetterConfig", {"TargetArn": target} if target else None)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.sandbox.helpers import create_function, error_code
+from tests.sandbox.helpers import create_function, error_code, handler_zip
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -198,3 +198,10 @@ def test_publishing_at_creation_freezes_version_one(lam: LambdaClient, role_arn:
 
     assert created["Version"] == "1"
     assert version_one["KMSKeyArn"] == KEY
+
+
+def test_a_code_update_can_change_the_architecture(lam: LambdaClient, role_arn: str) -> None:
+    create_function(lam, role_arn, Architectures=["x86_64"])
+    lam.update_function_code(FunctionName="app", ZipFile=handler_zip(), Architectures=["arm64"])
+    for view in every_view(lam):
+        assert view["Architectures"] == ["arm64"]
