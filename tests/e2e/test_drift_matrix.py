@@ -370,3 +370,30 @@ def test_a_foreign_layer_version_is_replaced_by_ours(deployed: LocalAws, tmp_pat
     versions = deployed.client("lambda").list_layer_versions(LayerName=f"etl-shared-{S}")
     descriptions = [v.get("Description", "") for v in versions["LayerVersions"]]
     assert "someone else's build" not in descriptions
+
+
+def test_a_key_schema_change_is_replaced_only_with_allow_replace(local_aws: LocalAws) -> None:
+    suffix = "rp"
+    assert run(local_aws, "--suffix", suffix).code == 0
+    ddb = local_aws.client("dynamodb")
+    name = f"transactions-{suffix}"
+    tags = ddb.list_tags_of_resource(ResourceArn=ARN.format("dynamodb", f"table/{name}"))["Tags"]
+    ddb.delete_table(TableName=name)
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST", Tags=tags,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )  # fmt: skip
+    plan = run(local_aws, "plan", "--suffix", suffix)
+    assert plan.code == 2
+    assert f"± dynamodb.table {name}" in plan.stdout
+    assert 'key_schema: "id:S" -> "transactionId:S"' in plan.stdout
+    refused = run(local_aws, "--suffix", suffix)
+    assert refused.code == 3
+    assert "needs replacement (key_schema); re-run with --allow-replace" in refused.stdout
+    assert ddb.describe_table(TableName=name)["Table"]["KeySchema"][0]["AttributeName"] == "id"
+    replaced = run(local_aws, "--suffix", suffix, "--allow-replace")
+    assert replaced.code == 0, replaced.stdout + replaced.stderr
+    keys = ddb.describe_table(TableName=name)["Table"]["KeySchema"]
+    assert keys == [{"AttributeName": "transactionId", "KeyType": "HASH"}]
+    assert run(local_aws, "destroy", "--suffix", suffix, "--yes").code == 0

@@ -183,3 +183,23 @@ def test_an_ignore_entry_must_name_a_known_kind(tmp_path: Path) -> None:
     path.write_text('ignore = ["lambda.fn:tags.Owner"]\n' + text)
     with pytest.raises(InputError, match=r"ignore: 'lambda\.fn:tags\.Owner' is not `kind:field`"):
         load_stack(path)
+
+
+def test_tags_and_environment_compare_as_maps_whatever_their_order() -> None:
+    reversed_tags = dict(reversed(list(FUNCTION.fields["tags"].items())))
+    reversed_env = dict(reversed(list(FUNCTION.fields["environment"].items())))
+    live = live_of(FUNCTION, tags=reversed_tags, environment=reversed_env)
+    assert diff_fields(FUNCTION, live) == ()
+
+
+def test_a_trust_policy_with_a_one_element_principal_list_is_the_same_policy() -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Allow",
+            "Action": ["STS:AssumeRole"],
+            "Principal": {"Service": ["lambda.amazonaws.com"]},
+            "Sid": "",
+        },
+    }
+    assert diff_fields(ROLE, live_of(ROLE, trust_policy=trust)) == ()
