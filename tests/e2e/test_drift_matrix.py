@@ -206,6 +206,12 @@ def xray(**changes: Any) -> Mutation:
     return mutate
 
 
+def xray_untag(aws: LocalAws) -> None:
+    x = aws.client("xray")
+    arn = x.get_group(GroupName=f"transactions-{S}")["Group"]["GroupARN"]
+    x.untag_resource(ResourceARN=arn, TagKeys=["Team"])
+
+
 def table(**changes: Any) -> Mutation:
     return lambda aws: aws.client("dynamodb").update_table(TableName=f"transactions-{S}", **changes)
 
@@ -317,6 +323,7 @@ CASES = [
          xray(FilterExpression='service("elsewhere")')),
     Case("xray insights", "xray.group", f"transactions-{S}", ("insights_enabled",),
          xray(InsightsConfiguration={"InsightsEnabled": False, "NotificationsEnabled": False})),
+    Case("xray tags", "xray.group", f"transactions-{S}", ("tags.Team",), xray_untag),
     Case("table deletion protection", "dynamodb.table", f"transactions-{S}",
          ("deletion_protection",), table(DeletionProtectionEnabled=True)),
     Case("table billing mode", "dynamodb.table", f"transactions-{S}", ("billing_mode",),
