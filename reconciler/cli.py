@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
                    help="environment whose values apply (default dev)")  # fmt: skip
     p.add_argument("--region", help="AWS region (default: the stack's, us-east-1)")
     p.add_argument("--output", choices=("text", "json"), default="text")
+    p.add_argument("--account", action="append", default=[], metavar="ID",
+                   help="refuse to run unless AWS says we are in this account (repeatable)")
     p.add_argument("--yes", action="store_true", help="destroy without typing the suffix")
     p.add_argument("--dry-run", action="store_true", help="destroy: list only, delete nothing")
     p.add_argument("--allow-replace", action="store_true",
@@ -123,6 +125,7 @@ def _options(args: argparse.Namespace) -> Options:
         desired_dir=args.desired_dir or default_desired_dir(),
         region=args.region,
         env=args.env,
+        accounts=tuple(args.account),
         allow_replace=args.allow_replace,
         pc_timeout_s=args.pc_timeout,
         max_workers=args.max_workers,
@@ -193,7 +196,8 @@ def exit_code(outcome: Outcome) -> int:
     failed = outcome.result is not None and bool(outcome.result.failed)
     left = outcome.remaining is not None and not outcome.remaining.empty
     skipped = prepared.options.command != "destroy" and bool(prepared.plan.skipped)
-    return EXIT_UNDONE if failed or left or skipped else EXIT_OK
+    unknown = any(s.undone for s in prepared.plan.skipped)
+    return EXIT_UNDONE if failed or left or skipped or unknown else EXIT_OK
 
 
 def _closing_text(outcome: Outcome) -> str:
@@ -209,9 +213,18 @@ def _closing_text(outcome: Outcome) -> str:
     if outcome.remaining is not None and not outcome.remaining.empty:
         lines.append(report.plan_text(outcome.remaining, "Still differs after apply:"))
     elif outcome.remaining is not None:
-        lines.append("In sync." if outcome.prepared.options.command != "destroy" else "Destroyed.")
+        lines.append(_done_line(outcome))
     lines.append(f"{report.calls_line(outcome.calls)} in {outcome.duration_s:.1f} s.")
     return "\n".join(lines)
+
+
+def _done_line(outcome: Outcome) -> str:
+    options = outcome.prepared.options
+    if options.command != "destroy":
+        return "In sync."
+    if outcome.result is None:
+        return f"Nothing owned by suffix {options.suffix!r} was found: nothing to delete."
+    return "Destroyed."
 
 
 def _json(outcome: Outcome, code: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -14,7 +14,7 @@ from reconciler.adapters.base import Context
 from reconciler.errors import ReconcileError
 from reconciler.logs import REDACT
 from reconciler.plan import Action, Op, Plan
-from reconciler.resources import Live, ResourceId
+from reconciler.resources import KIND_ORDER, Live, ResourceId
 
 log = structlog.get_logger()
 
@@ -33,24 +33,29 @@ class ApplyResult:
 
 
 def waves(plan: Plan) -> list[list[Action]]:
-    """Actions grouped so each wave needs only earlier waves (deletes: dependents first)."""
-    by_id = {a.id: a for a in plan.actions}
+    """Actions grouped so each wave needs only earlier waves.
+
+    Creates and updates follow their declared dependencies. Deletes come after them, one
+    wave per kind in reverse creation order (alarms and aliases, then functions, then their
+    log groups, roles, queues, layers, then the boundary): resources found by discovery
+    carry no declared dependencies, and the kind order is the dependency order.
+    """
+    building = [a for a in plan.actions if a.op is not Op.DELETE]
+    by_id = {a.id: a for a in building}
     level: dict[ResourceId, int] = {}
-    for action in plan.actions:  # plan order already respects dependencies
-        before = [level[d] for d in _after(action, plan.actions, by_id) if d in level]
+    for action in building:  # plan order already respects dependencies
+        before = [level[d] for d in action.resource.depends_on if d in by_id and d in level]
         level[action.id] = 1 + max(before, default=-1)
     grouped: dict[int, list[Action]] = {}
-    for action in plan.actions:
+    for action in building:
         grouped.setdefault(level[action.id], []).append(action)
-    return [grouped[k] for k in sorted(grouped)]
-
-
-def _after(
-    action: Action, actions: Sequence[Action], by_id: Mapping[ResourceId, Action]
-) -> list[ResourceId]:
-    if action.op is Op.DELETE:
-        return [a.id for a in actions if action.id in a.resource.depends_on and a.id in by_id]
-    return [d for d in action.resource.depends_on if d in by_id]
+    result = [grouped[k] for k in sorted(grouped)]
+    deletes = [a for a in plan.actions if a.op is Op.DELETE]
+    for kind in reversed(KIND_ORDER):
+        wave = [a for a in deletes if a.id.kind == kind]
+        if wave:
+            result.append(wave)
+    return result
 
 
 def apply(

@@ -12,9 +12,10 @@ from pathlib import Path
 import structlog
 
 from reconciler import compat, packaging, preflight, secrets
-from reconciler.adapters.base import Context
+from reconciler.adapters.base import Context, Scope
 from reconciler.aws import CallCount, Clients
 from reconciler.desired import load_stack
+from reconciler.discover import classify, discover
 from reconciler.errors import InputError
 from reconciler.execute import ApplyResult, apply
 from reconciler.logs import REDACT
@@ -38,6 +39,7 @@ class Options:
     desired_dir: Path
     region: str | None = None
     env: str = "dev"
+    accounts: tuple[str, ...] = ()
     allow_replace: bool = False
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
@@ -56,6 +58,8 @@ class Prepared:
     plan: Plan
     warnings: tuple[str, ...]
     started: float
+    # Stacks whose owned resources discovery keeps (None: any stack of the suffix).
+    stacks: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,40 +93,62 @@ def prepare(options: Options) -> Prepared:
     refs = secrets.sources(specs)
     values = secrets.resolve_env(refs, os.environ) if options.command != "destroy" else {}
     code = {spec.name: packages(spec) for spec in specs}
+    ctx = _connect(options, specs)
+    if options.command != "destroy":
+        values.update(secrets.resolve_ssm(refs, lambda: ctx.clients.get("ssm")))
+    REDACT.add(values.values())
+    values = _placeholders(refs) if options.command == "destroy" else values
+    resources = tuple(
+        r for spec in specs for r in render(spec, ctx.target, values, code[spec.name])
+    )
+    stacks = None if options.command == "destroy" and options.stacks == ("all",) else [
+        spec.name for spec in specs
+    ]  # fmt: skip
+    live, plan = snapshot(options, ctx, resources, stacks)
+    warnings = _check(options, ctx, plan, live)
+    return Prepared(options, ctx, resources, live, plan, tuple(warnings), started, stacks)
+
+
+def _connect(options: Options, specs: list[StackSpec]) -> Context:
+    """Who and where we are; the first AWS calls, so reach and credentials fail here."""
     region = _region(options, specs)
     clients = Clients(region, workers=options.max_workers)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
     account = preflight.account_id(clients.get("sts", max_attempts=2), endpoint)
-    for spec in specs:
-        preflight.check_account_allowed(account, spec.account_ids)
-    if options.command != "destroy":
-        values.update(secrets.resolve_ssm(refs, lambda: clients.get("ssm")))
-    REDACT.add(values.values())
-    values = _placeholders(refs) if options.command == "destroy" else values
-    target = Target(options.suffix, account, region)
-    resources = tuple(r for spec in specs for r in render(spec, target, values, code[spec.name]))
-    ctx = _context(options, clients, target)
-    live = observe(ctx, resources, options.max_workers)
-    plan, warnings = _plan(options, ctx, resources, live)
-    return Prepared(options, ctx, resources, live, plan, tuple(warnings), started)
+    allowed = [*options.accounts, *(a for spec in specs for a in spec.account_ids)]
+    preflight.check_account_allowed(account, allowed)
+    return _context(options, clients, Target(options.suffix, account, region))
 
 
-def _plan(
+def snapshot(
     options: Options,
     ctx: Context,
     resources: tuple[Resource, ...],
-    live: dict[ResourceId, Live | None],
-) -> tuple[Plan, list[str]]:
+    stacks: list[str] | None,
+) -> tuple[dict[ResourceId, Live | None], Plan]:
+    """Observe the desired resources, discover what else the suffix owns, and plan."""
+    live = observe(ctx, resources, options.max_workers)
+    scope = Scope(options.suffix, frozenset(r.id for r in resources))
+    found = classify(discover(ctx, scope, options.max_workers), options.suffix, stacks)
+    live.update(found.live)
+    planner = plan_destroy if options.command == "destroy" else plan_apply
+    plan = planner(resources, live, options.suffix, found.orphans, found.unreadable)
+    return live, plan
+
+
+def _check(
+    options: Options, ctx: Context, plan: Plan, live: dict[ResourceId, Live | None]
+) -> list[str]:
+    """Refuse before any write what AWS would refuse midway: runtimes, account limits."""
     if options.command == "destroy":
-        return plan_destroy(resources, live, options.suffix), []
-    plan = plan_apply(resources, live, options.suffix)
+        return []
     refusals, warnings = preflight.runtime_problems(plan, options.today)
     preflight.refuse(refusals)
     settings = ctx.client("lambda").get_account_settings()
     preflight.check_concurrency(settings, plan, live)
     for warning in warnings:
         log.warning("runtime.deprecated", detail=warning)
-    return plan, warnings
+    return warnings
 
 
 def execute(prepared: Prepared) -> Outcome:
@@ -143,10 +169,9 @@ def execute(prepared: Prepared) -> Outcome:
 
 
 def verify(prepared: Prepared) -> Plan:
-    live = observe(prepared.ctx, prepared.resources, prepared.options.max_workers)
-    if prepared.options.command == "destroy":
-        return plan_destroy(prepared.resources, live, prepared.options.suffix)
-    return plan_apply(prepared.resources, live, prepared.options.suffix)
+    """Observe and discover again: whatever still differs is work left undone."""
+    _, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks)
+    return plan
 
 
 def plan_only(prepared: Prepared) -> Outcome:

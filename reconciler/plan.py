@@ -39,6 +39,11 @@ class Skipped:
 
     id: ResourceId
     reason: str
+    # True when it might be ours but we cannot tell (tags unreadable): work left undone.
+    undone: bool = False
+
+
+UNREADABLE = "its tags could not be read: left alone (fail closed)"
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,14 @@ class Plan:
 
 
 def plan_apply(
-    desired: Sequence[Resource], live: Mapping[ResourceId, Live | None], suffix: str
+    desired: Sequence[Resource],
+    live: Mapping[ResourceId, Live | None],
+    suffix: str,
+    orphans: Sequence[Resource] = (),
+    unreadable: Sequence[ResourceId] = (),
 ) -> Plan:
-    """Create what is missing, update what differs, refuse to adopt what is not ours."""
+    """Create what is missing, update what differs, refuse to adopt what is not ours,
+    and delete what this suffix owns that the desired state no longer names."""
     actions: list[Action] = []
     skipped: list[Skipped] = []
     adopted: dict[ResourceId, Resource] = {}
@@ -68,27 +78,36 @@ def plan_apply(
         if refusal:
             skipped.append(refusal)
             continue
-        if current is None:
-            if not resource.derived:
-                actions.append(Action(Op.CREATE, resource))
-            continue
-        changes = diff_fields(resource, current) or _followed(resource, actions)
-        if changes:
-            op = (
-                Op.REPLACE
-                if any(_base(c.path) in resource.replace_on for c in changes)
-                else Op.UPDATE
-            )
-            actions.append(Action(op, resource, changes))
+        action = _action(resource, current, actions)
+        if action is not None:
+            actions.append(action)
+    actions += [Action(Op.DELETE, r) for r in reversed(order(orphans))]
+    skipped += [Skipped(i, UNREADABLE, undone=True) for i in unreadable]
     return Plan(tuple(actions), tuple(skipped))
 
 
+def _action(resource: Resource, current: Live | None, earlier: list[Action]) -> Action | None:
+    """What one desired resource needs, given its live state and the actions before it."""
+    if current is None:
+        return None if resource.derived else Action(Op.CREATE, resource)
+    changes = diff_fields(resource, current) or _followed(resource, earlier)
+    if not changes:
+        return None
+    forced = any(_base(c.path) in resource.replace_on for c in changes)
+    return Action(Op.REPLACE if forced else Op.UPDATE, resource, changes)
+
+
 def plan_destroy(
-    desired: Sequence[Resource], live: Mapping[ResourceId, Live | None], suffix: str
+    desired: Sequence[Resource],
+    live: Mapping[ResourceId, Live | None],
+    suffix: str,
+    orphans: Sequence[Resource] = (),
+    unreadable: Sequence[ResourceId] = (),
 ) -> Plan:
     """Delete what exists and is ours, dependents first; never what is not ours."""
     actions: list[Action] = []
-    skipped: list[Skipped] = []
+    skipped = [Skipped(i, UNREADABLE, undone=True) for i in unreadable]
+    desired = [*desired, *orphans]
     for resource in order(desired):
         refusal = _refusal(resource, live.get(resource.id), suffix, skipped)
         if refusal:

@@ -69,7 +69,10 @@ class Live:
         return tags if isinstance(tags, Mapping) else {}
 
 
+OWNER = "lambda-reconciler"
+
+
 def owned_by(live: Live, suffix: str) -> bool:
     """Whether live tags say the resource is ours for this suffix (fail closed)."""
     tags = live.tags
-    return tags.get("ManagedBy") == "lambda-reconciler" and tags.get("EnvironmentSuffix") == suffix
+    return tags.get("ManagedBy") == OWNER and tags.get("EnvironmentSuffix") == suffix

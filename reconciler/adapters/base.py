@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws import Clients
 from reconciler.diff import FieldChange
 from reconciler.render import Target
-from reconciler.resources import Live, Resource
+from reconciler.resources import Live, Resource, ResourceId
 from reconciler.retry import RetryPolicy
 from reconciler.waits import WaitPolicy
 
@@ -32,6 +32,42 @@ class Context:
 
     def client(self, service: str) -> Any:
         return self.clients.get(service)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A resource met while listing a service; `tags` is None when they could not be read."""
+
+    id: ResourceId
+    tags: Mapping[str, str] | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What discovery looks for: names ending `-<suffix>` not already known from observe."""
+
+    suffix: str
+    known: frozenset[ResourceId] = frozenset()
+
+    def wants(self, kind: str, name: str) -> bool:
+        # Every name we generate ends with `-<suffix>`: a cheap filter before reading tags.
+        return name.endswith(f"-{self.suffix}") and ResourceId(kind, name) not in self.known
+
+
+def found(kind: str, name: str, read_tags: Callable[[], Mapping[str, str]]) -> Found:
+    """The resource with its tags, or with None when AWS would not tell (fail closed)."""
+    try:
+        return Found(ResourceId(kind, name), dict(read_tags()))
+    except ClientError:
+        return Found(ResourceId(kind, name), None)
+
+
+class Discoverer(Protocol):
+    """An adapter that can list what it manages for a suffix."""
+
+    kind: str
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]: ...
 
 
 class Adapter(Protocol):

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    Found,
+    Scope,
     changed,
+    found,
+    paginate,
     sync_tags,
     tag_list,
     tag_map,
@@ -17,6 +22,10 @@ from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
 
 MISSING = ("ResourceNotFound", "ResourceNotFoundException")
+
+
+def _cw_tags(cw: Any, arn: str) -> dict[str, str]:
+    return tag_map(cw.list_tags_for_resource(ResourceARN=arn).get("Tags", []))
 
 
 class Dashboards:
@@ -50,6 +59,14 @@ class Dashboards:
             lambda tags: cw.tag_resource(ResourceARN=live.meta["arn"], Tags=tag_list(tags)),
             lambda keys: cw.untag_resource(ResourceARN=live.meta["arn"], TagKeys=keys),
         )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        cw = ctx.client("cloudwatch")
+        boards = paginate(cw, "list_dashboards", "DashboardEntries")
+        return [
+            found(self.kind, b["DashboardName"], partial(_cw_tags, cw, b["DashboardArn"]))
+            for b in boards if scope.wants(self.kind, b["DashboardName"])
+        ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         cw = ctx.client("cloudwatch")
@@ -129,6 +146,14 @@ class Alarms:
             lambda tags: cw.tag_resource(ResourceARN=live.meta["arn"], Tags=tag_list(tags)),
             lambda keys: cw.untag_resource(ResourceARN=live.meta["arn"], TagKeys=keys),
         )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        cw = ctx.client("cloudwatch")
+        alarms = paginate(cw, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
+        return [
+            found(self.kind, a["AlarmName"], partial(_cw_tags, cw, a["AlarmArn"]))
+            for a in alarms if scope.wants(self.kind, a["AlarmName"])
+        ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         # DeleteAlarms succeeds for names that do not exist: already idempotent.

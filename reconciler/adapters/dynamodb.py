@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    Found,
+    Scope,
     changed,
+    found,
+    paginate,
     sync_tags,
     tag_list,
     tag_map,
@@ -82,6 +87,16 @@ class Tables:
             ),
             *MISSING,
         )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        ddb = ctx.client("dynamodb")
+        names = paginate(ddb, "list_tables", "TableNames")
+        return [
+            found(self.kind, name, partial(
+                lambda arn: tag_map(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])),
+                ctx.target.arn("dynamodb", f"table/{name}")))
+            for name in names if scope.wants(self.kind, name)
+        ]  # fmt: skip
 
     def _wait_active(self, ctx: Context, name: str) -> None:
         ddb = ctx.client("dynamodb")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
 from reconciler.adapters.base import (
     Context,
+    Found,
+    Scope,
     changed,
+    found,
     paginate,
     sync_tags,
     tag_list,
@@ -83,14 +87,30 @@ class Roles:
             lambda keys: iam.untag_role(RoleName=name, TagKeys=keys),
         )
 
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        iam = ctx.client("iam")
+        roles = paginate(iam, "list_roles", "Roles")
+        return [
+            found(self.kind, r["RoleName"],
+                  partial(_role_tags, iam, r["RoleName"]))
+            for r in roles if scope.wants(self.kind, r["RoleName"])
+        ]  # fmt: skip
+
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")
         name = resource.id.name
         unless_missing(lambda: _delete_role(iam, name), "NoSuchEntity")
 
 
+def _role_tags(iam: Any, name: str) -> dict[str, str]:
+    return tag_map(paginate(iam, "list_role_tags", "Tags", RoleName=name))
+
+
 def _delete_role(iam: Any, name: str) -> None:
-    # IAM refuses to delete a role that still has policies.
+    # IAM refuses to delete a role that still has policies; the boundary goes first too,
+    # so that the boundary policy itself can be deleted right after the roles.
+    if iam.get_role(RoleName=name)["Role"].get("PermissionsBoundary"):
+        iam.delete_role_permissions_boundary(RoleName=name)
     for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
         iam.delete_role_policy(RoleName=name, PolicyName=policy)
     attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)

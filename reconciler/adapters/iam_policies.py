@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    Found,
+    Scope,
     changed,
+    found,
     paginate,
     sync_tags,
     tag_list,
@@ -61,6 +65,16 @@ class Policies:
             lambda tags: iam.tag_policy(PolicyArn=arn, Tags=tag_list(tags)),
             lambda keys: iam.untag_policy(PolicyArn=arn, TagKeys=keys),
         )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        iam = ctx.client("iam")
+        policies = paginate(iam, "list_policies", "Policies", Scope="Local")
+        return [
+            found(self.kind, p["PolicyName"], partial(
+                lambda arn: tag_map(paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn)),
+                p["Arn"]))
+            for p in policies if scope.wants(self.kind, p["PolicyName"])
+        ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")

@@ -7,7 +7,16 @@ from functools import partial
 from typing import Any
 
 from reconciler import fingerprint
-from reconciler.adapters.base import Context, changed, paginate, sync_tags, unless_missing
+from reconciler.adapters.base import (
+    Context,
+    Found,
+    Scope,
+    changed,
+    found,
+    paginate,
+    sync_tags,
+    unless_missing,
+)
 from reconciler.adapters.lambda_layers import layer_arn, layer_ref
 from reconciler.diff import FieldChange
 from reconciler.errors import ResourceFailed
@@ -130,6 +139,15 @@ class Functions:
             lambda: write(ctx, self.kind, name, lambda: lam.delete_function(FunctionName=name)),
             *MISSING,
         )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        lam = ctx.client("lambda")
+        functions = paginate(lam, "list_functions", "Functions")
+        return [
+            found(self.kind, f["FunctionName"],
+                  partial(lambda arn: lam.list_tags(Resource=arn)["Tags"], f["FunctionArn"]))
+            for f in functions if scope.wants(self.kind, f["FunctionName"])
+        ]  # fmt: skip
 
     def _mutate(self, ctx: Context, name: str, call: Any) -> None:
         # Lambda refuses a change while the last one runs: wait before, retry 409s, wait after.

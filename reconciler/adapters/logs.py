@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from reconciler.adapters.base import Context, changed, sync_tags, unless_missing
+import structlog
+
+from reconciler.adapters.base import (
+    Context,
+    Found,
+    Scope,
+    changed,
+    found,
+    paginate,
+    sync_tags,
+    unless_missing,
+)
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
+
+MISSING = ("ResourceNotFoundException",)
+log = structlog.get_logger()
 
 
 class LogGroups:
@@ -43,12 +58,25 @@ class LogGroups:
             lambda keys: logs.untag_resource(resourceArn=live.meta["arn"], tagKeys=keys),
         )
 
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        logs = ctx.client("logs")
+        groups = paginate(logs, "describe_log_groups", "logGroups")
+        return [
+            found(self.kind, g["logGroupName"], partial(
+                lambda arn: logs.list_tags_for_resource(resourceArn=arn).get("tags", {}),
+                g["arn"].removesuffix(":*")))
+            for g in groups if scope.wants(self.kind, g["logGroupName"])
+        ]  # fmt: skip
+
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         logs = ctx.client("logs")
-        unless_missing(
-            lambda: logs.delete_log_group(logGroupName=resource.id.name),
-            "ResourceNotFoundException",
-        )
+        name = resource.id.name
+        unless_missing(lambda: logs.delete_log_group(logGroupName=name), *MISSING)
+        # A function still running (or one deleted moments ago) can make Lambda re-create its
+        # log group, untagged and never expiring: look once more and delete what came back.
+        if self.read(ctx, resource) is not None:
+            log.warning("log_group.recreated", kind=self.kind, name=name)
+            unless_missing(lambda: logs.delete_log_group(logGroupName=name), *MISSING)
 
     @staticmethod
     def _retention(logs: Any, name: str, days: int | None) -> None:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from reconciler.adapters.base import Context, changed, sync_tags, unless_missing
+from reconciler.adapters.base import (
+    Context,
+    Found,
+    Scope,
+    changed,
+    found,
+    paginate,
+    sync_tags,
+    unless_missing,
+)
 from reconciler.diff import FieldChange
 from reconciler.resources import Live, Resource
 
@@ -65,6 +75,15 @@ class Queues:
             lambda tags: sqs.tag_queue(QueueUrl=url, Tags=tags),
             lambda keys: sqs.untag_queue(QueueUrl=url, TagKeys=keys),
         )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        sqs = ctx.client("sqs")
+        urls = paginate(sqs, "list_queues", "QueueUrls")
+        return [
+            found(self.kind, url.rsplit("/", 1)[1],
+                  partial(lambda u: sqs.list_queue_tags(QueueUrl=u).get("Tags", {}), url))
+            for url in urls if scope.wants(self.kind, url.rsplit("/", 1)[1])
+        ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         sqs = ctx.client("sqs")

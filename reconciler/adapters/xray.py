@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from reconciler.adapters.base import (
     Context,
+    Found,
+    Scope,
     changed,
+    found,
     paginate,
     sync_tags,
     tag_list,
@@ -60,6 +65,16 @@ class Groups:
             lambda tags: xray.tag_resource(ResourceARN=live.meta["arn"], Tags=tag_list(tags)),
             lambda keys: xray.untag_resource(ResourceARN=live.meta["arn"], TagKeys=keys),
         )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        xray = ctx.client("xray")
+        groups = paginate(xray, "get_groups", "Groups")
+        return [
+            found(self.kind, g["GroupName"], partial(
+                lambda arn: tag_map(paginate(xray, "list_tags_for_resource", "Tags",
+                                             ResourceARN=arn)), g["GroupARN"]))
+            for g in groups if scope.wants(self.kind, g["GroupName"])
+        ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         if resource.id.name == "Default":

@@ -23,7 +23,7 @@ from reconciler.sandbox.lambda_functions import LambdaFunctions
 from reconciler.sandbox.lambda_invoke_config import EventInvokeConfigs
 from reconciler.sandbox.lambda_layers import LambdaLayers
 from reconciler.sandbox.provisioned import ProvisionedConcurrency
-from reconciler.sandbox.recorder import CallRecorder, RecordedCall
+from reconciler.sandbox.recorder import CallRecorder, RecordedCall, is_write
 from reconciler.sandbox.routing import identify
 from reconciler.sandbox.sqs import QueueNames
 from reconciler.sandbox.wsgi import (
@@ -113,6 +113,8 @@ class Fidelity:
         latency = self.knobs.latency_ms
         if latency > 0:
             time.sleep(latency / 1000)
+        if self._frozen(call):
+            return aws_error(call.route.protocol, "ServiceUnavailable", 503, "frozen write")
         fault = self.faults.take(call.service, call.operation)
         if fault is not None:
             return aws_error(call.route.protocol, fault.code, fault.status, fault.message)
@@ -124,6 +126,21 @@ class Fidelity:
             # stderr) rather than werkzeug's HTML error page, which botocore cannot parse.
             traceback.print_exc()
             return aws_error(call.route.protocol, "ServiceException", 500, "sandbox failure")
+
+    def _frozen(self, call: Call) -> bool:
+        """Hold a write past the freeze point; True when it must be refused unperformed."""
+        if not is_write(call.service, call.operation):
+            return False
+        held = False
+        deadline = time.monotonic() + 120
+        while self._past_freeze() and time.monotonic() < deadline:
+            held = True
+            time.sleep(0.05)
+        return held
+
+    def _past_freeze(self) -> bool:
+        limit = self.knobs.freeze_after_writes
+        return limit >= 0 and len(self.writes()) >= limit
 
     def _forward(self, call: Call) -> Response:
         return call_app(self._app, with_body(call.environ, call.body))

@@ -24,6 +24,9 @@ class Knobs:
     iam_propagation_seconds: float = 0.5
     account_concurrency: int = 1000
     latency_ms: float = 0
+    # Crash drills: once this many writes were recorded, hold every further write until the
+    # knob is lowered, then refuse it unperformed (-1: off). The caller is killed meanwhile.
+    freeze_after_writes: int = -1
     queue_reuse_seconds: float = 60.0
 
     def replaced(self, changes: Mapping[str, object]) -> Knobs:

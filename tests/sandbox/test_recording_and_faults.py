@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -12,7 +13,13 @@ from botocore.exceptions import ClientError
 
 from reconciler.sandbox.faults import FaultRule
 from reconciler.sandbox.server import Sandbox
-from tests.sandbox.helpers import client, client_kwargs, create_function, error_code
+from tests.sandbox.helpers import (
+    TRUST_POLICY,
+    client,
+    client_kwargs,
+    create_function,
+    error_code,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -165,3 +172,28 @@ def test_concurrent_calls_are_each_recorded_once(sandbox: Sandbox, lam: LambdaCl
         list(pool.map(lambda _: lam.list_functions(), range(24)))
 
     assert len(sandbox.fidelity.calls()) == 24
+
+
+def test_writes_past_the_freeze_point_are_held_then_refused_unperformed(
+    sandbox: Sandbox, iam: IAMClient
+) -> None:
+    sandbox.fidelity.reset_calls()
+    sandbox.fidelity.configure(freeze_after_writes=1)
+    iam.create_role(RoleName="first", AssumeRolePolicyDocument=TRUST_POLICY)
+    outcome: dict[str, str] = {}
+
+    def second() -> None:
+        try:
+            iam.create_role(RoleName="second", AssumeRolePolicyDocument=TRUST_POLICY)
+        except ClientError as exc:
+            outcome["code"] = exc.response["Error"]["Code"]
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.3)
+    assert thread.is_alive()  # held while frozen
+    sandbox.fidelity.configure(freeze_after_writes=-1)
+    thread.join(timeout=5)
+    assert outcome["code"] == "ServiceUnavailable"
+    names = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    assert "first" in names and "second" not in names
