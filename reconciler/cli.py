@@ -41,8 +41,13 @@ def parser() -> argparse.ArgumentParser:
                    help="environment whose values apply (default dev)")  # fmt: skip
     p.add_argument("--region", help="AWS region (default: the stack's, us-east-1)")
     p.add_argument("--output", choices=("text", "json"), default="text")
-    p.add_argument("--account", action="append", default=[], metavar="ID",
-                   help="refuse to run unless AWS says we are in this account (repeatable)")
+    p.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="refuse to run unless AWS says we are in this account (repeatable)",
+    )
     p.add_argument("--yes", action="store_true", help="destroy without typing the suffix")
     p.add_argument("--dry-run", action="store_true", help="destroy: list only, delete nothing")
     p.add_argument("--allow-replace", action="store_true",

@@ -62,6 +62,9 @@ def check_names(suffix: str, templates: Iterable[NamedTemplate]) -> None:
     """Refuse the suffix if any generated name would break its service's rules."""
     templates = list(templates)
     for item in templates:
+        if not item.template.endswith("-{suffix}"):
+            # Discovery (destroy, pruning) finds our resources by this ending.
+            raise InputError(f"{item.where}: name {item.template!r} must end with '-{{suffix}}'")
         rule = NAME_RULES[item.kind]
         name = item.template.replace("{suffix}", suffix)
         if len(name) > rule.max_length:

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.desired import load_stack
 from reconciler.errors import InputError
-from reconciler.names import check_names, longest_suffix, validate_suffix
+from reconciler.names import NamedTemplate, check_names, longest_suffix, validate_suffix
 from reconciler.render import name_templates
 
 STACK = load_stack(Path(__file__).parents[2] / "desired_state" / "transactions.toml")
@@ -52,3 +52,9 @@ def test_a_too_long_suffix_names_the_resource_that_would_break() -> None:
     assert "limit 32" in message
     assert "longest suffix allowed is 19" in message
     assert "\n" not in message
+
+
+def test_a_name_that_does_not_end_with_the_suffix_is_refused() -> None:
+    bad = [NamedTemplate("lambda.function", "{suffix}-api", "functions.api")]
+    with pytest.raises(InputError, match=r"functions.api: name '\{suffix\}-api' must end with"):
+        check_names("pr42", bad)
