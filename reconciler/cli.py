@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from reconciler.pipeline import Options, Outcome, Prepared
 
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT, EXIT_UNDONE = 0, 1, 2, 3
-COMMANDS = ("apply", "plan", "destroy")
+COMMANDS = ("apply", "plan", "destroy", "unlock")
 
 
 class UsageError(Exception):
@@ -34,7 +34,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("command", nargs="?", default="apply", choices=COMMANDS,
                    help="apply (default): show and fix drift; plan: show drift only; "
-                   "destroy: remove everything this suffix owns")  # fmt: skip
+                   "destroy: remove everything this suffix owns; "
+                   "unlock: remove a crashed run's lease on the suffix")  # fmt: skip
     p.add_argument("--suffix", required=True, help="environment suffix, e.g. pr42")
     p.add_argument("--stack", default="all", help="transactions, etl or all (default)")
     p.add_argument("--env", choices=("dev", "prod"), default="dev",
@@ -55,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--desired-dir", type=Path, default=None, help="folder of <stack>.toml files")
     p.add_argument("--pc-timeout", type=_positive, default=900.0,
                    help="seconds to wait for provisioned concurrency (default 900)")  # fmt: skip
+    p.add_argument("--lock-wait", type=_non_negative, default=30.0,
+                   help="seconds to wait for another run of this suffix (default 30)")  # fmt: skip
     p.add_argument("--max-workers", type=_positive_int, default=8,
                    help="parallel AWS calls (default 8)")  # fmt: skip
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -68,6 +71,16 @@ def _positive(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
     return value
 
 
@@ -131,6 +144,7 @@ def _options(args: argparse.Namespace) -> Options:
         region=args.region,
         env=args.env,
         accounts=tuple(args.account),
+        lock_wait_s=args.lock_wait,
         allow_replace=args.allow_replace,
         pc_timeout_s=args.pc_timeout,
         max_workers=args.max_workers,
@@ -146,6 +160,8 @@ def _run(args: argparse.Namespace) -> int:
     options = _options(args)
     structlog.contextvars.bind_contextvars(suffix=options.suffix, command=options.command)
     log.info("reconcile.started", command=options.command, suffix=options.suffix)
+    if options.command == "unlock":
+        return _unlock(options)
     prepared = pipeline.prepare(options)
     _show_plan(args, prepared)
     if options.command == "plan" or (options.command == "destroy" and args.dry_run):
@@ -154,6 +170,18 @@ def _run(args: argparse.Namespace) -> int:
     if options.command == "destroy" and not prepared.plan.empty and not args.yes:
         _confirm(options.suffix)
     return _finish(args, pipeline.execute(prepared))
+
+
+def _unlock(options: Options) -> int:
+    from reconciler import lock, pipeline
+
+    ctx = pipeline.connect(options)
+    holder = lock.force_unlock(ctx.client("dynamodb"), options.suffix)
+    if holder is None:
+        print(f"Suffix {options.suffix!r} was not locked.")
+    else:
+        print(f"Removed the lease of {holder.describe()}.")
+    return EXIT_OK
 
 
 def _show_plan(args: argparse.Namespace, prepared: Prepared) -> None:
@@ -209,6 +237,9 @@ def _closing_text(outcome: Outcome) -> str:
     from reconciler import report
 
     lines = []
+    if outcome.prepared.replanned:
+        lines.append(report.plan_text(outcome.prepared.plan, "The state changed while taking "
+                                      "the lease; this plan was applied instead:"))  # fmt: skip
     if outcome.result is not None:
         for failure in outcome.result.failed:
             lines.append(f"failed: {failure.action.id}: {failure.reason}")

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import structlog
@@ -18,6 +18,7 @@ from reconciler.desired import load_stack
 from reconciler.discover import classify, discover
 from reconciler.errors import InputError
 from reconciler.execute import ApplyResult, apply
+from reconciler.lock import Lease
 from reconciler.logs import REDACT
 from reconciler.model import StackSpec
 from reconciler.names import check_names, validate_suffix
@@ -40,6 +41,8 @@ class Options:
     region: str | None = None
     env: str = "dev"
     accounts: tuple[str, ...] = ()
+    lock_wait_s: float = 30.0
+    lock_ttl_s: float = 120.0
     allow_replace: bool = False
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
@@ -60,6 +63,8 @@ class Prepared:
     started: float
     # Stacks whose owned resources discovery keeps (None: any stack of the suffix).
     stacks: list[str] | None = None
+    # True when the state read under the lease asked for another plan than the one shown.
+    replanned: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,11 @@ def prepare(options: Options) -> Prepared:
     return Prepared(options, ctx, resources, live, plan, tuple(warnings), started, stacks)
 
 
+def connect(options: Options) -> Context:
+    """An AWS context for commands that need no plan (unlock)."""
+    return _connect(options, load(options))
+
+
 def _connect(options: Options, specs: list[StackSpec]) -> Context:
     """Who and where we are; the first AWS calls, so reach and credentials fail here."""
     region = _region(options, specs)
@@ -152,20 +162,43 @@ def _check(
 
 
 def execute(prepared: Prepared) -> Outcome:
-    """Apply the plan, then observe again: what still differs is work left undone."""
-    options = prepared.options
+    """Apply the plan under the suffix's lease, then observe again.
+
+    A converged run takes no lease and writes nothing. Otherwise the lease is taken and the
+    state read again under it, so a plan made while another run was writing is never applied.
+    """
     if prepared.plan.empty:
-        # Nothing was written, so a second read could only repeat the first: a converged
-        # run costs one round of reads and no writes.
-        calls = prepared.ctx.clients.ledger.snapshot()
-        return Outcome(prepared, None, prepared.plan, calls, _since(prepared))
-    result = apply(
-        prepared.ctx, prepared.plan, prepared.live, options.max_workers, options.allow_replace
-    )
-    remaining = verify(prepared)
-    return Outcome(
-        prepared, result, remaining, prepared.ctx.clients.ledger.snapshot(), _since(prepared)
-    )
+        # Nothing to write, so a second read could only repeat the first: a converged run
+        # costs one round of reads and no writes.
+        return _finished(prepared, None, prepared.plan)
+    options = prepared.options
+    lease = Lease(
+        prepared.ctx.client("dynamodb"), options.suffix, options.command,
+        ttl_s=options.lock_ttl_s, wait_s=options.lock_wait_s,
+    )  # fmt: skip
+    lease.acquire()
+    try:
+        current = _replan(prepared)
+        if current.plan.empty:
+            return _finished(current, None, current.plan)
+        result = apply(
+            current.ctx, current.plan, current.live, options.max_workers, options.allow_replace
+        )
+        return _finished(current, result, verify(current))
+    finally:
+        lease.release()
+
+
+def _replan(prepared: Prepared) -> Prepared:
+    """The state read again under the lease; the same plan unless someone changed things."""
+    live, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks)
+    _check(prepared.options, prepared.ctx, plan, live)
+    return replace(prepared, live=live, plan=plan, replanned=plan != prepared.plan)
+
+
+def _finished(prepared: Prepared, result: ApplyResult | None, remaining: Plan) -> Outcome:
+    calls = prepared.ctx.clients.ledger.snapshot()
+    return Outcome(prepared, result, remaining, calls, _since(prepared))
 
 
 def verify(prepared: Prepared) -> Plan:

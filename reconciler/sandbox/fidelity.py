@@ -106,7 +106,7 @@ class Fidelity:
         account = moto_backends.account_for(environ, route.access_key)
         call = Call(route, account, environ, body)
         response = self._serve(call)
-        self.recorder.record(call.service, call.operation, response.status)
+        self.recorder.record(call.service, call.operation, response.status, call.route.access_key)
         return send(response, start_response)
 
     def _serve(self, call: Call) -> Response:

@@ -28,6 +28,8 @@ class RecordedCall:
     write: bool
     status: int
     at: float
+    # Which credentials made the call: tells concurrent clients apart.
+    access_key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,6 +42,7 @@ class RecordedCall:
             write=bool(data["write"]),
             status=int(data["status"]),
             at=float(data["at"]),
+            access_key=str(data.get("access_key", "")),
         )
 
 
@@ -50,8 +53,11 @@ class CallRecorder:
         self._lock = lock
         self._calls: list[RecordedCall] = []
 
-    def record(self, service: str, operation: str, status: int) -> RecordedCall:
-        call = RecordedCall(service, operation, is_write(service, operation), status, time.time())
+    def record(
+        self, service: str, operation: str, status: int, access_key: str = ""
+    ) -> RecordedCall:
+        write = is_write(service, operation)
+        call = RecordedCall(service, operation, write, status, time.time(), access_key)
         with self._lock:
             self._calls.append(call)
         return call
