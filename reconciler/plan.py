@@ -184,8 +184,17 @@ def _refusal(
     if blocked and current is not None:
         return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours")
     if current is not None and _taggable(resource) and not owned_by(current, suffix):
+        if _left_by_a_crash(resource, current):
+            return None
         return Skipped(resource.id, "exists without this suffix's ownership tags")
     return None
+
+
+def _left_by_a_crash(resource: Resource, current: Live) -> bool:
+    """Untagged, and exactly what we create before tagging: our own, interrupted."""
+    if not resource.tagged_after_create or current.tags:
+        return False
+    return all(c.path.startswith("tags.") for c in diff_fields(resource, current))
 
 
 def _taggable(resource: Resource) -> bool:

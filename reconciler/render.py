@@ -337,4 +337,5 @@ def _dashboard(ctx: _Ctx) -> Resource:
     ]
     body = dashboards.body(spec, functions, ctx.target.region)
     name = ctx.names.expand(spec.name, "dashboard.name")
-    return Resource(ResourceId("cloudwatch.dashboard", name), {"body": body, "tags": ctx.tags})
+    fields = {"body": body, "tags": ctx.tags}
+    return Resource(ResourceId("cloudwatch.dashboard", name), fields, tagged_after_create=True)

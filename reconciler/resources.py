@@ -54,6 +54,9 @@ class Resource:
     derived: bool = False
     # Field paths (fnmatch patterns) someone else owns: adopted from live, never changed.
     ignore: tuple[str, ...] = ()
+    # Created untagged then tagged by a second call (AWS takes no tags at creation): an
+    # untagged one identical to ours in every other field is ours, left by a crash between.
+    tagged_after_create: bool = False
 
 
 @dataclass(frozen=True)

@@ -203,3 +203,13 @@ def test_a_trust_policy_with_a_one_element_principal_list_is_the_same_policy() -
         },
     }
     assert diff_fields(ROLE, live_of(ROLE, trust_policy=trust)) == ()
+
+
+def test_an_untagged_dashboard_identical_to_ours_is_ours_and_gets_its_tags() -> None:
+    board = by_kind(RESOURCES, "cloudwatch.dashboard")
+    plan = plan_apply([board], {board.id: live_of(board, tags={})}, "pr42")
+    (action,) = plan.actions
+    assert action.op is Op.UPDATE and all(c.path.startswith("tags.") for c in action.changes)
+    other = live_of(board, tags={}, body={"widgets": []})
+    plan = plan_apply([board], {board.id: other}, "pr42")
+    assert plan.actions == () and plan.skipped[0].id == board.id
