@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import boto3
 import structlog
 
 from reconciler import compat, packaging, preflight, secrets
@@ -231,11 +232,24 @@ def packages(spec: StackSpec) -> dict[str, packaging.CodePackage]:
 
 def _region(options: Options, specs: list[StackSpec]) -> str:
     if options.region:
-        return options.region
+        return _known_region(options.region)
     regions = sorted({spec.region for spec in specs})
     if len(regions) > 1:
         raise InputError(f"stacks declare different regions ({', '.join(regions)}); pass --region")
-    return regions[0] if regions else "us-east-1"
+    return _known_region(regions[0]) if regions else "us-east-1"
+
+
+def _known_region(region: str) -> str:
+    """Refuse a region Lambda does not serve, by botocore's own endpoint data."""
+    session = boto3.session.Session()
+    known = {
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions("lambda", partition_name=partition)
+    }
+    if region not in known:
+        raise InputError(f"region {region!r} is not a region AWS Lambda serves")
+    return region
 
 
 def _placeholders(
