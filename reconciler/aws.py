@@ -8,9 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import structlog
 from botocore.config import Config
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Query", "Scan")
+# The throttling codes botocore's standard retry mode retries.
+THROTTLING = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "RequestThrottled", "SlowDown", "LimitExceededException",
+})  # fmt: skip
+log = structlog.get_logger()
 
 
 def is_read(operation: str) -> bool:
@@ -23,6 +31,8 @@ class CallCount:
     """API calls of one run, reads and writes apart, by `service:Operation`."""
 
     by_operation: dict[str, int]
+    # HTTP attempts botocore repeated after throttling or a 5xx (not counted as calls).
+    retries: int = 0
 
     @property
     def reads(self) -> int:
@@ -43,15 +53,30 @@ class CallLedger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._retries = 0
 
     def record(self, model: Any, **_: Any) -> None:
         key = f"{model.service_model.service_name}:{model.name}"
         with self._lock:
             self._counts[key] += 1
 
+    def retried(self, attempts: int, response: Any, operation: Any, **_: Any) -> None:
+        """Log an attempt botocore will repeat (throttling, 5xx); botocore decides and waits."""
+        if response is None:
+            code, status = "connection error", None
+        else:
+            http, parsed = response
+            status = getattr(http, "status_code", None)
+            code = parsed.get("Error", {}).get("Code", "") if isinstance(parsed, dict) else ""
+            if not (status and status >= 500) and code not in THROTTLING:
+                return
+        with self._lock:
+            self._retries += 1
+        log.info("aws.retry", attempt=attempts, operation=operation.name, code=code, status=status)
+
     def snapshot(self) -> CallCount:
         with self._lock:
-            return CallCount(dict(self._counts))
+            return CallCount(dict(self._counts), self._retries)
 
 
 class Clients:
@@ -87,4 +112,5 @@ class Clients:
             )
         client = self._session.client(service, config=config)  # type: ignore[call-overload]
         client.meta.events.register("before-call.*.*", self.ledger.record)
+        client.meta.events.register("needs-retry.*.*", self.ledger.retried)
         return client

@@ -65,7 +65,8 @@ def summary(plan: Plan) -> str:
 
 
 def calls_line(calls: CallCount) -> str:
-    return f"API calls: {calls.total} ({calls.reads} reads, {calls.writes} writes)"
+    retried = f", {calls.retries} retried by botocore" if calls.retries else ""
+    return f"API calls: {calls.total} ({calls.reads} reads, {calls.writes} writes{retried})"
 
 
 def plan_text(plan: Plan, header: str) -> str:
@@ -116,6 +117,7 @@ def calls_json(calls: CallCount) -> dict[str, Any]:
         "total": calls.total,
         "reads": calls.reads,
         "writes": calls.writes,
+        "retries": calls.retries,
         "by_operation": dict(sorted(calls.by_operation.items())),
     }
 

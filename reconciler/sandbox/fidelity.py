@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import traceback
@@ -39,6 +40,13 @@ from reconciler.sandbox.wsgi import (
 )
 from reconciler.sandbox.xray import XRay
 
+# Each service's own throttling answer (botocore's standard retry mode knows them all).
+THROTTLE = {
+    "lambda": ("TooManyRequestsException", 429),
+    "iam": ("Throttling", 400),
+    "sts": ("Throttling", 400),
+}
+
 
 class Component(Protocol):
     """A slice of AWS behaviour the layer adds on top of moto."""
@@ -61,6 +69,8 @@ class Fidelity:
         self._components = _components(context)
         self._routes = _route_table(self._components)
         self._control = ControlApi(self)
+        self._rng = random.Random(self._knobs.fault_seed)
+        self._rng_seed = self._knobs.fault_seed
 
     @property
     def knobs(self) -> Knobs:
@@ -115,6 +125,9 @@ class Fidelity:
             time.sleep(latency / 1000)
         if self._frozen(call):
             return aws_error(call.route.protocol, "ServiceUnavailable", 503, "frozen write")
+        chance = self._chance_fault(call)
+        if chance is not None:
+            return chance
         fault = self.faults.take(call.service, call.operation)
         if fault is not None:
             return aws_error(call.route.protocol, fault.code, fault.status, fault.message)
@@ -126,6 +139,23 @@ class Fidelity:
             # stderr) rather than werkzeug's HTML error page, which botocore cannot parse.
             traceback.print_exc()
             return aws_error(call.route.protocol, "ServiceException", 500, "sandbox failure")
+
+    def _chance_fault(self, call: Call) -> Response | None:
+        """Throttling or a 5xx on a share of calls, as a busy region answers."""
+        knobs = self.knobs
+        if knobs.throttle_share <= 0 and knobs.error_share <= 0:
+            return None
+        with self._lock:
+            if self._rng_seed != knobs.fault_seed:
+                self._rng, self._rng_seed = random.Random(knobs.fault_seed), knobs.fault_seed
+            draw = self._rng.random()
+        protocol = call.route.protocol
+        if draw < knobs.throttle_share:
+            code, status = THROTTLE.get(call.service, ("ThrottlingException", 400))
+            return aws_error(protocol, code, status, "Rate exceeded")
+        if draw < knobs.throttle_share + knobs.error_share:
+            return aws_error(protocol, "InternalFailure", 500, "internal failure")
+        return None
 
     def _frozen(self, call: Call) -> bool:
         """Hold a write past the freeze point; True when it must be refused unperformed."""

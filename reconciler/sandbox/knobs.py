@@ -27,6 +27,11 @@ class Knobs:
     # Crash drills: once this many writes were recorded, hold every further write until the
     # knob is lowered, then refuse it unperformed (-1: off). The caller is killed meanwhile.
     freeze_after_writes: int = -1
+    # A share (0..1) of AWS calls answered with the service's throttling error, or a 5xx;
+    # drawn from a seeded generator so that a run repeats exactly.
+    throttle_share: float = 0.0
+    error_share: float = 0.0
+    fault_seed: int = 7
     queue_reuse_seconds: float = 60.0
 
     def replaced(self, changes: Mapping[str, object]) -> Knobs:
