@@ -37,8 +37,7 @@ class Dashboards:
         if got is None:
             return None
         arn = got["DashboardArn"]
-        tags = cw.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
-        fields = {"body": json.loads(got["DashboardBody"]), "tags": tag_map(tags)}
+        fields = {"body": json.loads(got["DashboardBody"]), "tags": _cw_tags(cw, arn)}
         return Live(fields, {"arn": arn})
 
     def create(self, ctx: Context, resource: Resource) -> None:
@@ -111,7 +110,6 @@ class Alarms:
         alarm = next(iter(found.get("MetricAlarms", [])), None)
         if alarm is None:
             return None
-        tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]).get("Tags", [])
         fields = {
             "namespace": alarm.get("Namespace"),
             "metric": alarm.get("MetricName"),
@@ -124,7 +122,7 @@ class Alarms:
             "treat_missing_data": alarm.get("TreatMissingData", "missing"),
             "alarm_actions": tuple(alarm.get("AlarmActions", [])),
             "ok_actions": tuple(alarm.get("OKActions", [])),
-            "tags": tag_map(tags),
+            "tags": _cw_tags(cw, alarm["AlarmArn"]),
         }
         return Live(fields, {"arn": alarm["AlarmArn"]})
 
