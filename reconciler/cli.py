@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from reconciler.pipeline import Options, Outcome, Prepared
 
-EXIT_OK, EXIT_FAILED, EXIT_DRIFT, EXIT_UNDONE = 0, 1, 2, 3
-COMMANDS = ("apply", "plan", "destroy", "unlock")
+from reconciler.exits import EXIT_FAILED, EXIT_OK, exit_code
+
+COMMANDS = ("apply", "plan", "destroy", "watch", "unlock")
 
 
 class UsageError(Exception):
@@ -35,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("command", nargs="?", default="apply", choices=COMMANDS,
                    help="apply (default): show and fix drift; plan: show drift only; "
                    "destroy: remove everything this suffix owns; "
+                   "watch: apply every --interval seconds, for months; "
                    "unlock: remove a crashed run's lease on the suffix")  # fmt: skip
     p.add_argument("--suffix", required=True, help="environment suffix, e.g. pr42")
     p.add_argument("--stack", default="all", help="transactions, etl or all (default)")
@@ -61,6 +63,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-workers", type=_positive_int, default=8,
                    help="parallel AWS calls (default 8)")  # fmt: skip
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    w = p.add_argument_group("watch")
+    w.add_argument("--interval", type=_positive, default=300.0,
+                   help="seconds between cycles, with 10%% jitter (default 300)")
+    w.add_argument("--once", action="store_true",
+                   help="one cycle, exit code as apply (for external schedulers)")
+    w.add_argument("--metrics-port", type=_positive_int, default=None,
+                   help="serve /metrics (Prometheus) and /healthz on this port")
+    w.add_argument("--unhealthy-after", type=_positive_int, default=3,
+                   help="/healthz answers 503 after this many failed cycles in a row (default 3)")
+    w.add_argument("--stale-after", type=_positive, default=None,
+                   help="/healthz answers 503 when no cycle finished for this long "
+                   "(default 2 x interval + 1800 s)")  # fmt: skip
     return p
 
 
@@ -162,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
     log.info("reconcile.started", command=options.command, suffix=options.suffix)
     if options.command == "unlock":
         return _unlock(options)
+    if options.command == "watch":
+        return _watch(args, options)
     prepared = pipeline.prepare(options)
     _show_plan(args, prepared)
     if options.command == "plan" or (options.command == "destroy" and args.dry_run):
@@ -170,6 +186,18 @@ def _run(args: argparse.Namespace) -> int:
     if options.command == "destroy" and not prepared.plan.empty and not args.yes:
         _confirm(options.suffix)
     return _finish(args, pipeline.execute(prepared))
+
+
+def _watch(args: argparse.Namespace, options: Options) -> int:
+    from dataclasses import replace
+
+    from reconciler import watch
+
+    schedule = watch.Schedule(
+        interval_s=args.interval, once=args.once, metrics_port=args.metrics_port,
+        unhealthy_after=args.unhealthy_after, stale_after_s=args.stale_after,
+    )  # fmt: skip
+    return watch.run(replace(options, command="apply"), schedule)
 
 
 def _unlock(options: Options) -> int:
@@ -217,20 +245,6 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
         writes=outcome.calls.writes, duration_s=outcome.duration_s,
     )  # fmt: skip
     return code
-
-
-def exit_code(outcome: Outcome) -> int:
-    prepared = outcome.prepared
-    if outcome.result is None and outcome.remaining is None:  # plan only
-        drift = not prepared.plan.empty or (
-            prepared.options.command != "destroy" and bool(prepared.plan.skipped)
-        )
-        return EXIT_DRIFT if drift and prepared.options.command == "plan" else EXIT_OK
-    failed = outcome.result is not None and bool(outcome.result.failed)
-    left = outcome.remaining is not None and not outcome.remaining.empty
-    skipped = prepared.options.command != "destroy" and bool(prepared.plan.skipped)
-    unknown = any(s.undone for s in prepared.plan.skipped)
-    return EXIT_UNDONE if failed or left or skipped or unknown else EXIT_OK
 
 
 def _closing_text(outcome: Outcome) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -64,13 +65,16 @@ def apply(
     live: Mapping[ResourceId, Live | None],
     workers: int,
     allow_replace: bool,
+    *,
+    stop: threading.Event | None = None,
 ) -> ApplyResult:
-    """Run every action; a failed wave stops the waves after it."""
+    """Run every action; a failed wave stops the waves after it, and so does `stop`
+    (actions in flight finish, nothing new starts: a SIGTERM never cuts a change in half)."""
     applied: list[Action] = []
     failed: list[Failure] = []
     pending = waves(plan)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        while pending and not failed:
+        while pending and not failed and not (stop is not None and stop.is_set()):
             wave = pending.pop(0)
             outcomes = pool.map(lambda a: _run(ctx, a, live.get(a.id), allow_replace), wave)
             for action, problem in zip(wave, outcomes, strict=True):

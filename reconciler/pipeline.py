@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,8 @@ class Options:
     accounts: tuple[str, ...] = ()
     lock_wait_s: float = 30.0
     lock_ttl_s: float = 120.0
+    # Set by a signal handler: finish what is in flight, start nothing new.
+    stop: threading.Event | None = field(default=None, compare=False)
     allow_replace: bool = False
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
@@ -183,8 +186,9 @@ def execute(prepared: Prepared) -> Outcome:
         if current.plan.empty:
             return _finished(current, None, current.plan)
         result = apply(
-            current.ctx, current.plan, current.live, options.max_workers, options.allow_replace
-        )
+            current.ctx, current.plan, current.live, options.max_workers,
+            options.allow_replace, stop=options.stop,
+        )  # fmt: skip
         return _finished(current, result, verify(current))
     finally:
         lease.release()
