@@ -64,14 +64,29 @@ def parser() -> argparse.ArgumentParser:
                    help="parallel AWS calls (default 8)")  # fmt: skip
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     w = p.add_argument_group("watch")
-    w.add_argument("--interval", type=_positive, default=300.0,
-                   help="seconds between cycles, with 10%% jitter (default 300)")
-    w.add_argument("--once", action="store_true",
-                   help="one cycle, exit code as apply (for external schedulers)")
-    w.add_argument("--metrics-port", type=_positive_int, default=None,
-                   help="serve /metrics (Prometheus) and /healthz on this port")
-    w.add_argument("--unhealthy-after", type=_positive_int, default=3,
-                   help="/healthz answers 503 after this many failed cycles in a row (default 3)")
+    w.add_argument(
+        "--interval",
+        type=_positive,
+        default=300.0,
+        help="seconds between cycles, with 10%% jitter (default 300)",
+    )
+    w.add_argument(
+        "--once",
+        action="store_true",
+        help="one cycle, exit code as apply (for external schedulers)",
+    )
+    w.add_argument(
+        "--metrics-port",
+        type=_positive_int,
+        default=None,
+        help="serve /metrics (Prometheus) and /healthz on this port",
+    )
+    w.add_argument(
+        "--unhealthy-after",
+        type=_positive_int,
+        default=3,
+        help="/healthz answers 503 after this many failed cycles in a row (default 3)",
+    )
     w.add_argument("--stale-after", type=_positive, default=None,
                    help="/healthz answers 503 when no cycle finished for this long "
                    "(default 2 x interval + 1800 s)")  # fmt: skip
