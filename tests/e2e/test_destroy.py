@@ -121,7 +121,9 @@ def test_a_destroy_killed_after_n_writes_finishes_when_run_again(
     finally:
         local_aws.control.configure(freeze_after_writes=-1)
     assert len(local_aws.control.writes()) >= after
-    result = run(local_aws, "destroy", "--suffix", suffix, "--yes")
+    # The killed run's lease would expire in 2 minutes; a person unlocks after a crash.
+    assert run(local_aws, "unlock", "--suffix", suffix).code == 0
+    result = run(local_aws, "destroy", "--suffix", suffix, "--yes", "--lock-wait", "0")
     assert result.code == 0, result.stdout + result.stderr
     assert names_ending(local_aws, f"-{suffix}") == set()
 
