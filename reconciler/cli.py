@@ -47,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--account",
         action="append",
+        type=_account_id,
         default=[],
         metavar="ID",
         help="refuse to run unless AWS says we are in this account (repeatable)",
@@ -101,6 +102,12 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
     return value
+
+
+def _account_id(text: str) -> str:
+    if len(text) != 12 or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a 12-digit AWS account id")
+    return text
 
 
 def _non_negative(text: str) -> float:
