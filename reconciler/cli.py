@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 from reconciler.exits import EXIT_FAILED, EXIT_OK, exit_code
 
-COMMANDS = ("apply", "plan", "destroy", "watch", "unlock")
+COMMANDS = ("apply", "plan", "destroy", "watch", "unlock", "policy")
 
 
 class UsageError(Exception):
@@ -37,8 +37,10 @@ def parser() -> argparse.ArgumentParser:
                    help="apply (default): show and fix drift; plan: show drift only; "
                    "destroy: remove everything this suffix owns; "
                    "watch: apply every --interval seconds, for months; "
-                   "unlock: remove a crashed run's lease on the suffix")  # fmt: skip
-    p.add_argument("--suffix", required=True, help="environment suffix, e.g. pr42")
+                   "unlock: remove a crashed run's lease on the suffix; "
+                   "policy: print the IAM policy the reconciler needs (no AWS call)")  # fmt: skip
+    p.add_argument("--suffix", help="environment suffix, e.g. pr42 (policy: optional, "
+                   "default any suffix)")  # fmt: skip
     p.add_argument("--stack", default="all", help="transactions, etl or all (default)")
     p.add_argument("--env", choices=("dev", "prod"), default="dev",
                    help="environment whose values apply (default dev)")  # fmt: skip
@@ -137,6 +139,8 @@ def default_desired_dir() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
+        if args.suffix is None and args.command != "policy":
+            raise UsageError("the following arguments are required: --suffix")
     except UsageError as exc:
         print(f"error: {exc} (see reconcile --help)", file=sys.stderr)
         return EXIT_FAILED
@@ -192,6 +196,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from reconciler import pipeline
 
+    if args.command == "policy":
+        return _policy(args)
     log = structlog.get_logger()
     options = _options(args)
     structlog.contextvars.bind_contextvars(suffix=options.suffix, command=options.command)
@@ -220,6 +226,22 @@ def _watch(args: argparse.Namespace, options: Options) -> int:
         unhealthy_after=args.unhealthy_after, stale_after_s=args.stale_after,
     )  # fmt: skip
     return watch.run(replace(options, command="apply"), schedule)
+
+
+def _policy(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from reconciler import permissions, pipeline
+    from reconciler.errors import InputError
+
+    if len(args.account) > 1:
+        raise InputError("policy takes at most one --account: the account it is written for")
+    options = replace(_options(args), suffix=args.suffix or "*")
+    specs = pipeline.load(options) if args.suffix else pipeline.load_specs(options)
+    region = pipeline.known_region(args.region) if args.region else "*"
+    scope = permissions.Scope(options.suffix, next(iter(args.account), "*"), region)
+    print(permissions.render(specs, scope), end="")
+    return EXIT_OK
 
 
 def _unlock(options: Options) -> int:

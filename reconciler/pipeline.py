@@ -82,17 +82,22 @@ class Outcome:
 
 def load(options: Options) -> list[StackSpec]:
     """The requested stacks' desired state, validated, before any AWS call."""
+    specs = load_specs(options)
+    validate_suffix(options.suffix)
+    for spec in specs:
+        check_names(options.suffix, name_templates(spec))
+    return specs
+
+
+def load_specs(options: Options) -> list[StackSpec]:
+    """The requested stacks' desired state, whatever the suffix."""
     available = sorted(p.stem for p in options.desired_dir.glob("*.toml"))
     names = available if options.stacks == ("all",) else list(options.stacks)
     for name in names:
         if name not in available:
             known = ", ".join(available) or "none"
             raise InputError(f"unknown stack {name!r} (known: {known})")
-    specs = [load_stack(options.desired_dir / f"{name}.toml", options.env) for name in names]
-    validate_suffix(options.suffix)
-    for spec in specs:
-        check_names(options.suffix, name_templates(spec))
-    return specs
+    return [load_stack(options.desired_dir / f"{name}.toml", options.env) for name in names]
 
 
 def prepare(options: Options) -> Prepared:
@@ -236,14 +241,14 @@ def packages(spec: StackSpec) -> dict[str, packaging.CodePackage]:
 
 def _region(options: Options, specs: list[StackSpec]) -> str:
     if options.region:
-        return _known_region(options.region)
+        return known_region(options.region)
     regions = sorted({spec.region for spec in specs})
     if len(regions) > 1:
         raise InputError(f"stacks declare different regions ({', '.join(regions)}); pass --region")
-    return _known_region(regions[0]) if regions else "us-east-1"
+    return known_region(regions[0]) if regions else "us-east-1"
 
 
-def _known_region(region: str) -> str:
+def known_region(region: str) -> str:
     """Refuse a region Lambda does not serve, by botocore's own endpoint data."""
     session = boto3.session.Session()
     known = {

@@ -78,7 +78,8 @@ class Roles:
             if change.path.startswith("inline_policies."):
                 _put_or_delete_inline(iam, name, change)
         if changed(changes, "managed_policies"):
-            _sync_attached(iam, name, live.fields["managed_policies"], ())
+            # Stacks declare no managed policies: any attached one is drift to detach.
+            _detach_all(iam, name, live.fields["managed_policies"])
         if changed(changes, "permissions_boundary"):
             _boundary(iam, name, resource.fields["permissions_boundary"])
         sync_tags(
@@ -114,7 +115,7 @@ def _delete_role(iam: Any, name: str) -> None:
     for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
         iam.delete_role_policy(RoleName=name, PolicyName=policy)
     attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-    _sync_attached(iam, name, tuple(p["PolicyArn"] for p in attached), ())
+    _detach_all(iam, name, tuple(p["PolicyArn"] for p in attached))
     iam.delete_role(RoleName=name)
 
 
@@ -137,11 +138,9 @@ def _put_or_delete_inline(iam: Any, role: str, change: FieldChange) -> None:
         iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(change.new))
 
 
-def _sync_attached(iam: Any, role: str, have: tuple[str, ...], want: tuple[str, ...]) -> None:
-    for arn in set(have) - set(want):
+def _detach_all(iam: Any, role: str, attached: tuple[str, ...]) -> None:
+    for arn in attached:
         iam.detach_role_policy(RoleName=role, PolicyArn=arn)
-    for arn in set(want) - set(have):
-        iam.attach_role_policy(RoleName=role, PolicyArn=arn)
 
 
 def _boundary(iam: Any, role: str, arn: str | None) -> None:

@@ -79,8 +79,6 @@ class LogGroups:
             unless_missing(lambda: logs.delete_log_group(logGroupName=name), *MISSING)
 
     @staticmethod
-    def _retention(logs: Any, name: str, days: int | None) -> None:
-        if days is None:
-            logs.delete_retention_policy(logGroupName=name)
-        else:
-            logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+    def _retention(logs: Any, name: str, days: int) -> None:
+        # Every declared log group has a retention (a never-expiring one is a cost leak).
+        logs.put_retention_policy(logGroupName=name, retentionInDays=days)

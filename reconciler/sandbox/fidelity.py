@@ -17,6 +17,8 @@ from reconciler.sandbox.cloudwatch_alarms import AlarmStates
 from reconciler.sandbox.control_api import CONTROL_PREFIX, ControlApi
 from reconciler.sandbox.errors import aws_error
 from reconciler.sandbox.faults import FaultBook, FaultRule
+from reconciler.sandbox.iam_authz import Authorization
+from reconciler.sandbox.iam_gate import needed, refusal
 from reconciler.sandbox.iam_policies import IamPolicies
 from reconciler.sandbox.iam_propagation import IamPropagation
 from reconciler.sandbox.knobs import Knobs
@@ -115,14 +117,21 @@ class Fidelity:
             return self._app(with_body(environ, body), start_response)
         account = moto_backends.account_for(environ, route.access_key)
         call = Call(route, account, environ, body)
-        response = self._serve(call)
-        self.recorder.record(call.service, call.operation, response.status, call.route.access_key)
+        needs = needed(call)
+        response = self._serve(call, needs)
+        self.recorder.record(
+            call.service, call.operation, response.status, call.route.access_key,
+            tuple(sorted({n.action for n in needs})),
+        )  # fmt: skip
         return send(response, start_response)
 
-    def _serve(self, call: Call) -> Response:
-        latency = self.knobs.latency_ms
-        if latency > 0:
-            time.sleep(latency / 1000)
+    def _serve(self, call: Call, needs: tuple[Authorization, ...]) -> Response:
+        knobs = self.knobs
+        if knobs.latency_ms > 0:
+            time.sleep(knobs.latency_ms / 1000)
+        denied = refusal(knobs, call, needs)
+        if denied is not None:
+            return denied
         if self._frozen(call):
             return aws_error(call.route.protocol, "ServiceUnavailable", 503, "frozen write")
         chance = self._chance_fault(call)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ class Knobs:
     error_share: float = 0.0
     fault_seed: int = 7
     queue_reuse_seconds: float = 60.0
+    # An identity policy (JSON) every call of `enforce_access_key` (any key when empty) must
+    # satisfy, or be refused with AccessDenied; empty: no enforcement.
+    enforce_policy: str = ""
+    enforce_access_key: str = ""
 
     def replaced(self, changes: Mapping[str, object]) -> Knobs:
         """A copy with `changes` applied; values are converted to each field's type."""
@@ -56,11 +61,23 @@ def coerce_knobs(changes: Mapping[str, object]) -> dict[str, Any]:
     return {name: _convert(name, types[name], value) for name, value in changes.items()}
 
 
+def _policy_text(value: object) -> None:
+    # A policy the gate cannot read would turn every later call into a 500: refuse it here.
+    try:
+        document = json.loads(str(value)) if value else {"Statement": []}
+    except ValueError as exc:
+        raise KnobError(f"knob enforce_policy is not JSON: {exc}") from exc
+    if not isinstance(document, dict) or "Statement" not in document:
+        raise KnobError("knob enforce_policy must be a policy document with a Statement")
+
+
 def _convert(name: str, kind: type, value: object) -> object:
     # JSON and argparse both deliver loosely typed values; bools are refused because
     # float(True) would silently turn a typo into a one-second delay.
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise KnobError(f"knob {name} cannot be {value!r}")
+    if name == "enforce_policy":
+        _policy_text(value)
     try:
         converted: object = kind(value)
     except ValueError as exc:

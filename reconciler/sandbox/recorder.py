@@ -30,6 +30,8 @@ class RecordedCall:
     at: float
     # Which credentials made the call: tells concurrent clients apart.
     access_key: str = ""
+    # The IAM actions AWS would check for this call (see iam_authz).
+    actions: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +45,7 @@ class RecordedCall:
             status=int(data["status"]),
             at=float(data["at"]),
             access_key=str(data.get("access_key", "")),
+            actions=tuple(str(a) for a in data.get("actions", ())),
         )
 
 
@@ -54,10 +57,15 @@ class CallRecorder:
         self._calls: list[RecordedCall] = []
 
     def record(
-        self, service: str, operation: str, status: int, access_key: str = ""
+        self,
+        service: str,
+        operation: str,
+        status: int,
+        access_key: str = "",
+        actions: tuple[str, ...] = (),
     ) -> RecordedCall:
         write = is_write(service, operation)
-        call = RecordedCall(service, operation, write, status, time.time(), access_key)
+        call = RecordedCall(service, operation, write, status, time.time(), access_key, actions)
         with self._lock:
             self._calls.append(call)
         return call

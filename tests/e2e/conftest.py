@@ -19,6 +19,7 @@ from reconciler.sandbox.control import SandboxControl
 ROOT = Path(__file__).parents[2]
 SECRET_DB = "postgres://ledger:Sup3r-Secret-pw@db.internal:5432/ledger"
 SECRET_KEY = "ak_live_9f8e7d6c5b4a39281706"
+RECONCILER_KEY = "reconciler"
 
 
 def _free_port() -> int:
@@ -36,7 +37,8 @@ class LocalAws:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(
             AWS_ENDPOINT_URL=self.url,
-            AWS_ACCESS_KEY_ID="testing",
+            # The CLI signs with its own key, so the local AWS tells its calls from the tests'.
+            AWS_ACCESS_KEY_ID=RECONCILER_KEY,
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
             TRANSACTIONS_DATABASE_URL=SECRET_DB,

@@ -110,6 +110,10 @@ CASES = [
          args=("--stale-after", "-5")),
     Case("unknown region", "region 'moon-1' is not a region AWS Lambda serves",
          args=("--region", "moon-1")),
+    Case("policy for two accounts", "policy takes at most one --account",
+         args=("policy", "--account", "111122223333", "--account", "444455556666")),
+    Case("policy for an unknown region", "region 'moon-1' is not a region AWS Lambda serves",
+         args=("policy", "--region", "moon-1")),
     # the environment and the account
     Case("missing secret", "environment variable TRANSACTIONS_API_KEY is not set",
          drop=("TRANSACTIONS_API_KEY",)),

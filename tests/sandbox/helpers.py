@@ -29,6 +29,8 @@ INSTANT: dict[str, object] = {
     "account_concurrency": 1000,
     "latency_ms": 0,
     "queue_reuse_seconds": 0,
+    "enforce_policy": "",
+    "enforce_access_key": "",
 }
 TRUST_POLICY = json.dumps(
     {
