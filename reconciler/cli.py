@@ -39,8 +39,9 @@ def parser() -> argparse.ArgumentParser:
                    "watch: apply every --interval seconds, for months; "
                    "unlock: remove a crashed run's lease on the suffix; "
                    "policy: print the IAM policy the reconciler needs (no AWS call)")  # fmt: skip
-    p.add_argument("--suffix", help="environment suffix, e.g. pr42 (policy: optional, "
-                   "default any suffix)")  # fmt: skip
+    p.add_argument("--suffix", default=os.environ.get("RECONCILE_SUFFIX") or None,
+                   help="environment suffix, e.g. pr42 (default $RECONCILE_SUFFIX; policy: "
+                   "optional, default any suffix)")  # fmt: skip
     p.add_argument("--stack", default="all", help="transactions, etl or all (default)")
     p.add_argument("--env", choices=("dev", "prod"), default="dev",
                    help="environment whose values apply (default dev)")  # fmt: skip
@@ -58,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="destroy: list only, delete nothing")
     p.add_argument("--allow-replace", action="store_true",
                    help="allow delete-then-create where AWS cannot update in place")  # fmt: skip
-    p.add_argument("--desired-dir", type=Path, default=None, help="folder of <stack>.toml files")
+    p.add_argument("--desired-dir", type=Path, default=None,
+                   help="folder of <stack>.toml files (default $RECONCILE_DESIRED_DIR, else "
+                   "./desired_state)")  # fmt: skip
     p.add_argument("--pc-timeout", type=_positive, default=900.0,
                    help="seconds to wait for provisioned concurrency (default 900)")  # fmt: skip
     p.add_argument("--lock-wait", type=_non_negative, default=30.0,
@@ -140,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
         if args.suffix is None and args.command != "policy":
-            raise UsageError("the following arguments are required: --suffix")
+            raise UsageError("--suffix is required (or set RECONCILE_SUFFIX)")
     except UsageError as exc:
         print(f"error: {exc} (see reconcile --help)", file=sys.stderr)
         return EXIT_FAILED

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.faults import FaultRule
-from tests.e2e.conftest import ROOT, LocalAws
+from tests.e2e.conftest import ROOT, LocalAws, reconcile
 
 
 @dataclass(frozen=True)
@@ -196,3 +196,14 @@ def test_help_lists_the_commands_and_exit_codes() -> None:
     )
     assert "apply" in proc.stdout and "destroy" in proc.stdout and "unlock" in proc.stdout
     assert "exit codes" in proc.stdout
+
+
+def test_a_missing_suffix_is_named_and_reconcile_suffix_supplies_it(local_aws: LocalAws) -> None:
+    missing = reconcile(local_aws, "plan", "--stack", "transactions")
+    assert missing.code == 1
+    assert missing.stderr.strip().splitlines() == [
+        "error: --suffix is required (or set RECONCILE_SUFFIX) (see reconcile --help)"
+    ]
+    from_env = reconcile(local_aws, "plan", "--stack", "transactions", RECONCILE_SUFFIX="envsfx")
+    assert from_env.code == 2, from_env.stderr
+    assert "plan for suffix 'envsfx'" in from_env.stdout
