@@ -11,6 +11,8 @@ import boto3
 import structlog
 from botocore.config import Config
 
+from reconciler.pacing import Pacer
+
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Query", "Scan")
 # The throttling codes botocore's standard retry mode retries.
 THROTTLING = frozenset({
@@ -82,9 +84,16 @@ class CallLedger:
 class Clients:
     """boto3 clients for one region, created once each and shared by threads."""
 
-    def __init__(self, region: str, ledger: CallLedger | None = None, workers: int = 8) -> None:
+    def __init__(
+        self,
+        region: str,
+        ledger: CallLedger | None = None,
+        workers: int = 8,
+        pacer: Pacer | None = None,
+    ) -> None:
         self.region = region
         self.ledger = ledger or CallLedger()
+        self.pacer = pacer or Pacer()
         self._session = boto3.session.Session(region_name=region)
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, int], Any] = {}
@@ -113,4 +122,6 @@ class Clients:
         client = self._session.client(service, config=config)  # type: ignore[call-overload]
         client.meta.events.register("before-call.*.*", self.ledger.record)
         client.meta.events.register("needs-retry.*.*", self.ledger.retried)
+        # Every HTTP attempt, retries included, waits for its quota's token.
+        client.meta.events.register("before-send", self.pacer.hook(service))
         return client

@@ -68,6 +68,10 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds to wait for another run of this suffix (default 30)")  # fmt: skip
     p.add_argument("--max-workers", type=_positive_int, default=8,
                    help="parallel AWS calls (default 8)")  # fmt: skip
+    p.add_argument("--rate-limit", action="append", type=_rate, default=[],
+                   metavar="SERVICE[:Operation]=N",
+                   help="calls per second for an AWS API (0: unpaced); default AWS's "
+                   "published quotas, e.g. lambda=15 (repeatable)")  # fmt: skip
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     w = p.add_argument_group("watch")
     w.add_argument(
@@ -113,6 +117,21 @@ def _account_id(text: str) -> str:
     if len(text) != 12 or not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a 12-digit AWS account id")
     return text
+
+
+def _rate(text: str) -> tuple[str, float]:
+    key, sep, value = text.partition("=")
+    service, _, operation = key.partition(":")
+    if (
+        not sep
+        or not service.isalpha()
+        or not service.islower()
+        or (operation and not operation.isalnum())
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not SERVICE=N or SERVICE:Operation=N (e.g. lambda=15)"
+        )
+    return key, _non_negative(value)
 
 
 def _non_negative(text: str) -> float:
@@ -191,6 +210,7 @@ def _options(args: argparse.Namespace) -> Options:
         allow_replace=args.allow_replace,
         pc_timeout_s=args.pc_timeout,
         max_workers=args.max_workers,
+        rate_limits=tuple(args.rate_limit),
     )
 
 

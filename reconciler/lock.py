@@ -2,8 +2,11 @@
 
 A scheduled run and a person's run for the same suffix must never interleave writes. The
 lease is an item per suffix, written with a conditional put, renewed while the run lasts and
-deleted at the end; a crashed run's lease simply expires. `plan` takes no lease, and neither
-does a run with nothing to write.
+marked released at the end (with the time); a crashed run's lease simply expires. `plan` takes
+no lease, and neither does a run with nothing to write.
+
+The release time lets the next writer skip reading everything again: if the lease it takes was
+released before its own reads began, no run of ours wrote since it looked.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from reconciler.errors import PreflightError
 from reconciler.resources import OWNER
 
 TABLE = "lambda-reconciler-locks"
+# Clocks of two machines disagree a little; a release this close to our reads counts as after.
+CLOCK_MARGIN_S = 2.0
 log = structlog.get_logger()
 
 
@@ -58,6 +63,8 @@ class Lease:
         self.owner = me()
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
+        # The item our put replaced: who held the lease before, and when they let it go.
+        self.previous: dict[str, Any] | None = None
 
     def acquire(self) -> None:
         """Take the lease, waiting up to `wait_s` for a holder to finish."""
@@ -81,27 +88,39 @@ class Lease:
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)
+        now = str(time.time())
         try:
-            self._ddb.delete_item(
+            self._ddb.update_item(
                 TableName=TABLE, Key={"suffix": {"S": self.suffix}},
+                UpdateExpression="SET expires_at = :now, released_at = :now",
                 ConditionExpression="#o = :me", ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":me": {"S": self.owner}},
+                ExpressionAttributeValues={":me": {"S": self.owner}, ":now": {"N": now}},
             )  # fmt: skip
             log.info("lock.released", owner=self.owner)
         except ClientError as exc:
             log.warning("lock.release_failed", error=exc.response["Error"]["Code"])
 
+    def quiet_since(self, started_at: float) -> bool:
+        """Whether no run of ours held the lease after `started_at` (wall clock): the last
+        holder released it properly, before then. Unknown or crashed holders say no."""
+        item = self.previous or {}
+        released = float(item.get("released_at", {}).get("N", "inf"))
+        expired = float(item.get("expires_at", {}).get("N", "inf"))
+        return expired <= released and released + CLOCK_MARGIN_S < started_at
+
     def _try_put(self) -> bool:
         now = time.time()
         try:
-            self._ddb.put_item(
+            got = self._ddb.put_item(
                 TableName=TABLE,
                 Item=self._item(now),
-                # Free, expired (its holder crashed), or already ours.
+                # Free (released or never taken), expired (its holder crashed), or ours.
                 ConditionExpression="attribute_not_exists(suffix) OR expires_at < :now OR #o = :me",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":now": {"N": str(now)}, ":me": {"S": self.owner}},
+                ReturnValues="ALL_OLD",
             )
+            self.previous = got.get("Attributes")
             return True
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -173,8 +192,8 @@ def read_holder(ddb: Any, suffix: str) -> Holder | None:
         if exc.response["Error"]["Code"] == "ResourceNotFoundException":
             return None
         raise
-    if not item:
-        return None
+    if not item or float(item["expires_at"]["N"]) <= time.time():
+        return None  # never taken, released, or expired: free
     return Holder(
         item["owner"]["S"], item.get("command", {}).get("S", "?"),
         item.get("since", {}).get("S", "?"), float(item["expires_at"]["N"]),

@@ -69,7 +69,7 @@ BY_KIND: dict[str, tuple[str, ...]] = {
     ),
     "iam.policy": (
         "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy",
-        "iam:DeletePolicyVersion", "iam:GetPolicy", "iam:GetPolicyVersion",
+        "iam:DeletePolicyVersion", "iam:GetPolicyVersion",
         "iam:ListPolicyVersions", "iam:TagPolicy", "iam:UntagPolicy",
     ),
     "logs.log_group": (
@@ -93,7 +93,7 @@ BY_KIND: dict[str, tuple[str, ...]] = {
         "cloudwatch:TagResource", "cloudwatch:UntagResource",
     ),
     "xray.group": (
-        "xray:CreateGroup", "xray:DeleteGroup", "xray:GetGroup", "xray:TagResource",
+        "xray:CreateGroup", "xray:DeleteGroup", "xray:TagResource",
         "xray:UntagResource", "xray:UpdateGroup",
     ),
 }  # fmt: skip

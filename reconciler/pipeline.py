@@ -14,7 +14,7 @@ import boto3
 import structlog
 
 from reconciler import compat, packaging, preflight, secrets
-from reconciler.adapters.base import Context, Scope
+from reconciler.adapters.base import Context, Listings, Scope
 from reconciler.aws import CallCount, Clients
 from reconciler.desired import load_stack
 from reconciler.discover import classify, discover
@@ -25,6 +25,7 @@ from reconciler.logs import REDACT
 from reconciler.model import StackSpec
 from reconciler.names import check_names, validate_suffix
 from reconciler.observe import observe
+from reconciler.pacing import Pacer, with_overrides
 from reconciler.plan import Plan, plan_apply, plan_destroy
 from reconciler.render import Target, name_templates, render
 from reconciler.resources import Live, Resource, ResourceId
@@ -51,6 +52,8 @@ class Options:
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
     max_workers: int = 8
+    # `service` or `service:Operation` -> calls per second (0: not paced); see pacing.py.
+    rate_limits: tuple[tuple[str, float], ...] = ()
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
 
@@ -69,6 +72,8 @@ class Prepared:
     stacks: list[str] | None = None
     # True when the state read under the lease asked for another plan than the one shown.
     replanned: bool = False
+    # Wall-clock time the reads began (compared with the lease's last release).
+    read_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ def load_specs(options: Options) -> list[StackSpec]:
 
 def prepare(options: Options) -> Prepared:
     """Load, preflight, observe and plan. Reads only."""
-    started = time.monotonic()
+    started, read_at = time.monotonic(), time.time()
     specs = load(options)
     refs = secrets.sources(specs)
     values = secrets.resolve_env(refs, os.environ) if options.command != "destroy" else {}
@@ -120,7 +125,9 @@ def prepare(options: Options) -> Prepared:
     ]  # fmt: skip
     live, plan = snapshot(options, ctx, resources, stacks)
     warnings = _check(options, ctx, plan, live)
-    return Prepared(options, ctx, resources, live, plan, tuple(warnings), started, stacks)
+    return Prepared(
+        options, ctx, resources, live, plan, tuple(warnings), started, stacks, read_at=read_at
+    )
 
 
 def connect(options: Options) -> Context:
@@ -131,7 +138,8 @@ def connect(options: Options) -> Context:
 def _connect(options: Options, specs: list[StackSpec]) -> Context:
     """Who and where we are; the first AWS calls, so reach and credentials fail here."""
     region = _region(options, specs)
-    clients = Clients(region, workers=options.max_workers)
+    pacer = Pacer(with_overrides(dict(options.rate_limits)))
+    clients = Clients(region, workers=options.max_workers, pacer=pacer)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
     account = preflight.account_id(clients.get("sts", max_attempts=2), endpoint)
     allowed = [*options.accounts, *(a for spec in specs for a in spec.account_ids)]
@@ -146,6 +154,7 @@ def snapshot(
     stacks: list[str] | None,
 ) -> tuple[dict[ResourceId, Live | None], Plan]:
     """Observe the desired resources, discover what else the suffix owns, and plan."""
+    ctx = replace(ctx, listings=Listings())
     live = observe(ctx, resources, options.max_workers)
     scope = Scope(options.suffix, frozenset(r.id for r in resources))
     found = classify(discover(ctx, scope, options.max_workers), options.suffix, stacks)
@@ -163,8 +172,7 @@ def _check(
         return []
     refusals, warnings = preflight.runtime_problems(plan, options.today)
     preflight.refuse(refusals)
-    settings = ctx.client("lambda").get_account_settings()
-    preflight.check_concurrency(settings, plan, live)
+    preflight.check_concurrency(ctx.client("lambda").get_account_settings, plan, live)
     for warning in warnings:
         log.warning("runtime.deprecated", detail=warning)
     return warnings
@@ -187,7 +195,9 @@ def execute(prepared: Prepared) -> Outcome:
     )  # fmt: skip
     lease.acquire()
     try:
-        current = _replan(prepared)
+        # Read again only if another run of ours may have written since we looked.
+        quiet = lease.quiet_since(prepared.read_at)
+        current = prepared if quiet else _replan(prepared)
         if current.plan.empty:
             return _finished(current, None, current.plan)
         result = apply(

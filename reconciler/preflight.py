@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import (
@@ -66,13 +66,31 @@ def runtime_problems(plan: Plan, today: dt.date) -> tuple[list[str], list[str]]:
 
 
 def check_concurrency(
-    settings: Mapping[str, Any], plan: Plan, live: Mapping[ResourceId, Live | None]
+    read_settings: Callable[[], Mapping[str, Any]],
+    plan: Plan,
+    live: Mapping[ResourceId, Live | None],
 ) -> None:
-    """Refuse reserved concurrency that would leave the account under its unreserved minimum."""
-    limit = settings.get("AccountLimit", {})
+    """Refuse reserved concurrency that would leave the account under its unreserved minimum.
+
+    The account's settings are read only when the plan reserves something: a converged run
+    has nothing to check.
+    """
+    wanted, freed = _reservations(plan, live)
+    if not wanted:
+        return
+    limit = read_settings().get("AccountLimit", {})
     total = int(limit.get("ConcurrentExecutions", 1000))
     unreserved = int(limit.get("UnreservedConcurrentExecutions", total))
     floor = min(100, total)  # AWS keeps 100 unreserved (or all of a smaller new account's).
+    if unreserved + freed - wanted < floor:
+        raise PreflightError(
+            f"account concurrency too low: {total} total, {unreserved} unreserved; the stack "
+            f"reserves {wanted}, and AWS keeps at least {floor} unreserved"
+        )
+
+
+def _reservations(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[int, int]:
+    """Reserved concurrency the plan asks for, and what the functions it changes hold now."""
     wanted, freed = 0, 0
     for action in plan.actions:
         if action.id.kind != "lambda.function" or action.op is Op.DELETE:
@@ -80,11 +98,7 @@ def check_concurrency(
         wanted += int(action.resource.fields.get("reserved_concurrency") or 0)
         current = live.get(action.id)
         freed += int((current.fields.get("reserved_concurrency") or 0) if current else 0)
-    if wanted and unreserved + freed - wanted < floor:
-        raise PreflightError(
-            f"account concurrency too low: {total} total, {unreserved} unreserved; the stack "
-            f"reserves {wanted}, and AWS keeps at least {floor} unreserved"
-        )
+    return wanted, freed
 
 
 def refuse(refusals: list[str]) -> None:

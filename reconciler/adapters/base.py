@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -18,6 +19,29 @@ from reconciler.waits import WaitPolicy
 T = TypeVar("T")
 
 
+class Listings:
+    """Account-wide list calls made at most once per snapshot, shared by observe and discovery.
+
+    A listing answers every resource of its service at once (an alarm's definition, a log
+    group's retention), so reading them one by one as well would pay twice. Concurrent
+    readers of one key wait for the first; a failed listing is not kept.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str, load: Callable[[], T]) -> T:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                self._values[key] = load()
+            value: T = self._values[key]
+            return value
+
+
 @dataclass(frozen=True)
 class Context:
     """What an adapter needs to talk to AWS for one run."""
@@ -29,9 +53,15 @@ class Context:
     pc_wait: WaitPolicy
     # Facts read once per run and shared by adapters (e.g. layer version -> content hash).
     cache: dict[str, Any] = field(default_factory=dict)
+    # Set for one snapshot (observe + discovery); None while applying, where state moves.
+    listings: Listings | None = None
 
     def client(self, service: str) -> Any:
         return self.clients.get(service)
+
+    def listed(self, key: str, load: Callable[[], T]) -> T:
+        """`load()`, shared by every reader of this snapshot when there is one."""
+        return load() if self.listings is None else self.listings.get(key, load)
 
 
 @dataclass(frozen=True)

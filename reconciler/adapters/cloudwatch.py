@@ -101,13 +101,21 @@ def _definition(name: str, fields: Any) -> dict[str, Any]:
     }
 
 
+def _alarms(ctx: Context) -> dict[str, Any]:
+    """Every metric alarm by name: one listing serves each alarm's read and discovery."""
+    cw = ctx.client("cloudwatch")
+    return ctx.listed("cloudwatch.alarms", lambda: {
+        a["AlarmName"]: a
+        for a in paginate(cw, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
+    })  # fmt: skip
+
+
 class Alarms:
     kind = "cloudwatch.alarm"
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         cw = ctx.client("cloudwatch")
-        found = cw.describe_alarms(AlarmNames=[resource.id.name], AlarmTypes=["MetricAlarm"])
-        alarm = next(iter(found.get("MetricAlarms", [])), None)
+        alarm = _alarms(ctx).get(resource.id.name)
         if alarm is None:
             return None
         fields = {
@@ -147,10 +155,9 @@ class Alarms:
 
     def discover(self, ctx: Context, scope: Scope) -> list[Found]:
         cw = ctx.client("cloudwatch")
-        alarms = paginate(cw, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
         return [
-            found(self.kind, a["AlarmName"], partial(_cw_tags, cw, a["AlarmArn"]))
-            for a in alarms if scope.wants(self.kind, a["AlarmName"])
+            found(self.kind, name, partial(_cw_tags, cw, a["AlarmArn"]))
+            for name, a in _alarms(ctx).items() if scope.wants(self.kind, name)
         ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:

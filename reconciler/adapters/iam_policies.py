@@ -26,16 +26,24 @@ from reconciler.resources import Live, Resource
 MAX_VERSIONS = 5
 
 
+def _policies(ctx: Context) -> dict[str, Any]:
+    """The account's own managed policies by ARN, with their default version: one listing."""
+    iam = ctx.client("iam")
+    return ctx.listed("iam.policies", lambda: {
+        p["Arn"]: p for p in paginate(iam, "list_policies", "Policies", Scope="Local")
+    })  # fmt: skip
+
+
 class Policies:
     kind = "iam.policy"
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         iam = ctx.client("iam")
         arn = _arn(ctx, resource)
-        got = unless_missing(lambda: iam.get_policy(PolicyArn=arn), "NoSuchEntity")
-        if got is None:
+        policy = _policies(ctx).get(arn)
+        if policy is None:
             return None
-        version = got["Policy"]["DefaultVersionId"]
+        version = policy["DefaultVersionId"]
         document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
         tags = paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn)
         fields = {"document": document_of(document["Document"]), "tags": tag_map(tags)}
@@ -68,12 +76,11 @@ class Policies:
 
     def discover(self, ctx: Context, scope: Scope) -> list[Found]:
         iam = ctx.client("iam")
-        policies = paginate(iam, "list_policies", "Policies", Scope="Local")
         return [
             found(self.kind, p["PolicyName"], partial(
                 lambda arn: tag_map(paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn)),
                 p["Arn"]))
-            for p in policies if scope.wants(self.kind, p["PolicyName"])
+            for p in _policies(ctx).values() if scope.wants(self.kind, p["PolicyName"])
         ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:

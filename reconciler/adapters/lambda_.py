@@ -17,7 +17,7 @@ from reconciler.adapters.base import (
     sync_tags,
     unless_missing,
 )
-from reconciler.adapters.lambda_layers import layer_arn, layer_ref
+from reconciler.adapters.lambda_layers import functions, layer_arn, layer_ref
 from reconciler.diff import FieldChange
 from reconciler.errors import ResourceFailed
 from reconciler.resources import Live, Resource
@@ -142,11 +142,10 @@ class Functions:
 
     def discover(self, ctx: Context, scope: Scope) -> list[Found]:
         lam = ctx.client("lambda")
-        functions = paginate(lam, "list_functions", "Functions")
         return [
             found(self.kind, f["FunctionName"],
                   partial(lambda arn: lam.list_tags(Resource=arn)["Tags"], f["FunctionArn"]))
-            for f in functions if scope.wants(self.kind, f["FunctionName"])
+            for f in functions(ctx) if scope.wants(self.kind, f["FunctionName"])
         ]  # fmt: skip
 
     def _mutate(self, ctx: Context, name: str, call: Any) -> None:

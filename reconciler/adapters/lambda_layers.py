@@ -21,10 +21,19 @@ def content_hash(description: str | None) -> str | None:
     return match.group(1)[:REF_DIGITS] if match else None
 
 
+def functions(ctx: Context) -> list[dict[str, Any]]:
+    """Every function's $LATEST configuration, listed once per snapshot."""
+    lam = ctx.client("lambda")
+    return ctx.listed("lambda.functions", lambda: paginate(lam, "list_functions", "Functions"))
+
+
 def versions(ctx: Context, layer: str) -> list[dict[str, Any]]:
     """Every version of a layer, newest first."""
     lam = ctx.client("lambda")
-    found = paginate(lam, "list_layer_versions", "LayerVersions", LayerName=layer)
+    found = ctx.listed(
+        f"lambda.layer_versions:{layer}",
+        lambda: paginate(lam, "list_layer_versions", "LayerVersions", LayerName=layer),
+    )
     return sorted(found, key=lambda v: int(v["Version"]), reverse=True)
 
 
@@ -32,11 +41,25 @@ def layer_ref(ctx: Context, arn: str) -> str:
     """`<layer>@<hash>` for a layer version ARN, as the desired state writes it (cached)."""
     key = f"ref:{arn}"
     if key not in ctx.cache:
-        got = ctx.client("lambda").get_layer_version_by_arn(Arn=arn)
-        found = content_hash(got.get("Description"))
-        name = arn.split(":layer:")[1].rsplit(":", 1)[0]
-        ctx.cache[key] = f"{name}@{found}" if found else arn
+        # A version's content never changes: kept for the run, and fetched once even when
+        # several functions using it are read at the same time.
+        ctx.cache[key] = ctx.listed(key, lambda: _ref(ctx, arn))
     return str(ctx.cache[key])
+
+
+def _ref(ctx: Context, arn: str) -> str:
+    name = arn.split(":layer:")[1].rsplit(":", 1)[0]
+    # Our own layers' versions are listed anyway (the layer's read); any other is asked for.
+    ours = f":{ctx.target.account_id}:layer:" in arn
+    listed = [v for v in versions(ctx, name) if v["LayerVersionArn"] == arn] if ours else []
+    description = listed[0].get("Description") if listed else _description(ctx, arn)
+    found = content_hash(description)
+    return f"{name}@{found}" if found else arn
+
+
+def _description(ctx: Context, arn: str) -> str | None:
+    got = ctx.client("lambda").get_layer_version_by_arn(Arn=arn)
+    return str(got.get("Description", ""))
 
 
 def layer_arn(ctx: Context, ref: str) -> str:
@@ -115,7 +138,5 @@ class LayerVersions:
 
 def _unused(ctx: Context, found: list[dict[str, Any]]) -> list[int]:
     """Versions other than the newest that no function's current configuration uses."""
-    lam = ctx.client("lambda")
-    functions = paginate(lam, "list_functions", "Functions")
-    used = {layer["Arn"] for fn in functions for layer in fn.get("Layers", [])}
+    used = {layer["Arn"] for fn in functions(ctx) for layer in fn.get("Layers", [])}
     return [int(v["Version"]) for v in found[1:] if v["LayerVersionArn"] not in used]

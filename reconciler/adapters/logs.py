@@ -24,14 +24,29 @@ MISSING = ("ResourceNotFoundException",)
 log = structlog.get_logger()
 
 
+def _groups(ctx: Context) -> dict[str, Any]:
+    """Every log group by name: one listing serves each group's read and discovery."""
+    logs = ctx.client("logs")
+    return ctx.listed("logs.log_groups", lambda: {
+        g["logGroupName"]: g for g in paginate(logs, "describe_log_groups", "logGroups")
+    })  # fmt: skip
+
+
+def _group(ctx: Context, name: str) -> dict[str, Any] | None:
+    if ctx.listings is not None:
+        return _groups(ctx).get(name)
+    # Outside a snapshot (the re-check after a delete) one prefix query is cheaper.
+    groups = ctx.client("logs").describe_log_groups(logGroupNamePrefix=name, limit=50)
+    return next((g for g in groups["logGroups"] if g["logGroupName"] == name), None)
+
+
 class LogGroups:
     kind = "logs.log_group"
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         logs = ctx.client("logs")
         name = resource.id.name
-        groups = logs.describe_log_groups(logGroupNamePrefix=name, limit=50)["logGroups"]
-        group = next((g for g in groups if g["logGroupName"] == name), None)
+        group = _group(ctx, name)
         if group is None:
             return None
         arn = ctx.target.arn("logs", f"log-group:{name}")
@@ -60,12 +75,11 @@ class LogGroups:
 
     def discover(self, ctx: Context, scope: Scope) -> list[Found]:
         logs = ctx.client("logs")
-        groups = paginate(logs, "describe_log_groups", "logGroups")
         return [
-            found(self.kind, g["logGroupName"], partial(
+            found(self.kind, name, partial(
                 lambda arn: logs.list_tags_for_resource(resourceArn=arn).get("tags", {}),
                 g["arn"].removesuffix(":*")))
-            for g in groups if scope.wants(self.kind, g["logGroupName"])
+            for name, g in _groups(ctx).items() if scope.wants(self.kind, name)
         ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:

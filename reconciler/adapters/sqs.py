@@ -30,15 +30,32 @@ def _attributes(fields: Any) -> dict[str, str]:
     }
 
 
+def _urls(ctx: Context) -> dict[str, str]:
+    """Every queue's URL by name: one listing instead of a GetQueueUrl per queue."""
+    sqs = ctx.client("sqs")
+    return ctx.listed("sqs.queues", lambda: {
+        url.rsplit("/", 1)[1]: url for url in paginate(sqs, "list_queues", "QueueUrls")
+    })  # fmt: skip
+
+
+def _url(ctx: Context, name: str) -> str | None:
+    listed = _urls(ctx).get(name) if ctx.listings is not None else None
+    if listed is not None:
+        return listed
+    # ListQueues can lag a queue created moments ago: absent from it is not proof.
+    sqs = ctx.client("sqs")
+    got = unless_missing(lambda: sqs.get_queue_url(QueueName=name), *MISSING)
+    return None if got is None else str(got["QueueUrl"])
+
+
 class Queues:
     kind = "sqs.queue"
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         sqs = ctx.client("sqs")
-        got = unless_missing(lambda: sqs.get_queue_url(QueueName=resource.id.name), *MISSING)
-        if got is None:
+        url = _url(ctx, resource.id.name)
+        if url is None:
             return None
-        url = got["QueueUrl"]
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
         fields = {
@@ -78,11 +95,10 @@ class Queues:
 
     def discover(self, ctx: Context, scope: Scope) -> list[Found]:
         sqs = ctx.client("sqs")
-        urls = paginate(sqs, "list_queues", "QueueUrls")
         return [
-            found(self.kind, url.rsplit("/", 1)[1],
+            found(self.kind, name,
                   partial(lambda u: sqs.list_queue_tags(QueueUrl=u).get("Tags", {}), url))
-            for url in urls if scope.wants(self.kind, url.rsplit("/", 1)[1])
+            for name, url in _urls(ctx).items() if scope.wants(self.kind, name)
         ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from reconciler.adapters.base import (
     Context,
@@ -22,15 +23,22 @@ from reconciler.resources import Live, Resource
 MISSING = ("InvalidRequestException", "ResourceNotFoundException")
 
 
+def _groups(ctx: Context) -> dict[str, Any]:
+    """Every group by name (GetGroups returns each one whole): serves reads and discovery."""
+    xray = ctx.client("xray")
+    return ctx.listed("xray.groups", lambda: {
+        g["GroupName"]: g for g in paginate(xray, "get_groups", "Groups")
+    })  # fmt: skip
+
+
 class Groups:
     kind = "xray.group"
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         xray = ctx.client("xray")
-        got = unless_missing(lambda: xray.get_group(GroupName=resource.id.name), *MISSING)
-        if got is None:
+        group = _groups(ctx).get(resource.id.name)
+        if group is None:
             return None
-        group = got["Group"]
         arn = group["GroupARN"]
         tags = paginate(xray, "list_tags_for_resource", "Tags", ResourceARN=arn)
         fields = {
@@ -68,12 +76,11 @@ class Groups:
 
     def discover(self, ctx: Context, scope: Scope) -> list[Found]:
         xray = ctx.client("xray")
-        groups = paginate(xray, "get_groups", "Groups")
         return [
-            found(self.kind, g["GroupName"], partial(
+            found(self.kind, name, partial(
                 lambda arn: tag_map(paginate(xray, "list_tags_for_resource", "Tags",
                                              ResourceARN=arn)), g["GroupARN"]))
-            for g in groups if scope.wants(self.kind, g["GroupName"])
+            for name, g in _groups(ctx).items() if scope.wants(self.kind, name)
         ]  # fmt: skip
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:

@@ -86,7 +86,10 @@ def test_a_crashed_runs_lease_expires_by_itself(local_aws: LocalAws) -> None:
     result = run(local_aws, "--suffix", "lkold", "--lock-wait", "0")
     assert result.code == 0, result.stdout + result.stderr
     item = local_aws.client("dynamodb").get_item(TableName=TABLE, Key={"suffix": {"S": "lkold"}})
-    assert "Item" not in item  # released at the end of the run
+    # Released at the end of the run: free, and when, so that the next writer may skip a read.
+    released = float(item["Item"]["released_at"]["N"])
+    assert float(item["Item"]["expires_at"]["N"]) == released <= time.time()
+    assert "was not locked" in run(local_aws, "unlock", "--suffix", "lkold").stdout
     assert run(local_aws, "destroy", "--suffix", "lkold", "--yes").code == 0
 
 

@@ -1,0 +1,148 @@
+"""Client-side pacing at AWS's control-plane request-rate quotas.
+
+A large reconcile sent at full speed is throttled by AWS, then retried with back-off: slower
+than going at the quota's pace in the first place, noisy in the logs, and, past botocore's
+attempts, a failure. Each call (every HTTP attempt, retries included, since AWS counts those
+too) first takes a token from its bucket; a bucket refills at the quota's rate and holds one
+second's worth, so a small run is never delayed at all. Buckets run at HEADROOM of the quota:
+the account's other clients (consoles, CI, other tools) draw from the same quota.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ANY = "*"
+HEADROOM = 0.9
+LAMBDA_PAGE = "AWS Lambda quotas page (fixed, cannot be increased)"
+CLOUDWATCH_PAGE = "CloudWatch service quotas page"
+ASSUMED = "assumption (no per-API figure published)"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Calls per second per account and region: one operation, or the rest of a service."""
+
+    service: str
+    operation: str
+    per_second: float
+    source: str
+
+    @property
+    def bucket(self) -> str:
+        label = "other operations" if self.operation == ANY else self.operation
+        return f"{self.service}: {label}"
+
+
+QUOTAS: tuple[Quota, ...] = (
+    Quota("lambda", "GetFunction", 100, LAMBDA_PAGE),
+    Quota("lambda", "GetPolicy", 15, LAMBDA_PAGE),
+    # Every other control-plane call shares one bucket (invocations are not control plane).
+    Quota("lambda", ANY, 15, LAMBDA_PAGE + "; shared by all other control-plane APIs"),
+    Quota("cloudwatch", "PutMetricAlarm", 3, CLOUDWATCH_PAGE),
+    Quota("cloudwatch", "DeleteAlarms", 3, CLOUDWATCH_PAGE),
+    Quota("cloudwatch", "DescribeAlarms", 9, CLOUDWATCH_PAGE),
+    Quota("cloudwatch", ANY, 10, ASSUMED + "; per API"),
+    Quota("logs", "CreateLogGroup", 5, ASSUMED),
+    Quota("logs", "PutRetentionPolicy", 5, ASSUMED),
+    Quota("logs", ANY, 10, ASSUMED + "; per API"),
+    Quota("iam", ANY, 20, ASSUMED + "; IAM publishes no rate, shared by all IAM APIs"),
+    Quota("xray", ANY, 5, ASSUMED + "; per API"),
+    Quota("sqs", ANY, 100, ASSUMED + "; per API, SQS control plane is not rate-published"),
+    Quota("dynamodb", ANY, 100, ASSUMED + "; per API (control plane and the lock item)"),
+    Quota("sts", ANY, 100, ASSUMED + "; per API"),
+    Quota("ssm", ANY, 40, ASSUMED + "; GetParameters"),
+)
+# Services whose `*` quota is one bucket shared by every operation, not one per operation.
+SHARED = frozenset({"lambda", "iam"})
+UNLISTED = Quota("?", ANY, 10, ASSUMED + "; a service not listed")
+
+
+def quota_of(service: str, operation: str, table: tuple[Quota, ...] = QUOTAS) -> Quota:
+    exact = [q for q in table if q.service == service and q.operation == operation]
+    rest = [q for q in table if q.service == service and q.operation == ANY]
+    return (exact or rest or [UNLISTED])[0]
+
+
+def bucket_of(service: str, operation: str, table: tuple[Quota, ...] = QUOTAS) -> tuple[str, float]:
+    """The bucket a call draws from (its name) and that bucket's rate per second."""
+    quota = quota_of(service, operation, table)
+    if quota.operation == ANY and service not in SHARED:
+        return f"{service}: {operation}", quota.per_second
+    return quota.bucket, quota.per_second
+
+
+def with_overrides(overrides: Mapping[str, float]) -> tuple[Quota, ...]:
+    """The table with `service` or `service:Operation` rates replaced (0: not paced)."""
+    table = list(QUOTAS)
+    for key, rate in overrides.items():
+        service, _, operation = key.partition(":")
+        operation = operation or ANY
+        table = [q for q in table if (q.service, q.operation) != (service, operation)]
+        table.insert(0, Quota(service, operation, rate, "--rate-limit"))
+    return tuple(table)
+
+
+Clock = Callable[[], float]
+
+
+class _Bucket:
+    def __init__(self, rate: float, clock: Clock) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self._clock = clock
+        self._tokens = self.capacity
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def wait_time(self) -> float:
+        """Take a token now or reserve the next one; the seconds to wait for it."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            self._tokens -= 1
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
+class Pacer:
+    """Every bucket of one run, shared by all its clients and threads."""
+
+    def __init__(
+        self,
+        table: tuple[Quota, ...] = QUOTAS,
+        clock: Clock = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._buckets: dict[str, _Bucket] = {}
+        self.waited_s = 0.0
+
+    def pace(self, service: str, operation: str) -> None:
+        name, rate = bucket_of(service, operation, self._table)
+        if rate <= 0:
+            return
+        with self._lock:
+            bucket = self._buckets.get(name)
+            if bucket is None:
+                bucket = self._buckets[name] = _Bucket(rate * HEADROOM, self._clock)
+        delay = bucket.wait_time()
+        if delay > 0:
+            with self._lock:
+                self.waited_s += delay
+            self._sleep(delay)
+
+    def hook(self, service: str) -> Any:
+        """A botocore `before-send` handler for one client's service (must return None)."""
+
+        def before_send(event_name: str, **_: Any) -> None:
+            self.pace(service, event_name.rsplit(".", 1)[-1])
+
+        return before_send
