@@ -88,7 +88,7 @@ class Clients:
         self,
         region: str,
         ledger: CallLedger | None = None,
-        workers: int = 8,
+        workers: int = 32,
         pacer: Pacer | None = None,
     ) -> None:
         self.region = region

@@ -66,8 +66,8 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds to wait for provisioned concurrency (default 900)")  # fmt: skip
     p.add_argument("--lock-wait", type=_non_negative, default=30.0,
                    help="seconds to wait for another run of this suffix (default 30)")  # fmt: skip
-    p.add_argument("--max-workers", type=_positive_int, default=8,
-                   help="parallel AWS calls (default 8)")  # fmt: skip
+    p.add_argument("--max-workers", type=_positive_int, default=32,
+                   help="parallel AWS calls (default 32)")  # fmt: skip
     p.add_argument("--rate-limit", action="append", type=_rate, default=[],
                    metavar="SERVICE[:Operation]=N",
                    help="calls per second for an AWS API (0: unpaced); default AWS's "

@@ -7,10 +7,11 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import boto3
+import botocore.loaders
 import structlog
 
 from reconciler import compat, packaging, preflight, secrets
@@ -51,7 +52,7 @@ class Options:
     allow_replace: bool = False
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
-    max_workers: int = 8
+    max_workers: int = 32
     # `service` or `service:Operation` -> calls per second (0: not paced); see pacing.py.
     rate_limits: tuple[tuple[str, float], ...] = ()
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
@@ -155,9 +156,13 @@ def snapshot(
 ) -> tuple[dict[ResourceId, Live | None], Plan]:
     """Observe the desired resources, discover what else the suffix owns, and plan."""
     ctx = replace(ctx, listings=Listings())
-    live = observe(ctx, resources, options.max_workers)
     scope = Scope(options.suffix, frozenset(r.id for r in resources))
-    found = classify(discover(ctx, scope, options.max_workers), options.suffix, stacks)
+    # Discovery needs only the desired names, not what observe finds: both at once, and
+    # the listings each service answers once serve both.
+    with ThreadPoolExecutor(max_workers=2) as pair:
+        listed = pair.submit(discover, ctx, scope, options.max_workers)
+        live = observe(ctx, resources, options.max_workers)
+        found = classify(listed.result(), options.suffix, stacks)
     live.update(found.live)
     planner = plan_destroy if options.command == "destroy" else plan_apply
     plan = planner(resources, live, options.suffix, found.orphans, found.unreadable)
@@ -260,12 +265,10 @@ def _region(options: Options, specs: list[StackSpec]) -> str:
 
 def known_region(region: str) -> str:
     """Refuse a region Lambda does not serve, by botocore's own endpoint data."""
-    session = boto3.session.Session()
-    known = {
-        name
-        for partition in session.get_available_partitions()
-        for name in session.get_available_regions("lambda", partition_name=partition)
-    }
+    # botocore's partitions file (7 kB) lists every region; its endpoints file, which
+    # get_available_regions reads, costs a tenth of a second on every run.
+    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
+    known = {name for partition in partitions for name in partition["regions"]}
     if region not in known:
         raise InputError(f"region {region!r} is not a region AWS Lambda serves")
     return region
@@ -285,4 +288,5 @@ def _context(options: Options, clients: Clients, target: Target) -> Context:
         retry=RetryPolicy(),
         wait=WaitPolicy(timeout_s=options.wait_timeout_s),
         pc_wait=WaitPolicy(timeout_s=options.pc_timeout_s),
+        parallel=options.max_workers,
     )

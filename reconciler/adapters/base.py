@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -55,6 +56,8 @@ class Context:
     cache: dict[str, Any] = field(default_factory=dict)
     # Set for one snapshot (observe + discovery); None while applying, where state moves.
     listings: Listings | None = None
+    # Parallel AWS calls allowed (--max-workers); 1 makes every read sequential.
+    parallel: int = 32
 
     def client(self, service: str) -> Any:
         return self.clients.get(service)
@@ -82,6 +85,18 @@ class Scope:
     def wants(self, kind: str, name: str) -> bool:
         # Every name we generate ends with `-<suffix>`: a cheap filter before reading tags.
         return name.endswith(f"-{self.suffix}") and ResourceId(kind, name) not in self.known
+
+
+def gather(ctx: Context, *calls: Callable[[], Any]) -> list[Any]:
+    """Independent calls of one read at once: one round trip instead of several.
+
+    Results come back in order; the first error, in order, is raised.
+    """
+    if ctx.parallel <= 1 or len(calls) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [future.result() for future in futures]
 
 
 def found(kind: str, name: str, read_tags: Callable[[], Mapping[str, str]]) -> Found:

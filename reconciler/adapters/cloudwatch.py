@@ -12,6 +12,7 @@ from reconciler.adapters.base import (
     Scope,
     changed,
     found,
+    gather,
     paginate,
     sync_tags,
     tag_list,
@@ -33,11 +34,17 @@ class Dashboards:
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         cw = ctx.client("cloudwatch")
-        got = unless_missing(lambda: cw.get_dashboard(DashboardName=resource.id.name), *MISSING)
+        arn = ctx.target.arn("cloudwatch", f"dashboard/{resource.id.name}", region=False)
+        got, tags = gather(
+            ctx,
+            lambda: unless_missing(lambda: cw.get_dashboard(DashboardName=resource.id.name),
+                                   *MISSING),
+            lambda: unless_missing(lambda: _cw_tags(cw, arn), *MISSING),
+        )  # fmt: skip
         if got is None:
             return None
         arn = got["DashboardArn"]
-        fields = {"body": json.loads(got["DashboardBody"]), "tags": _cw_tags(cw, arn)}
+        fields = {"body": json.loads(got["DashboardBody"]), "tags": tags or {}}
         return Live(fields, {"arn": arn})
 
     def create(self, ctx: Context, resource: Resource) -> None:

@@ -11,6 +11,7 @@ from reconciler.adapters.base import (
     Scope,
     changed,
     found,
+    gather,
     paginate,
     sync_tags,
     tag_list,
@@ -28,11 +29,17 @@ class Tables:
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         ddb = ctx.client("dynamodb")
-        got = unless_missing(lambda: ddb.describe_table(TableName=resource.id.name), *MISSING)
+        name = resource.id.name
+        arn = ctx.target.arn("dynamodb", f"table/{name}")
+        got, tagged = gather(
+            ctx,
+            lambda: unless_missing(lambda: ddb.describe_table(TableName=name), *MISSING),
+            lambda: unless_missing(lambda: ddb.list_tags_of_resource(ResourceArn=arn), *MISSING),
+        )
         if got is None:
             return None
         table = got["Table"]
-        tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+        tags = (tagged or {}).get("Tags", [])
         fields = {
             "billing_mode": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
             "key_schema": _key_schema(table),

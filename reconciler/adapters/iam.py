@@ -13,6 +13,7 @@ from reconciler.adapters.base import (
     Scope,
     changed,
     found,
+    gather,
     paginate,
     sync_tags,
     tag_list,
@@ -29,15 +30,19 @@ class Roles:
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         iam = ctx.client("iam")
         name = resource.id.name
-        got = unless_missing(lambda: iam.get_role(RoleName=name), "NoSuchEntity")
+        got, names, attached = gather(
+            ctx,
+            lambda: unless_missing(lambda: iam.get_role(RoleName=name), "NoSuchEntity"),
+            lambda: _missing_empty(iam, "list_role_policies", "PolicyNames", name),
+            lambda: _missing_empty(iam, "list_attached_role_policies", "AttachedPolicies", name),
+        )
         if got is None:
             return None
         role = got["Role"]
-        names = paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
-        attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+        documents = gather(ctx, *(partial(_inline, iam, name, p) for p in names))
         fields = {
             "trust_policy": document_of(role["AssumeRolePolicyDocument"]),
-            "inline_policies": {p: _inline(iam, name, p) for p in names},
+            "inline_policies": dict(zip(names, documents, strict=True)),
             "managed_policies": tuple(sorted(p["PolicyArn"] for p in attached)),
             "permissions_boundary": role.get("PermissionsBoundary", {}).get(
                 "PermissionsBoundaryArn"
@@ -128,6 +133,12 @@ def document_of(value: Any) -> Any:
 
 def _inline(iam: Any, role: str, policy: str) -> Any:
     return document_of(iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+
+
+def _missing_empty(iam: Any, operation: str, key: str, role: str) -> list[Any]:
+    # Asked at the same time as GetRole: a role that does not exist has nothing listed.
+    found = unless_missing(lambda: paginate(iam, operation, key, RoleName=role), "NoSuchEntity")
+    return found or []
 
 
 def _put_or_delete_inline(iam: Any, role: str, change: FieldChange) -> None:

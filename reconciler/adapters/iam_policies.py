@@ -12,6 +12,7 @@ from reconciler.adapters.base import (
     Scope,
     changed,
     found,
+    gather,
     paginate,
     sync_tags,
     tag_list,
@@ -44,8 +45,11 @@ class Policies:
         if policy is None:
             return None
         version = policy["DefaultVersionId"]
-        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
-        tags = paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn)
+        document, tags = gather(
+            ctx,
+            lambda: iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"],
+            lambda: paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn),
+        )
         fields = {"document": document_of(document["Document"]), "tags": tag_map(tags)}
         return Live(fields, {"arn": arn})
 

@@ -11,6 +11,7 @@ from reconciler.adapters.base import (
     Scope,
     changed,
     found,
+    gather,
     paginate,
     sync_tags,
     unless_missing,
@@ -56,8 +57,12 @@ class Queues:
         url = _url(ctx, resource.id.name)
         if url is None:
             return None
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        got, tagged = gather(
+            ctx,
+            lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
+            lambda: sqs.list_queue_tags(QueueUrl=url),
+        )
+        attrs, tags = got["Attributes"], tagged.get("Tags", {})
         fields = {
             "retention_s": int(attrs.get("MessageRetentionPeriod", 345600)),
             "visibility_timeout_s": int(attrs.get("VisibilityTimeout", 30)),
