@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest node-test sandbox clean
+.PHONY: demo test lint typecheck pytest node-test sandbox clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ node-test:
 
 sandbox: $(STAMP)
 	$(BIN)/python -m reconciler.sandbox --port 4566
+
+# API calls, wall time and memory against the local AWS with 50 ms per call (about 15
+# minutes); writes BENCHMARKS.md. `$(BIN)/python -m bench.run --quick` prints a short run.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

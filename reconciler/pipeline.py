@@ -156,7 +156,8 @@ def snapshot(
 ) -> tuple[dict[ResourceId, Live | None], Plan]:
     """Observe the desired resources, discover what else the suffix owns, and plan."""
     ctx = replace(ctx, listings=Listings())
-    scope = Scope(options.suffix, frozenset(r.id for r in resources))
+    known = frozenset(r.id for r in resources) | _declared_elsewhere(options, stacks)
+    scope = Scope(options.suffix, known)
     # Discovery needs only the desired names, not what observe finds: both at once, and
     # the listings each service answers once serve both.
     with ThreadPoolExecutor(max_workers=2) as pair:
@@ -167,6 +168,26 @@ def snapshot(
     planner = plan_destroy if options.command == "destroy" else plan_apply
     plan = planner(resources, live, options.suffix, found.orphans, found.unreadable)
     return live, plan
+
+
+def _declared_elsewhere(options: Options, stacks: list[str] | None) -> frozenset[ResourceId]:
+    """Names the folder's other stacks declare for this suffix: theirs, so a run of one stack
+    need not read their tags to learn that. A stack that does not load is simply not known."""
+    if stacks is None:
+        return frozenset()
+    names: set[ResourceId] = set()
+    for path in sorted(options.desired_dir.glob("*.toml")):
+        if path.stem in stacks:
+            continue
+        try:
+            spec = load_stack(path, options.env)
+        except InputError:
+            continue
+        names.update(
+            ResourceId(t.kind, t.template.replace("{suffix}", options.suffix))
+            for t in name_templates(spec)
+        )
+    return frozenset(names)
 
 
 def _check(

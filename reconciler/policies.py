@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,16 +36,59 @@ def access_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# IAM's limit for a managed policy document, counted without whitespace.
+MANAGED_POLICY_CHARS = 6144
+
+
 def boundary_policy(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The stack's ceiling: the union of what its roles allow, so nothing added later exceeds it."""
-    seen: list[dict[str, Any]] = []
+    """The stack's ceiling: the union of what its roles allow, so nothing added later exceeds it.
+
+    Statements granting the same actions are merged into one with all their resources: the
+    document then grows by an ARN per function, not by a statement, under IAM's size limit.
+    """
+    merged: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for document in documents:
         for statement in document["Statement"]:
-            bare = {k: v for k, v in statement.items() if k != "Sid"}
-            if bare not in seen:
-                seen.append(bare)
-    statements = [{"Sid": f"Stack{i}", **s} for i, s in enumerate(seen)]
+            actions = statement["Action"]
+            key = (statement["Effect"], tuple(actions if isinstance(actions, list) else [actions]))
+            resources = merged.setdefault(key, [])
+            for arn in _listed(statement["Resource"]):
+                if arn not in resources:
+                    resources.append(arn)
+    statements = [
+        {"Sid": f"Stack{i}", "Effect": effect, "Action": list(actions),
+         "Resource": resources[0] if len(resources) == 1 else resources}
+        for i, ((effect, actions), resources) in enumerate(merged.items())
+    ]  # fmt: skip
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def widened(document: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """The same boundary with each resource list folded to one pattern per kind and suffix
+    (`.../batch-load-qa1:*` -> `.../*-qa1:*`): constant size whatever the number of functions.
+
+    Only for a boundary over IAM's limit. It is a ceiling, not a grant: every role still names
+    exact ARNs, and the ceiling still stops at this suffix's names.
+    """
+    pattern = re.compile(rf"^(.*[:/])[^:/]+-{re.escape(suffix)}((?::\*|/index/\*)?)$")
+    statements = []
+    for statement in document["Statement"]:
+        folded: list[str] = []
+        for arn in _listed(statement["Resource"]):
+            wide = pattern.sub(rf"\1*-{suffix}\2", arn)
+            if wide not in folded:
+                folded.append(wide)
+        statements.append({**statement, "Resource": folded[0] if len(folded) == 1 else folded})
+    return {**document, "Statement": statements}
+
+
+def document_chars(document: dict[str, Any]) -> int:
+    """A policy's size as IAM counts it: the JSON without whitespace."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _tables(fn: FunctionSpec, names: Names, target: Target) -> list[dict[str, Any]]:

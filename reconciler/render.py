@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import dashboards, fingerprint, policies
+from reconciler.errors import InputError
 from reconciler.model import AlarmSpec, FunctionSpec, LayerSpec, StackSpec, TableSpec
 from reconciler.names import NamedTemplate
 from reconciler.packaging import CodePackage
@@ -208,7 +209,17 @@ def _boundary(ctx: _Ctx, resources: list[Resource]) -> list[Resource]:
     roles = [r for r in resources if r.id.kind == "iam.role"]
     documents = [doc for role in roles for doc in role.fields["inline_policies"].values()]
     name = ctx.names.expand(ctx.spec.boundary, "boundary.name")
-    fields = {"document": policies.boundary_policy(documents), "tags": ctx.tags}
+    document = policies.boundary_policy(documents)
+    if policies.document_chars(document) > policies.MANAGED_POLICY_CHARS:
+        document = policies.widened(document, ctx.target.suffix)
+    size = policies.document_chars(document)
+    if size > policies.MANAGED_POLICY_CHARS:
+        # AWS would refuse it midway through the first apply: refuse it before any call.
+        raise InputError(
+            f"{ctx.spec.path.name}: boundary policy {name} would be {size} characters, over "
+            f"IAM's {policies.MANAGED_POLICY_CHARS}; split the stack or drop the boundary"
+        )
+    fields = {"document": document, "tags": ctx.tags}
     return [Resource(ResourceId("iam.policy", name), fields)]
 
 
