@@ -19,15 +19,4 @@ def observe(
         return resource.id, adapter_for(resource.id.kind).read(ctx, resource)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return dict(pool.map(read, interleaved(resources)))
-
-
-def interleaved(resources: Sequence[Resource]) -> list[Resource]:
-    """One of each kind in turn: every service's quota drains at once, instead of all workers
-    queueing for one service's tokens while the others' sit idle."""
-    by_kind: dict[str, list[Resource]] = {}
-    for resource in resources:
-        by_kind.setdefault(resource.id.kind, []).append(resource)
-    queues = list(by_kind.values())
-    longest = max((len(q) for q in queues), default=0)
-    return [q[i] for i in range(longest) for q in queues if i < len(q)]
+        return dict(pool.map(read, resources))
