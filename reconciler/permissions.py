@@ -16,7 +16,7 @@ from reconciler.lock import TABLE as LOCK_TABLE
 from reconciler.model import StackSpec
 from reconciler.names import NamedTemplate
 from reconciler.render import name_templates
-from reconciler.targets import PLACEHOLDER
+from reconciler.targets import PLACEHOLDER, Target
 
 VERSION = "2012-10-17"
 
@@ -113,15 +113,9 @@ class Scope:
     account: str = "*"
     region: str = "*"
 
-    @property
-    def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
-
     def arn(self, service: str, resource: str, regional: bool = True) -> str:
-        region = self.region if regional else ""
-        return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"
+        # The same ARN rules as the stacks' own (partition by region), with `*` allowed.
+        return Target(self.suffix, self.account, self.region).arn(service, resource, regional)
 
 
 def policy(specs: Iterable[StackSpec], scope: Scope) -> dict[str, object]:
