@@ -40,8 +40,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--watch-cycles", type=int, default=None,
                    help="stop `watch` after this many cycles (default 1000; 0 skips it, "
                    "the default with --quick)")  # fmt: skip
-    p.add_argument("--watch-seconds", type=float, default=150.0,
-                   help="...or after this many seconds (default 150)")  # fmt: skip
+    p.add_argument("--watch-seconds", type=float, default=600.0,
+                   help="...or after this many seconds (default 600)")  # fmt: skip
     p.add_argument("--output", default=None,
                    help="Markdown file to write, '-' for stdout (default BENCHMARKS.md; "
                    "stdout with --quick)")  # fmt: skip
