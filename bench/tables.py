@@ -548,7 +548,9 @@ def _help_and_watch(r: Results) -> list[str]:
     w = r.watch
     if w is not None:
         shown = [(c, kb) for c, kb in w.samples if c in (1, 10) or c % 50 == 0]
-        samples = ", ".join(f"{c}: {kb / 1024:.1f}" for c, kb in [*shown, w.samples[-1]])
+        # The sample taken at the end shares the last cycle's number: one entry, the later.
+        by_cycle = dict([*shown, w.samples[-1]])
+        samples = ", ".join(f"{c}: {kb / 1024:.1f}" for c, kb in by_cycle.items())
         thirds = w.thirds()
         medians = (
             f" Median RSS of the first and last third of cycles 10-{w.cycles}: "
