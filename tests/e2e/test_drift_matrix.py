@@ -347,14 +347,21 @@ def reported(stdout: str) -> set[tuple[str, str, str]]:
     }
 
 
-def check_drift_cycle(aws: LocalAws, expected: set[tuple[str, str, str]]) -> None:
-    """plan: exactly `expected`, exit 2; apply: fixed; apply again: nothing, zero writes."""
+def plan_then_apply(
+    aws: LocalAws, expected: set[tuple[str, str, str]], runner: Callable[..., Any] = both
+) -> None:
+    """plan: exactly `expected`, exit 2; apply: exit 0 (`runner` runs both stacks)."""
     settle(aws)
-    plan = both(aws, "plan", "--output", "json")
+    plan = runner(aws, "plan", "--output", "json")
     assert plan.code == 2, plan.stdout + plan.stderr
     assert reported(plan.stdout) == expected
-    fix = both(aws)
+    fix = runner(aws)
     assert fix.code == 0, fix.stdout + fix.stderr
+
+
+def check_drift_cycle(aws: LocalAws, expected: set[tuple[str, str, str]]) -> None:
+    """plan: exactly `expected`, exit 2; apply: fixed; apply again: nothing, zero writes."""
+    plan_then_apply(aws, expected)
     aws.control.reset_calls()
     again = both(aws)
     assert again.code == 0 and "No changes" in again.stdout, again.stdout
