@@ -1,20 +1,17 @@
-"""The local AWS in a child process, and the real `reconcile` command run against it."""
+"""The real `reconcile` command run against the local AWS, and what a run cost in calls."""
 
 from __future__ import annotations
 
 import functools
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 from bench import quotas
 from reconciler.aws import CallCount, is_read
@@ -59,69 +56,6 @@ def unpaced() -> tuple[str, ...]:
         for q in quotas.QUOTAS
     )
     return tuple(flag for key in keys for flag in ("--rate-limit", f"{key}=0"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LocalAws:
-    """`python -m reconciler.sandbox` on a free port, stopped on exit."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.control = SandboxControl(self.url)
-        self._proc: subprocess.Popen[str] | None = None
-        self._errors: IO[str] | None = None
-
-    def start(self) -> LocalAws:
-        # Its stderr goes to a file (read when it fails to start, never able to fill a pipe)
-        # that lives as long as the process: stop() closes it.
-        self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler.sandbox", "--port", str(self.port)],
-            stdout=subprocess.PIPE,
-            stderr=self._errors,
-            text=True,
-            cwd=ROOT,
-        )
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if "listening" not in line:
-            self._proc.wait(timeout=10)
-            self._errors.seek(0)
-            detail = self._errors.read()[-3000:]
-            self.stop()
-            raise RuntimeError(f"the local AWS did not start:\n{detail}")
-        return self
-
-    def stop(self) -> None:
-        if self._proc is None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        self._proc = None
-        if self._errors is not None:
-            self._errors.close()
-            self._errors = None
-
-    def __enter__(self) -> LocalAws:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def cli_env(endpoint: str, **extra: str) -> dict[str, str]:

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenarios
-from bench.local import ROOT, LocalAws, unpaced
+from bench.local import ROOT, unpaced
 from bench.scenarios import BenchError, measured
 from bench.tables import Results, load_average, render, verdicts
+from reconciler.sandbox.child import SandboxProcess
 
 FULL_SIZES = (10, 50, 200)
 QUICK_SIZES = (10,)
@@ -111,7 +112,7 @@ def measure(plan: Plan, code: str) -> Results:
     results.load.append(f"at start {load_average()}")
     say("reconcile --help, 5 times")
     results.help_s = scenarios.help_seconds()
-    with LocalAws() as aws, scenarios.workdir() as tmp:
+    with SandboxProcess() as aws, scenarios.workdir() as tmp:
         say(f"local AWS on {aws.url}; warming it up")
         _warm_up(aws, plan.stack)
         aws.control.configure(latency_ms=plan.latency_ms)
@@ -126,7 +127,7 @@ def measure(plan: Plan, code: str) -> Results:
     return results
 
 
-def _warm_up(aws: LocalAws, stack: str) -> None:
+def _warm_up(aws: SandboxProcess, stack: str) -> None:
     """One apply and destroy first, so that the first measured run pays neither the local
     AWS's own start-up nor the one-time creation of the reconciler's lock table."""
     flags = ("--suffix", "bwarm", "--stack", stack, *unpaced())
@@ -134,7 +135,7 @@ def _warm_up(aws: LocalAws, stack: str) -> None:
     measured(aws, "warm-up destroy", "destroy", "--yes", *flags)
 
 
-def _lifecycles(aws: LocalAws, plan: Plan, results: Results) -> None:
+def _lifecycles(aws: SandboxProcess, plan: Plan, results: Results) -> None:
     for workers in plan.workers:
         say(f"stacks '{plan.stack}', --max-workers {workers}")
 
@@ -148,7 +149,7 @@ def _lifecycles(aws: LocalAws, plan: Plan, results: Results) -> None:
         )
 
 
-def _watch(aws: LocalAws, plan: Plan) -> scenarios.WatchMemory:
+def _watch(aws: SandboxProcess, plan: Plan) -> scenarios.WatchMemory:
     say(f"watch: up to {plan.watch_cycles} cycles or {plan.watch_seconds:g} s, no latency")
     aws.control.configure(latency_ms=0)
     flags = ("--suffix", "bwatch", "--stack", plan.stack, *unpaced())

@@ -22,7 +22,6 @@ from bench import quotas, synthetic
 from bench.local import (
     ROOT,
     Calls,
-    LocalAws,
     Run,
     cli_env,
     disagreement,
@@ -31,6 +30,7 @@ from bench.local import (
     unpaced,
 )
 from bench.quota_proxy import QuotaProxy
+from reconciler.sandbox.child import SandboxProcess
 
 THROTTLE_CODES = re.compile(
     r"Throttl|TooManyRequests|RequestLimitExceeded|Rate exceeded|LimitExceeded|SlowDown"
@@ -54,7 +54,7 @@ class Step:
         return disagreement(self.run.calls, self.seen)
 
 
-def measured(aws: LocalAws, name: str, *args: str, expect: int = 0) -> Step:
+def measured(aws: SandboxProcess, name: str, *args: str, expect: int = 0) -> Step:
     """Run the CLI with the local AWS's call log cleared first; refuse an unexpected exit."""
     aws.control.reset_calls()
     run = reconcile(aws.url, *args, "--output", "json")
@@ -63,7 +63,7 @@ def measured(aws: LocalAws, name: str, *args: str, expect: int = 0) -> Step:
     return Step(name, run, recorded(aws.control))
 
 
-def fastest(aws: LocalAws, name: str, *args: str, times: int = 3) -> Step:
+def fastest(aws: SandboxProcess, name: str, *args: str, times: int = 3) -> Step:
     """The quickest of `times` identical runs: other work on the machine only ever adds time,
     so the minimum is the best estimate of the run's own cost."""
     runs = [measured(aws, name, *args) for _ in range(times)]
@@ -71,7 +71,7 @@ def fastest(aws: LocalAws, name: str, *args: str, times: int = 3) -> Step:
 
 
 @contextmanager
-def latency(aws: LocalAws, ms: float) -> Iterator[None]:
+def latency(aws: SandboxProcess, ms: float) -> Iterator[None]:
     """The sandbox's per-call latency set to `ms` for a block, then put back."""
     before = aws.control.knobs().latency_ms
     aws.control.configure(latency_ms=ms)
@@ -101,7 +101,7 @@ class Lifecycle:
 
 
 def lifecycle(
-    aws: LocalAws,
+    aws: SandboxProcess,
     suffix: str,
     workers: int,
     stack: str = "all",
@@ -131,7 +131,7 @@ class StackShare:
     managed: int
 
 
-def stack_shares(aws: LocalAws, suffix: str, stacks: list[str]) -> list[StackShare]:
+def stack_shares(aws: SandboxProcess, suffix: str, stacks: list[str]) -> list[StackShare]:
     """Each stack's converged plan on its own, and what it owns (a dry-run destroy lists it)."""
     out = []
     for stack in stacks:
@@ -174,7 +174,7 @@ class Scale:
         return throttle_errors(self.quota_plan)
 
 
-def scale(aws: LocalAws, functions: int, workdir: Path, latency_ms: float) -> Scale:
+def scale(aws: SandboxProcess, functions: int, workdir: Path, latency_ms: float) -> Scale:
     """Apply N functions, measure the converged plan directly and through the quota proxy,
     then destroy them with no added latency (the destroy is not part of this measurement)."""
     folder = workdir / f"n{functions}"
@@ -205,7 +205,7 @@ def throttle_errors(run: Run) -> int:
     return count
 
 
-def _boundary_chars(aws: LocalAws, suffix: str) -> int:
+def _boundary_chars(aws: SandboxProcess, suffix: str) -> int:
     """Length of the stack's boundary policy document as stored (IAM's limit is 6,144)."""
     iam = boto3.client(
         "iam",
@@ -308,7 +308,9 @@ def rss_kb(pid: int) -> int | None:
     return None
 
 
-def watch_memory(aws: LocalAws, suffix: str, max_cycles: int, max_seconds: float) -> WatchMemory:
+def watch_memory(
+    aws: SandboxProcess, suffix: str, max_cycles: int, max_seconds: float
+) -> WatchMemory:
     """`reconcile watch` with a near-zero interval; RSS after every cycle, and at the end.
 
     With the image's MALLOC_ARENA_MAX=2 (see Dockerfile): the allocator setting it ships with.

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from bench import synthetic
-from bench.local import INSTANT, LocalAws, reconcile, unpaced
+from bench.local import INSTANT, reconcile, unpaced
 from bench.scenarios import Step, measured
+from reconciler.sandbox.child import SandboxProcess
 
 READS_PER_RESOURCE = 1.5
 # Today's counts (BENCHMARKS.md) of a converged plan: reads of both stacks, and calls of the
@@ -30,8 +31,8 @@ LINEAR_SLACK = 1.05
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    with LocalAws() as running:
+def aws() -> Iterator[SandboxProcess]:
+    with SandboxProcess() as running:
         # Waits are instant: converged runs make the same calls either way, and CI stays short.
         running.control.configure(**INSTANT)
         yield running
@@ -50,7 +51,7 @@ class Converged:
 
 
 @pytest.fixture(scope="module")
-def stacks(aws: LocalAws) -> Converged:
+def stacks(aws: SandboxProcess) -> Converged:
     both = flags("budget", "--stack", "all")
     first = measured(aws, "first apply", "apply", *both)
     plan = measured(aws, "converged plan", "plan", *both)
@@ -83,7 +84,7 @@ def test_converged_plan_reads_at_most_one_and_a_half_per_resource(stacks: Conver
 
 
 @pytest.fixture(scope="module")
-def scales(aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Step]:
+def scales(aws: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Step]:
     """Converged plans of the synthetic stack at 10 and 50 functions."""
     plans = {}
     for n in PINNED_SYNTHETIC_CALLS:

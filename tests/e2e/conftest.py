@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from reconciler.sandbox.child import SandboxProcess
 from reconciler.sandbox.control import SandboxControl
 
 ROOT = Path(__file__).parents[2]
@@ -25,12 +25,6 @@ RECONCILER_KEY = "reconciler"
 # retries through every injected fault (at the fault matrix's 25% a call fails 16 times running
 # about once in 4e9), so a test fails only on what `reconcile` did.
 BYSTANDER = Config(retries={"mode": "standard", "total_max_attempts": 16})
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -65,20 +59,8 @@ class LocalAws:
 
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAws]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler.sandbox", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert "listening" in line, line
-    url = f"http://127.0.0.1:{port}"
-    yield LocalAws(url, SandboxControl(url))
-    proc.terminate()
-    proc.wait(timeout=10)
+    with SandboxProcess() as process:
+        yield LocalAws(process.url, process.control)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from reconciler.sandbox.child import free_port
 from reconciler.sandbox.faults import FaultRule
-from tests.e2e.conftest import ROOT, LocalAws, _free_port
+from tests.e2e.conftest import ROOT, LocalAws
 from tests.e2e.test_transactions import run
 
 
@@ -46,7 +47,7 @@ def _metric(port: int, name: str) -> float:
 
 class Watcher:
     def __init__(self, aws: LocalAws, suffix: str, *extra: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reconciler", "watch", "--suffix", suffix,
              "--stack", "transactions", "--metrics-port", str(self.port), *extra],
