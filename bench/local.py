@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import quotas
-from reconciler.aws import CallCount, is_read
-from reconciler.sandbox.control import SandboxControl
+from reconciler.aws.clients import CallCount, is_read
+from reconciler.sandbox.control.client import SandboxControl
 
 ROOT = Path(__file__).resolve().parent.parent
 # Dummy values: the transactions stack refuses to run without its two secrets.

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bench import quotas
-from reconciler.sandbox.errors import aws_error
-from reconciler.sandbox.routing import identify
+from reconciler.sandbox.wire.errors import aws_error
+from reconciler.sandbox.wire.routing import identify
 
 # Headers that describe one hop, not the message; they are not passed on.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})

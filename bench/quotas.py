@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.pacing import ANY, QUOTAS, SHARED, UNLISTED, Quota, bucket_of, quota_of
+from reconciler.aws.pacing import ANY, QUOTAS, SHARED, UNLISTED, Quota, bucket_of, quota_of
 
 # The table the reconciler paces itself by (reconciler/pacing.py): measured against the same.
 __all__ = ["ANY", "QUOTAS", "SHARED", "UNLISTED", "Quota", "bucket_of", "quota_of"]

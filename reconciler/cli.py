@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from reconciler.pipeline import Options, Outcome, Prepared
 
-from reconciler.exits import EXIT_FAILED, EXIT_OK, exit_code
+from reconciler.output.exits import EXIT_FAILED, EXIT_OK, exit_code
 
 COMMANDS = ("apply", "plan", "destroy", "watch", "unlock", "policy")
 
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc} (see reconcile --help)", file=sys.stderr)
         return EXIT_FAILED
-    from reconciler import logs
+    from reconciler.output import log as logs
 
     logs.configure(args.log_level)
     return _guarded(args)
@@ -176,7 +176,7 @@ def _guarded(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from reconciler.errors import ReconcileError
-    from reconciler.logs import REDACT
+    from reconciler.output.log import REDACT
 
     try:
         return _run(args)
@@ -242,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
 def _watch(args: argparse.Namespace, options: Options) -> int:
     from dataclasses import replace
 
-    from reconciler import watch
+    from reconciler.watch import loop as watch
 
     schedule = watch.Schedule(
         interval_s=args.interval, once=args.once, metrics_port=args.metrics_port,
@@ -254,8 +254,9 @@ def _watch(args: argparse.Namespace, options: Options) -> int:
 def _policy(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from reconciler import permissions, pipeline
+    from reconciler import pipeline
     from reconciler.errors import InputError
+    from reconciler.output import reconciler_policy as permissions
 
     if len(args.account) > 1:
         raise InputError("policy takes at most one --account: the account it is written for")
@@ -268,7 +269,8 @@ def _policy(args: argparse.Namespace) -> int:
 
 
 def _unlock(options: Options) -> int:
-    from reconciler import lock, pipeline
+    from reconciler import pipeline
+    from reconciler.apply import lock
 
     ctx = pipeline.connect(options)
     holder = lock.force_unlock(ctx.client("dynamodb"), options.suffix)
@@ -282,7 +284,7 @@ def _unlock(options: Options) -> int:
 def _show_plan(args: argparse.Namespace, prepared: Prepared) -> None:
     if args.output != "text":
         return
-    from reconciler import report
+    from reconciler.output import report
 
     target = prepared.ctx.target
     header = (f"{prepared.options.command} for suffix {target.suffix!r} in account "
@@ -315,7 +317,7 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
 
 
 def _closing_text(outcome: Outcome) -> str:
-    from reconciler import report
+    from reconciler.output import report
 
     lines = []
     if outcome.prepared.replanned:
@@ -345,7 +347,7 @@ def _done_line(outcome: Outcome) -> str:
 
 
 def _json(outcome: Outcome, code: int) -> str:
-    from reconciler import report
+    from reconciler.output import report
 
     prepared = outcome.prepared
     result = outcome.result

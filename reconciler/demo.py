@@ -32,7 +32,7 @@ def banner(text: str) -> None:
 
 
 def main() -> int:
-    from reconciler.sandbox.control import SandboxControl
+    from reconciler.sandbox.control.client import SandboxControl
     from reconciler.sandbox.server import Sandbox
 
     started = time.monotonic()
@@ -59,7 +59,7 @@ def _point_at(url: str) -> None:
 
 
 def _story(control: object) -> list[Step]:
-    from reconciler.sandbox.control import SandboxControl
+    from reconciler.sandbox.control.client import SandboxControl
 
     assert isinstance(control, SandboxControl)
     run = _runner(control)
@@ -80,7 +80,7 @@ def _story(control: object) -> list[Step]:
 
 def _runner(control: object) -> Callable[[str, list[str]], Step]:
     from reconciler.cli import main as reconcile
-    from reconciler.sandbox.control import SandboxControl
+    from reconciler.sandbox.control.client import SandboxControl
 
     assert isinstance(control, SandboxControl)
 

@@ -14,24 +14,25 @@ from pathlib import Path
 import botocore.loaders
 import structlog
 
-from reconciler import compat, packaging, preflight, secrets
 from reconciler.adapters.base import Context, Listings, Scope
-from reconciler.aws import CallCount, Clients
-from reconciler.desired import load_stack
-from reconciler.discover import classify, discover
+from reconciler.apply.executor import ApplyResult, apply
+from reconciler.apply.lock import Lease
+from reconciler.aws.clients import CallCount, Clients
+from reconciler.aws.pacing import Pacer, with_overrides
+from reconciler.aws.retry import RetryPolicy
+from reconciler.aws.waits import WaitPolicy
+from reconciler.desired import compat, packaging, secrets
+from reconciler.desired.load import load_stack
+from reconciler.desired.model import StackSpec
+from reconciler.desired.names import check_names, validate_suffix
 from reconciler.errors import InputError
-from reconciler.execute import ApplyResult, apply
-from reconciler.lock import Lease
-from reconciler.logs import REDACT
-from reconciler.model import StackSpec
-from reconciler.names import check_names, validate_suffix
-from reconciler.observe import observe
-from reconciler.pacing import Pacer, with_overrides
-from reconciler.plan import Plan, plan_apply, plan_destroy
-from reconciler.render import Target, name_templates, render
-from reconciler.resources import Live, Resource, ResourceId
-from reconciler.retry import RetryPolicy
-from reconciler.waits import WaitPolicy
+from reconciler.expand.builders import Target, name_templates, render
+from reconciler.expand.resources import Live, Resource, ResourceId
+from reconciler.observe.discover import classify, discover
+from reconciler.observe.read import observe
+from reconciler.output.log import REDACT
+from reconciler.planning import preflight
+from reconciler.planning.plan import Plan, plan_apply, plan_destroy
 
 log = structlog.get_logger()
 

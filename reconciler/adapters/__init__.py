@@ -5,11 +5,11 @@ from __future__ import annotations
 from reconciler.adapters.base import Adapter
 from reconciler.adapters.cloudwatch import Alarms, Dashboards
 from reconciler.adapters.dynamodb import Tables
-from reconciler.adapters.iam import Roles
-from reconciler.adapters.iam_policies import Policies
-from reconciler.adapters.lambda_ import Aliases, Functions, ProvisionedConcurrency
-from reconciler.adapters.lambda_invoke import EventInvokeConfigs
-from reconciler.adapters.lambda_layers import Layers, LayerVersions
+from reconciler.adapters.iam.managed_policies import Policies
+from reconciler.adapters.iam.roles import Roles
+from reconciler.adapters.lambda_.functions import Aliases, Functions, ProvisionedConcurrency
+from reconciler.adapters.lambda_.invoke_config import EventInvokeConfigs
+from reconciler.adapters.lambda_.layers import Layers, LayerVersions
 from reconciler.adapters.logs import LogGroups
 from reconciler.adapters.sqs import Queues
 from reconciler.adapters.xray import Groups

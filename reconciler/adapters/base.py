@@ -10,12 +10,12 @@ from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 
-from reconciler.aws import Clients
-from reconciler.diff import FieldChange
-from reconciler.render import Target
-from reconciler.resources import Live, Resource, ResourceId
-from reconciler.retry import RetryPolicy
-from reconciler.waits import WaitPolicy
+from reconciler.aws.clients import Clients
+from reconciler.aws.retry import RetryPolicy
+from reconciler.aws.waits import WaitPolicy
+from reconciler.expand.builders import Target
+from reconciler.expand.resources import Live, Resource, ResourceId
+from reconciler.planning.diff import FieldChange
 
 T = TypeVar("T")
 

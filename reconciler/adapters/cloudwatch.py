@@ -19,8 +19,8 @@ from reconciler.adapters.base import (
     tag_map,
     unless_missing,
 )
-from reconciler.diff import FieldChange
-from reconciler.resources import Live, Resource
+from reconciler.expand.resources import Live, Resource
+from reconciler.planning.diff import FieldChange
 
 MISSING = ("ResourceNotFound", "ResourceNotFoundException")
 

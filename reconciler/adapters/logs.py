@@ -17,8 +17,8 @@ from reconciler.adapters.base import (
     sync_tags,
     unless_missing,
 )
-from reconciler.diff import FieldChange
-from reconciler.resources import Live, Resource
+from reconciler.expand.resources import Live, Resource
+from reconciler.planning.diff import FieldChange
 
 MISSING = ("ResourceNotFoundException",)
 log = structlog.get_logger()

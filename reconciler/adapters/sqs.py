@@ -16,8 +16,8 @@ from reconciler.adapters.base import (
     sync_tags,
     unless_missing,
 )
-from reconciler.diff import FieldChange
-from reconciler.resources import Live, Resource
+from reconciler.expand.resources import Live, Resource
+from reconciler.planning.diff import FieldChange
 
 # boto3 surfaces a missing queue under either name, depending on the protocol in use.
 MISSING = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")

@@ -4,9 +4,9 @@ The server itself lives in `reconciler.sandbox.server` (it imports moto); this p
 root only exposes the light pieces an out-of-process test needs.
 """
 
-from reconciler.sandbox.control import SandboxControl, SandboxControlError
-from reconciler.sandbox.faults import FaultRule
-from reconciler.sandbox.knobs import Knobs
-from reconciler.sandbox.recorder import RecordedCall
+from reconciler.sandbox.control.client import SandboxControl, SandboxControlError
+from reconciler.sandbox.control.faults import FaultRule
+from reconciler.sandbox.control.knobs import Knobs
+from reconciler.sandbox.control.recorder import RecordedCall
 
 __all__ = ["FaultRule", "Knobs", "RecordedCall", "SandboxControl", "SandboxControlError"]

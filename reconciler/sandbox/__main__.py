@@ -8,7 +8,7 @@ import sys
 import threading
 from types import FrameType
 
-from reconciler.sandbox.knobs import Knobs, knob_types
+from reconciler.sandbox.control.knobs import Knobs, knob_types
 from reconciler.sandbox.server import Sandbox
 
 

@@ -10,7 +10,7 @@ import tempfile
 from types import TracebackType
 from typing import IO
 
-from reconciler.sandbox.control import SandboxControl
+from reconciler.sandbox.control.client import SandboxControl
 
 
 def free_port() -> int:

@@ -9,27 +9,27 @@ import traceback
 from collections.abc import Iterable
 from typing import Protocol
 
-from reconciler.sandbox import moto_backends
-from reconciler.sandbox.account import AccountLimits
-from reconciler.sandbox.call import Call, Handler, LayerContext, RouteKey, run_chain
-from reconciler.sandbox.cloudwatch import CloudWatchTags
-from reconciler.sandbox.cloudwatch_alarms import AlarmStates
-from reconciler.sandbox.control_api import CONTROL_PREFIX, ControlApi
-from reconciler.sandbox.errors import aws_error
-from reconciler.sandbox.faults import FaultBook, FaultRule
-from reconciler.sandbox.iam_authz import Authorization
-from reconciler.sandbox.iam_gate import needed, refusal
-from reconciler.sandbox.iam_policies import IamPolicies
-from reconciler.sandbox.iam_propagation import IamPropagation
-from reconciler.sandbox.knobs import Knobs
-from reconciler.sandbox.lambda_functions import LambdaFunctions
-from reconciler.sandbox.lambda_invoke_config import EventInvokeConfigs
-from reconciler.sandbox.lambda_layers import LambdaLayers
-from reconciler.sandbox.provisioned import ProvisionedConcurrency
-from reconciler.sandbox.recorder import CallRecorder, RecordedCall, is_write
-from reconciler.sandbox.routing import identify
+from reconciler.sandbox.cloudwatch.alarms import AlarmStates
+from reconciler.sandbox.cloudwatch.tags import CloudWatchTags
+from reconciler.sandbox.control.api import CONTROL_PREFIX, ControlApi
+from reconciler.sandbox.control.faults import FaultBook, FaultRule
+from reconciler.sandbox.control.knobs import Knobs
+from reconciler.sandbox.control.recorder import CallRecorder, RecordedCall, is_write
+from reconciler.sandbox.iam.authz import Authorization
+from reconciler.sandbox.iam.gate import needed, refusal
+from reconciler.sandbox.iam.policies import IamPolicies
+from reconciler.sandbox.iam.propagation import IamPropagation
+from reconciler.sandbox.lambda_.account import AccountLimits
+from reconciler.sandbox.lambda_.functions import LambdaFunctions
+from reconciler.sandbox.lambda_.invoke_config import EventInvokeConfigs
+from reconciler.sandbox.lambda_.layers import LambdaLayers
+from reconciler.sandbox.lambda_.provisioned import ProvisionedConcurrency
 from reconciler.sandbox.sqs import QueueNames
-from reconciler.sandbox.wsgi import (
+from reconciler.sandbox.wire import moto_backends
+from reconciler.sandbox.wire.call import Call, Handler, LayerContext, RouteKey, run_chain
+from reconciler.sandbox.wire.errors import aws_error
+from reconciler.sandbox.wire.routing import identify
+from reconciler.sandbox.wire.wsgi import (
     Environ,
     Response,
     StartResponse,
@@ -40,7 +40,7 @@ from reconciler.sandbox.wsgi import (
     send,
     with_body,
 )
-from reconciler.sandbox.xray import XRay
+from reconciler.sandbox.xray.groups import XRay
 
 # Each service's own throttling answer (botocore's standard retry mode knows them all).
 THROTTLE = {

@@ -13,8 +13,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.fidelity import Fidelity
-from reconciler.sandbox.knobs import Knobs
 
 
 class _QuietRequestHandler(MotoRequestHandler):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.sandbox.call import Call, Forward, Handler, LayerContext
-from reconciler.sandbox.errors import json_error
-from reconciler.sandbox.wsgi import Response
+from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
+from reconciler.sandbox.wire.errors import json_error
+from reconciler.sandbox.wire.wsgi import Response
 
 SQS = "sqs"
 # The numeric attributes a queue takes and the values AWS accepts for each.

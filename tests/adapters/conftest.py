@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from reconciler.adapters.base import Context
-from reconciler.aws import Clients
-from reconciler.render import Target
-from reconciler.retry import RetryPolicy
-from reconciler.sandbox.knobs import Knobs
+from reconciler.aws.clients import Clients
+from reconciler.aws.retry import RetryPolicy
+from reconciler.aws.waits import WaitPolicy
+from reconciler.expand.builders import Target
+from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.server import Sandbox
-from reconciler.waits import WaitPolicy
 
 FAST = Knobs(
     pending_seconds=0.05, update_seconds=0.05, pc_ready_seconds=0.2, iam_propagation_seconds=0.1

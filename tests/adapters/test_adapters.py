@@ -8,9 +8,9 @@ import pytest
 
 from reconciler.adapters import adapter_for
 from reconciler.adapters.base import Context
-from reconciler.diff import diff_fields
-from reconciler.plan import order
-from reconciler.resources import Resource
+from reconciler.expand.resources import Resource
+from reconciler.planning.diff import diff_fields
+from reconciler.planning.plan import order
 from tests.unit.helpers import by_kind, rendered
 
 RESOURCES = tuple(order(rendered("adp")))

@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 
 from reconciler.sandbox.child import SandboxProcess
-from reconciler.sandbox.control import SandboxControl
+from reconciler.sandbox.control.client import SandboxControl
 
 ROOT = Path(__file__).parents[2]
 SECRET_DB = "postgres://ledger:Sup3r-Secret-pw@db.internal:5432/ledger"

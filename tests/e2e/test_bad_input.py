@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.faults import FaultRule
+from reconciler.sandbox.control.faults import FaultRule
 from tests.e2e.conftest import ROOT, LocalAws, reconcile
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.packaging import package
+from reconciler.desired.packaging import package
 from tests.e2e.conftest import ROOT, LocalAws
 from tests.e2e.test_transactions import run
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.packaging import package
+from reconciler.desired.packaging import package
 from tests.e2e.conftest import RECONCILER_KEY, ROOT, LocalAws, reconcile
 from tests.e2e.test_drift_matrix import CASES, S, plan_then_apply
 from tests.e2e.test_transactions import run

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconciler.lock import TABLE, ensure_table
+from reconciler.apply.lock import TABLE, ensure_table
 from tests.e2e.conftest import ROOT, LocalAws
 from tests.e2e.test_etl import names_ending
 from tests.e2e.test_transactions import run

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconciler.sandbox.faults import FaultRule
+from reconciler.sandbox.control.faults import FaultRule
 from tests.e2e.conftest import LocalAws
 from tests.e2e.test_transactions import run
 

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from reconciler.sandbox.child import free_port
-from reconciler.sandbox.faults import FaultRule
+from reconciler.sandbox.control.faults import FaultRule
 from tests.e2e.conftest import ROOT, LocalAws
 from tests.e2e.test_transactions import run
 

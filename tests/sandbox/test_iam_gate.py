@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.sandbox.knobs import KnobError
+from reconciler.sandbox.control.knobs import KnobError
 from reconciler.sandbox.server import Sandbox
 from tests.sandbox.helpers import create_function, error_code
 

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from reconciler.sandbox.faults import FaultRule
+from reconciler.sandbox.control.faults import FaultRule
 from reconciler.sandbox.server import Sandbox
 from tests.sandbox.helpers import (
     TRUST_POLICY,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.sandbox.routing import identify
+from reconciler.sandbox.wire.routing import identify
 
 AUTH = "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/{}/aws4_request, Signature=x"
 

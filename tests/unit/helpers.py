@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.desired import load_stack
-from reconciler.packaging import package
-from reconciler.render import Target, render
-from reconciler.resources import Live, Resource
+from reconciler.desired.load import load_stack
+from reconciler.desired.packaging import package
+from reconciler.expand.builders import Target, render
+from reconciler.expand.resources import Live, Resource
 
 ROOT = Path(__file__).parents[2]
 SECRETS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import policies
+from reconciler.expand import role_policies as policies
 
 ARN = "arn:aws:{}:us-east-1:123456789012:{}"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_stack
+from reconciler.desired.load import load_stack
+from reconciler.desired.model import SecretRef
 from reconciler.errors import InputError
-from reconciler.model import SecretRef
 
 SHIPPED = Path(__file__).parents[2] / "desired_state" / "transactions.toml"
 

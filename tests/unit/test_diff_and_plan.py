@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_stack
-from reconciler.diff import FieldChange, diff_fields
+from reconciler.apply.executor import waves
+from reconciler.desired.load import load_stack
 from reconciler.errors import InputError
-from reconciler.execute import waves
-from reconciler.plan import Op, order, plan_apply, plan_destroy
-from reconciler.resources import Live, ResourceId
+from reconciler.expand.resources import Live, ResourceId
+from reconciler.planning.diff import FieldChange, diff_fields
+from reconciler.planning.plan import Op, order, plan_apply, plan_destroy
 from tests.unit.helpers import ROOT, by_kind, live_of, rendered
 
 RESOURCES = rendered()

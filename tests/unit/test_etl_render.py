@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.compat import check_sdk_v2
-from reconciler.desired import load_stack
+from reconciler.desired.compat import check_sdk_v2
+from reconciler.desired.load import load_stack
+from reconciler.desired.names import check_names, longest_suffix
+from reconciler.desired.packaging import package
 from reconciler.errors import InputError
-from reconciler.names import check_names, longest_suffix
-from reconciler.packaging import package
+from reconciler.expand.builders import Target, name_templates, render
+from reconciler.expand.resources import Resource
 from reconciler.pipeline import packages
-from reconciler.render import Target, name_templates, render
-from reconciler.resources import Resource
 
 ROOT = Path(__file__).parents[2]
 ETL = ROOT / "desired_state" / "etl.toml"

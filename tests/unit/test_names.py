@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_stack
+from reconciler.desired.load import load_stack
+from reconciler.desired.names import NamedTemplate, check_names, longest_suffix, validate_suffix
 from reconciler.errors import InputError
-from reconciler.names import NamedTemplate, check_names, longest_suffix, validate_suffix
-from reconciler.render import name_templates
+from reconciler.expand.builders import name_templates
 
 STACK = load_stack(Path(__file__).parents[2] / "desired_state" / "transactions.toml")
 TEMPLATES = name_templates(STACK)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.pacing import HEADROOM, QUOTAS, Pacer, Quota, bucket_of, with_overrides
+from reconciler.aws.pacing import HEADROOM, QUOTAS, Pacer, Quota, bucket_of, with_overrides
 
 
 class Clock:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import report, runtimes
-from reconciler.packaging import package
-from reconciler.plan import Op, plan_apply
-from reconciler.preflight import runtime_problems
+from reconciler.desired import runtimes
+from reconciler.desired.packaging import package
+from reconciler.output import report
+from reconciler.planning.plan import Op, plan_apply
+from reconciler.planning.preflight import runtime_problems
 from tests.unit.helpers import ROOT, SECRETS, by_kind, live_of, rendered
 
 

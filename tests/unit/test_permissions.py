@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler import permissions
-from reconciler.desired import load_stack
+from reconciler.desired.load import load_stack
+from reconciler.output import reconciler_policy as permissions
 
 ROOT = Path(__file__).parents[2]
 

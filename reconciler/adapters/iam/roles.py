@@ -1,0 +1,161 @@
+"""Adapter for IAM roles: trust policy, inline policies, attached policies, boundary, tags."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Any
+from urllib.parse import unquote
+
+from reconciler.adapters.base import (
+    Context,
+    Found,
+    Scope,
+    changed,
+    found,
+    gather,
+    paginate,
+    sync_tags,
+    tag_list,
+    tag_map,
+    unless_missing,
+)
+from reconciler.expand.resources import Live, Resource
+from reconciler.planning.diff import FieldChange
+
+
+class Roles:
+    kind = "iam.role"
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        iam = ctx.client("iam")
+        name = resource.id.name
+        got, names, attached = gather(
+            ctx,
+            lambda: unless_missing(lambda: iam.get_role(RoleName=name), "NoSuchEntity"),
+            lambda: _missing_empty(iam, "list_role_policies", "PolicyNames", name),
+            lambda: _missing_empty(iam, "list_attached_role_policies", "AttachedPolicies", name),
+        )
+        if got is None:
+            return None
+        role = got["Role"]
+        documents = gather(ctx, *(partial(_inline, iam, name, p) for p in names))
+        fields = {
+            "trust_policy": document_of(role["AssumeRolePolicyDocument"]),
+            "inline_policies": dict(zip(names, documents, strict=True)),
+            "managed_policies": tuple(sorted(p["PolicyArn"] for p in attached)),
+            "permissions_boundary": role.get("PermissionsBoundary", {}).get(
+                "PermissionsBoundaryArn"
+            ),
+            "tags": tag_map(role.get("Tags", [])),
+        }
+        return Live(fields, {"arn": role["Arn"]})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        iam = ctx.client("iam")
+        fields = resource.fields
+        extra: dict[str, Any] = {}
+        if fields["permissions_boundary"]:
+            extra["PermissionsBoundary"] = fields["permissions_boundary"]
+        iam.create_role(
+            RoleName=resource.id.name,
+            AssumeRolePolicyDocument=json.dumps(fields["trust_policy"]),
+            Description="Managed by lambda-reconciler",
+            Tags=tag_list(fields["tags"]),
+            **extra,
+        )
+        for policy_name, document in fields["inline_policies"].items():
+            iam.put_role_policy(
+                RoleName=resource.id.name,
+                PolicyName=policy_name,
+                PolicyDocument=json.dumps(document),
+            )
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        iam = ctx.client("iam")
+        name = resource.id.name
+        if changed(changes, "trust_policy"):
+            document = json.dumps(resource.fields["trust_policy"])
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+        for change in changes:
+            if change.path.startswith("inline_policies."):
+                _put_or_delete_inline(iam, name, change)
+        if changed(changes, "managed_policies"):
+            # Stacks declare no managed policies: any attached one is drift to detach.
+            _detach_all(iam, name, live.fields["managed_policies"])
+        if changed(changes, "permissions_boundary"):
+            _boundary(iam, name, resource.fields["permissions_boundary"])
+        sync_tags(
+            changes,
+            lambda tags: iam.tag_role(RoleName=name, Tags=tag_list(tags)),
+            lambda keys: iam.untag_role(RoleName=name, TagKeys=keys),
+        )
+
+    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+        iam = ctx.client("iam")
+        roles = paginate(iam, "list_roles", "Roles")
+        return [
+            found(self.kind, r["RoleName"],
+                  partial(_role_tags, iam, r["RoleName"]))
+            for r in roles if scope.wants(self.kind, r["RoleName"])
+        ]  # fmt: skip
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        iam = ctx.client("iam")
+        name = resource.id.name
+        unless_missing(lambda: _delete_role(iam, name), "NoSuchEntity")
+
+
+def _role_tags(iam: Any, name: str) -> dict[str, str]:
+    return tag_map(paginate(iam, "list_role_tags", "Tags", RoleName=name))
+
+
+def _delete_role(iam: Any, name: str) -> None:
+    # IAM refuses to delete a role that still has policies; the boundary goes first too,
+    # so that the boundary policy itself can be deleted right after the roles.
+    if iam.get_role(RoleName=name)["Role"].get("PermissionsBoundary"):
+        iam.delete_role_permissions_boundary(RoleName=name)
+    for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
+        iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+    _detach_all(iam, name, tuple(p["PolicyArn"] for p in attached))
+    iam.delete_role(RoleName=name)
+
+
+def document_of(value: Any) -> Any:
+    # IAM returns policy documents URL-encoded; boto3 decodes some and not others.
+    if isinstance(value, str):
+        return json.loads(unquote(value))
+    return value
+
+
+def _inline(iam: Any, role: str, policy: str) -> Any:
+    return document_of(iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+
+
+def _missing_empty(iam: Any, operation: str, key: str, role: str) -> list[Any]:
+    # Asked at the same time as GetRole: a role that does not exist has nothing listed.
+    found = unless_missing(lambda: paginate(iam, operation, key, RoleName=role), "NoSuchEntity")
+    return found or []
+
+
+def _put_or_delete_inline(iam: Any, role: str, change: FieldChange) -> None:
+    policy = change.path.split(".", 1)[1]
+    if change.new is None:
+        iam.delete_role_policy(RoleName=role, PolicyName=policy)
+    else:
+        iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(change.new))
+
+
+def _detach_all(iam: Any, role: str, attached: tuple[str, ...]) -> None:
+    for arn in attached:
+        iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+
+
+def _boundary(iam: Any, role: str, arn: str | None) -> None:
+    if arn:
+        iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=arn)
+    else:
+        iam.delete_role_permissions_boundary(RoleName=role)

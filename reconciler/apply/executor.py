@@ -1,0 +1,136 @@
+"""Apply stage: the only stage that writes. Walks the plan in dependency waves."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import structlog
+
+from reconciler.adapters import adapter_for
+from reconciler.adapters.base import Context
+from reconciler.errors import ReconcileError
+from reconciler.expand.resources import KIND_ORDER, Live, ResourceId
+from reconciler.output.log import REDACT
+from reconciler.planning.plan import Action, Op, Plan
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class Failure:
+    action: Action
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: tuple[Action, ...]
+    failed: tuple[Failure, ...]
+    not_attempted: tuple[Action, ...]
+
+
+def waves(plan: Plan) -> list[list[Action]]:
+    """Actions grouped so each wave needs only earlier waves.
+
+    Creates and updates follow their declared dependencies. Deletes come after them, one
+    wave per kind in reverse creation order (alarms and aliases, then functions, then their
+    log groups, roles, queues, layers, then the boundary): resources found by discovery
+    carry no declared dependencies, and the kind order is the dependency order.
+    """
+    building = [a for a in plan.actions if a.op is not Op.DELETE]
+    by_id = {a.id: a for a in building}
+    level: dict[ResourceId, int] = {}
+    for action in building:  # plan order already respects dependencies
+        before = [level[d] for d in action.resource.depends_on if d in by_id and d in level]
+        level[action.id] = 1 + max(before, default=-1)
+    grouped: dict[int, list[Action]] = {}
+    for action in building:
+        grouped.setdefault(level[action.id], []).append(action)
+    result = [grouped[k] for k in sorted(grouped)]
+    deletes = [a for a in plan.actions if a.op is Op.DELETE]
+    for kind in reversed(KIND_ORDER):
+        wave = [a for a in deletes if a.id.kind == kind]
+        if wave:
+            result.append(wave)
+    return result
+
+
+def apply(
+    ctx: Context,
+    plan: Plan,
+    live: Mapping[ResourceId, Live | None],
+    workers: int,
+    allow_replace: bool,
+    *,
+    stop: threading.Event | None = None,
+) -> ApplyResult:
+    """Run every action; a failed wave stops the waves after it, and so does `stop`
+    (actions in flight finish, nothing new starts: a SIGTERM never cuts a change in half)."""
+    applied: list[Action] = []
+    failed: list[Failure] = []
+    pending = waves(plan)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while pending and not failed and not (stop is not None and stop.is_set()):
+            wave = pending.pop(0)
+            outcomes = pool.map(lambda a: _run(ctx, a, live.get(a.id), allow_replace), wave)
+            for action, problem in zip(wave, outcomes, strict=True):
+                if problem is None:
+                    applied.append(action)
+                else:
+                    failed.append(Failure(action, problem))
+    rest = tuple(a for wave in pending for a in wave)
+    return ApplyResult(tuple(applied), tuple(failed), rest)
+
+
+def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -> str | None:
+    """Apply one action; returns the problem (redacted) or None."""
+    context = {
+        "stack": action.resource.stack,
+        "kind": action.id.kind,
+        "name": action.id.name,
+        "op": action.op.value,
+    }
+    if action.op is Op.REPLACE and not allow_replace:
+        fields = ", ".join(c.path for c in action.changes)
+        problem = f"needs replacement ({fields}); re-run with --allow-replace to delete and create"
+        log.warning("action.refused", reason=problem, **context)
+        return problem
+    started = time.monotonic()
+    log.info("action.started", **context)
+    try:
+        _dispatch(ctx, action, live)
+    except ReconcileError as exc:
+        return _failed(exc, context)
+    except Exception as exc:  # an AWS error; its message may echo parameters
+        return _failed(exc, context)
+    log.info("action.applied", duration_s=round(time.monotonic() - started, 3), **context)
+    return None
+
+
+def _failed(exc: Exception, context: Mapping[str, str]) -> str:
+    problem = (
+        REDACT.text(f"{type(exc).__name__}: {exc}")
+        if not isinstance(exc, ReconcileError)
+        else REDACT.text(str(exc))
+    )
+    log.error("action.failed", error=problem, **context)
+    return problem
+
+
+def _dispatch(ctx: Context, action: Action, live: Live | None) -> None:
+    adapter = adapter_for(action.id.kind)
+    resource = action.resource
+    if action.op is Op.CREATE:
+        adapter.create(ctx, resource)
+    elif action.op is Op.UPDATE:
+        assert live is not None
+        adapter.update(ctx, resource, action.changes, live)
+    elif action.op is Op.REPLACE:
+        adapter.delete(ctx, resource, live)
+        adapter.create(ctx, resource)
+    else:
+        adapter.delete(ctx, resource, live)

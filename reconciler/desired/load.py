@@ -1,0 +1,458 @@
+"""Desired-state stage: load a stack's TOML into frozen dataclasses, refusing bad files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from reconciler.desired import runtimes
+from reconciler.desired.model import (
+    AlarmSpec,
+    AliasSpec,
+    AsyncSpec,
+    DashboardSpec,
+    FunctionSpec,
+    LayerSpec,
+    QueueSpec,
+    RoleSpec,
+    SecretRef,
+    StackSpec,
+    TableAccess,
+    TableSpec,
+    XRayGroupSpec,
+)
+from reconciler.desired.schema import (
+    Field,
+    in_range,
+    list_of_strings,
+    one_of,
+    read_table,
+    string_table,
+)
+from reconciler.errors import InputError
+from reconciler.expand.resources import KIND_ORDER
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+SECRET_SOURCE = re.compile(r"^(env):([A-Za-z_][A-Za-z0-9_]*)$|^(ssm):(/[A-Za-z0-9_.\-/]+)$")
+ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Names that carry credentials: a literal value under one of these is a leak waiting to happen.
+SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|DATABASE_URL")
+# Lambda reserves these keys; setting them fails at AWS, so refuse them here.
+RESERVED_ENV = {
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_EXECUTION_ENV",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "TZ",
+}
+
+TOP = {
+    "stack": Field(dict),
+    "tags": Field(dict, check=string_table),
+    "tables": Field(dict, required=False, default={}),
+    "functions": Field(dict),
+    "xray_group": Field(dict, required=False),
+    "dashboard": Field(dict, required=False),
+    "account_ids": Field(list, required=False, default=[], check=list_of_strings),
+    "environments": Field(dict, required=False, default={}),
+    "function_defaults": Field(dict, required=False, default={}),
+    "layers": Field(dict, required=False, default={}),
+    "boundary": Field(dict, required=False),
+    "alarms": Field(dict, required=False),
+    "ignore": Field(list, required=False, default=[], check=list_of_strings),
+}
+STACK = {"name": Field(str), "region": Field(str, required=False, default="us-east-1")}
+TABLE = {
+    "name": Field(str),
+    "billing_mode": Field(str, check=one_of(("PAY_PER_REQUEST",), "billing mode")),
+    "hash_key": Field(str),
+    "hash_key_type": Field(str, check=one_of(("S", "N", "B"), "key type")),
+    "range_key": Field(str, required=False, default=""),
+    "range_key_type": Field(
+        str, required=False, default="", check=one_of(("", "S", "N", "B"), "key type")
+    ),
+}
+
+
+def _kms(value: str) -> str | None:
+    if value == "" or value.startswith("arn:aws"):
+        return None
+    return f"{value!r} is not a KMS key ARN (leave it empty for the AWS managed key)"
+
+
+def _runtime(value: str) -> str | None:
+    try:
+        runtimes.known_runtime(value)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+FUNCTION = {
+    "name": Field(str),
+    "source": Field(str),
+    "handler": Field(str),
+    "runtime": Field(str, check=_runtime),
+    "architecture": Field(str, check=one_of(("arm64", "x86_64"), "architecture")),
+    "memory_mb": Field(int, check=in_range(128, 10240, "Lambda memory (MB)")),
+    "timeout_s": Field(int, check=in_range(1, 900, "Lambda timeout (s)")),
+    "tracing": Field(str, check=one_of(("Active", "PassThrough"), "tracing mode")),
+    "reserved_concurrency": Field(
+        int, required=False, check=in_range(0, 100000, "reserved concurrency")
+    ),
+    "kms_key_arn": Field(str, required=False, default="", check=_kms),
+    "log_retention_days": Field(int, check=one_of(LOG_RETENTION_DAYS, "log retention in days")),
+    "log_format": Field(
+        str, required=False, default="Text", check=one_of(("Text", "JSON"), "log format")
+    ),
+    "environment": Field(dict, required=False, default={}, check=string_table),
+    "secrets": Field(dict, required=False, default={}, check=string_table),
+    "alias": Field(dict, required=False),
+    "role": Field(dict),
+    "layers": Field(list, required=False, default=[], check=list_of_strings),
+    "dead_letter_queue": Field(dict, required=False),
+    "async": Field(dict, required=False),
+    "critical": Field(bool, required=False, default=False),
+}
+ALIAS = {
+    "name": Field(str),
+    "provisioned_concurrency": Field(
+        int, required=False, default=0, check=in_range(0, 100000, "provisioned concurrency")
+    ),
+}
+ROLE = {
+    "name": Field(str),
+    "dynamodb": Field(list, required=False, default=[]),
+    "invoke": Field(list, required=False, default=[], check=list_of_strings),
+}
+TABLE_ACCESS = {"table": Field(str), "actions": Field(list, check=list_of_strings)}
+QUEUE = {
+    "name": Field(str),
+    # SQS keeps messages 60 s to 14 days.
+    "retention_s": Field(int, check=in_range(60, 1209600, "SQS message retention (s)")),
+    "visibility_timeout_s": Field(int, check=in_range(0, 43200, "SQS visibility timeout (s)")),
+}
+ASYNC = {
+    "max_retry_attempts": Field(int, check=in_range(0, 2, "Lambda async retry attempts")),
+    "max_event_age_s": Field(int, check=in_range(60, 21600, "Lambda async event age (s)")),
+}
+LAYER = {
+    "name": Field(str),
+    "source": Field(str),
+    "compatible_runtimes": Field(list, check=list_of_strings),
+    "compatible_architectures": Field(list, check=list_of_strings),
+}
+BOUNDARY = {"name": Field(str)}
+COMPARISONS = (
+    "GreaterThanThreshold", "GreaterThanOrEqualToThreshold",
+    "LessThanThreshold", "LessThanOrEqualToThreshold",
+)  # fmt: skip
+ALARM = {
+    "name": Field(str),
+    "source": Field(str, check=one_of(("function", "dlq"), "alarm source")),
+    "namespace": Field(str),
+    "metric": Field(str),
+    "statistic": Field(
+        str, check=one_of(("Sum", "Average", "Maximum", "Minimum", "SampleCount"), "statistic")
+    ),
+    "period_s": Field(int, check=one_of((10, 30, 60, 300, 900, 3600, 21600, 86400), "period")),
+    "evaluation_periods": Field(int, check=in_range(1, 100, "evaluation periods")),
+    "threshold": Field((int, float)),
+    "comparison": Field(str, check=one_of(COMPARISONS, "comparison")),
+}
+XRAY = {"name": Field(str), "filter_expression": Field(str), "insights": Field(bool)}
+DASHBOARD = {
+    "name": Field(str),
+    "period_s": Field(int, check=one_of((10, 30, 60, 300, 900, 3600), "dashboard period")),
+    "metrics": Field(list, check=list_of_strings),
+}
+
+
+def load_stack(path: Path, env: str = "dev") -> StackSpec:
+    """Read one desired-state file; any problem is one InputError line naming file and key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: desired-state file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path.name}: not valid TOML: {exc}") from None
+    try:
+        return _stack(path, data, env)
+    except InputError as exc:
+        raise InputError(f"{path.name}: {exc}") from None
+
+
+def _stack(path: Path, data: dict[str, Any], env: str) -> StackSpec:
+    top = read_table("(top level)", data, TOP)
+    stack = read_table("stack", top["stack"], STACK)
+    defaults = _defaults(top, env)
+    functions = tuple(
+        _function(path.parent, key, _merge(defaults, f))
+        for key, f in _named_tables("functions", top["functions"])
+    )
+    alarms, action = _alarms(top["alarms"])
+    boundary = top["boundary"]
+    spec = StackSpec(
+        name=stack["name"],
+        region=stack["region"],
+        path=path,
+        tags=tuple(sorted(top["tags"].items())),
+        tables=tuple(_table(key, t) for key, t in _named_tables("tables", top["tables"])),
+        functions=functions,
+        xray_group=_xray(top["xray_group"]),
+        dashboard=_dashboard(top["dashboard"]),
+        account_ids=tuple(top["account_ids"]),
+        env=env,
+        layers=tuple(_layer(path.parent, k, v) for k, v in _named_tables("layers", top["layers"])),
+        boundary=read_table("boundary", boundary, BOUNDARY)["name"] if boundary else None,
+        alarms=alarms,
+        alarm_action_arn=action,
+        ignore=tuple(_ignore(item) for item in top["ignore"]),
+    )
+    _check_references(spec)
+    return spec
+
+
+def _ignore(item: str) -> str:
+    kind, _, path = item.partition(":")
+    if kind not in KIND_ORDER or not path:
+        raise InputError(
+            f"ignore: {item!r} is not `kind:field` with a known kind "
+            "(e.g. lambda.function:tags.Owner)"
+        )
+    return item
+
+
+def _defaults(top: dict[str, Any], env: str) -> dict[str, Any]:
+    """Function defaults with the chosen environment's values on top."""
+    environments = top["environments"]
+    if environments and env not in environments:
+        known = ", ".join(sorted(environments))
+        raise InputError(f"environments: no environment {env!r} (known: {known})")
+    merged: dict[str, Any] = _merge(top["function_defaults"], environments.get(env, {}))
+    return merged
+
+
+def _merge(base: dict[str, Any], over: Any) -> Any:
+    """`over` on top of `base`, tables merged key by key (a function's own values win)."""
+    if not isinstance(over, dict):
+        return over
+    merged = dict(base)
+    for key, value in over.items():
+        inner = merged.get(key)
+        merged[key] = _merge(inner, value) if isinstance(inner, dict) else value
+    return merged
+
+
+def _named_tables(where: str, value: dict[str, Any]) -> list[tuple[str, Any]]:
+    for key in value:
+        if not ENV_KEY.match(key):
+            raise InputError(f"{where}.{key}: logical names are letters, digits and underscores")
+    return sorted(value.items())
+
+
+def _table(key: str, raw: Any) -> TableSpec:
+    t = read_table(f"tables.{key}", raw, TABLE)
+    if bool(t["range_key"]) != bool(t["range_key_type"]):
+        raise InputError(f"tables.{key}: range_key and range_key_type go together")
+    return TableSpec(
+        key, t["name"], t["billing_mode"], t["hash_key"], t["hash_key_type"],
+        t["range_key"], t["range_key_type"],
+    )  # fmt: skip
+
+
+def _layer(base: Path, key: str, raw: Any) -> LayerSpec:
+    x = read_table(f"layers.{key}", raw, LAYER)
+    for runtime in x["compatible_runtimes"]:
+        runtimes.known_runtime(runtime)
+    source = (base / x["source"]).resolve()
+    if not (source / "nodejs").is_dir():
+        raise InputError(f"layers.{key}.source: {source} has no nodejs/ folder")
+    return LayerSpec(
+        key, x["name"], source, tuple(x["compatible_runtimes"]),
+        tuple(x["compatible_architectures"]),
+    )  # fmt: skip
+
+
+def _alarms(raw: Any) -> tuple[tuple[AlarmSpec, ...], str]:
+    if raw is None:
+        return (), ""
+    action = raw.get("action_arn", "")
+    if not isinstance(action, str) or (action and not action.startswith("arn:aws")):
+        raise InputError(f"alarms.action_arn: {action!r} is not an SNS topic ARN")
+    alarms = []
+    for key, value in _named_tables("alarms", {k: v for k, v in raw.items() if k != "action_arn"}):
+        a = read_table(f"alarms.{key}", value, ALARM)
+        alarms.append(AlarmSpec(key=key, threshold=float(a.pop("threshold")), **a))
+    return tuple(alarms), action
+
+
+def _function(base: Path, key: str, raw: Any) -> FunctionSpec:
+    where = f"functions.{key}"
+    f = read_table(where, raw, FUNCTION)
+    alias = _alias(where, f["alias"])
+    _check_concurrency(where, f["reserved_concurrency"], alias)
+    environment, secrets = _environment(where, f["environment"], f["secrets"])
+    return FunctionSpec(
+        key=key, name=f["name"], source=(base / f["source"]).resolve(), handler=f["handler"],
+        runtime=f["runtime"], architecture=f["architecture"], memory_mb=f["memory_mb"],
+        timeout_s=f["timeout_s"], tracing=f["tracing"],
+        reserved_concurrency=f["reserved_concurrency"], kms_key_arn=f["kms_key_arn"],
+        log_retention_days=f["log_retention_days"], log_format=f["log_format"],
+        environment=environment, secrets=secrets, alias=alias,
+        role=_role(where, f["role"]), layers=tuple(f["layers"]),
+        dead_letter_queue=_queue(where, f["dead_letter_queue"]),
+        event_invoke=_async(where, f["async"]), critical=f["critical"],
+    )  # fmt: skip
+
+
+def _queue(where: str, raw: Any) -> QueueSpec | None:
+    if raw is None:
+        return None
+    q = read_table(f"{where}.dead_letter_queue", raw, QUEUE)
+    return QueueSpec(q["name"], q["retention_s"], q["visibility_timeout_s"])
+
+
+def _async(where: str, raw: Any) -> AsyncSpec | None:
+    if raw is None:
+        return None
+    a = read_table(f"{where}.async", raw, ASYNC)
+    return AsyncSpec(a["max_retry_attempts"], a["max_event_age_s"])
+
+
+def _alias(where: str, raw: Any) -> AliasSpec | None:
+    if raw is None:
+        return None
+    a = read_table(f"{where}.alias", raw, ALIAS)
+    if a["name"] == "$LATEST" or a["name"].isdigit():
+        raise InputError(f"{where}.alias.name: {a['name']!r} is not an alias name")
+    return AliasSpec(a["name"], a["provisioned_concurrency"])
+
+
+def _check_concurrency(where: str, reserved: int | None, alias: AliasSpec | None) -> None:
+    # AWS refuses provisioned concurrency above the function's reserved concurrency.
+    if alias and reserved is not None and alias.provisioned_concurrency > reserved:
+        raise InputError(
+            f"{where}.alias.provisioned_concurrency: {alias.provisioned_concurrency} is above "
+            f"reserved_concurrency {reserved}"
+        )
+
+
+def _environment(
+    where: str, env: dict[str, str], secrets: dict[str, str]
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, SecretRef], ...]]:
+    for key, value in env.items():
+        _check_env_key(f"{where}.environment.{key}", key)
+        if SECRET_LIKE.search(key.upper()) and value:
+            raise InputError(
+                f"{where}.environment.{key}: looks like a secret given as a literal value; "
+                f"name its source in [{where}.secrets] (env:NAME or ssm:/path)"
+            )
+    refs = tuple((key, _secret(f"{where}.secrets.{key}", key, v)) for key, v in secrets.items())
+    both = sorted(set(env) & set(secrets))
+    if both:
+        raise InputError(f"{where}.environment.{both[0]}: also declared in secrets")
+    return tuple(sorted(env.items())), tuple(sorted(refs))
+
+
+def _check_env_key(where: str, key: str) -> None:
+    if not ENV_KEY.match(key):
+        raise InputError(f"{where}: environment variable names are letters, digits and _")
+    if key in RESERVED_ENV:
+        raise InputError(f"{where}: Lambda reserves this environment variable")
+
+
+def _secret(where: str, key: str, source: str) -> SecretRef:
+    _check_env_key(where, key)
+    match = SECRET_SOURCE.match(source)
+    if not match:
+        raise InputError(
+            f"{where}: a secret must name its source (env:NAME or ssm:/path), never a literal value"
+        )
+    scheme = match.group(1) or match.group(3)
+    locator = match.group(2) or match.group(4)
+    return SecretRef(scheme, locator)
+
+
+def _role(where: str, raw: Any) -> RoleSpec:
+    r = read_table(f"{where}.role", raw, ROLE)
+    access = []
+    for index, item in enumerate(r["dynamodb"]):
+        a = read_table(f"{where}.role.dynamodb[{index}]", item, TABLE_ACCESS)
+        for action in a["actions"]:
+            if not action.startswith("dynamodb:") or "*" in action:
+                raise InputError(
+                    f"{where}.role.dynamodb[{index}].actions: {action!r} is not an exact "
+                    "DynamoDB action (no wildcards)"
+                )
+        access.append(TableAccess(a["table"], tuple(a["actions"])))
+    return RoleSpec(r["name"], tuple(access), tuple(r["invoke"]))
+
+
+def _xray(raw: Any) -> XRayGroupSpec | None:
+    if raw is None:
+        return None
+    x = read_table("xray_group", raw, XRAY)
+    return XRayGroupSpec(x["name"], x["filter_expression"], x["insights"])
+
+
+def _dashboard(raw: Any) -> DashboardSpec | None:
+    if raw is None:
+        return None
+    d = read_table("dashboard", raw, DASHBOARD)
+    return DashboardSpec(d["name"], d["period_s"], tuple(d["metrics"]))
+
+
+def _check_references(spec: StackSpec) -> None:
+    tables = {t.key for t in spec.tables}
+    functions = {f.key for f in spec.functions}
+    layers = {x.key for x in spec.layers}
+    for fn in spec.functions:
+        where = f"functions.{fn.key}"
+        _refs(f"{where}.role.dynamodb", [a.table for a in fn.role.dynamodb], tables, "tables")
+        _refs(f"{where}.role.invoke", list(fn.role.invoke), functions, "functions")
+        _refs(f"{where}.layers", list(fn.layers), layers, "layers")
+        if not fn.source.is_dir():
+            raise InputError(f"{where}.source: {fn.source} is not a directory")
+
+
+def _refs(where: str, used: list[str], known: set[str], section: str) -> None:
+    for ref in used:
+        if ref not in known:
+            raise InputError(f"{where}: no {ref!r} in [{section}]")

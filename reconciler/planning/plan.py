@@ -1,0 +1,205 @@
+"""Plan stage: field changes -> an ordered list of actions, by dependency (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from reconciler.expand import fingerprint
+from reconciler.expand.resources import KIND_ORDER, Live, Resource, ResourceId, owned_by
+from reconciler.planning.diff import FieldChange, adopt_ignored, diff_fields
+
+
+class Op(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "replace": "±", "delete": "-"}[self.value]
+
+
+@dataclass(frozen=True)
+class Action:
+    op: Op
+    resource: Resource
+    changes: tuple[FieldChange, ...] = ()
+
+    @property
+    def id(self) -> ResourceId:
+        return self.resource.id
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A resource we will not touch, and why (e.g. it exists but is not ours)."""
+
+    id: ResourceId
+    reason: str
+    # True when it might be ours but we cannot tell (tags unreadable): work left undone.
+    undone: bool = False
+
+
+UNREADABLE = "its tags could not be read: left alone (fail closed)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+    def count(self, op: Op) -> int:
+        return sum(1 for a in self.actions if a.op is op)
+
+
+def plan_apply(
+    desired: Sequence[Resource],
+    live: Mapping[ResourceId, Live | None],
+    suffix: str,
+    orphans: Sequence[Resource] = (),
+    unreadable: Sequence[ResourceId] = (),
+) -> Plan:
+    """Create what is missing, update what differs, refuse to adopt what is not ours,
+    and delete what this suffix owns that the desired state no longer names."""
+    actions: list[Action] = []
+    skipped: list[Skipped] = []
+    adopted: dict[ResourceId, Resource] = {}
+    for declared in order(desired):
+        current = live.get(declared.id)
+        resource = _with_adopted(declared, current, adopted)
+        refusal = _refusal(resource, current, suffix, skipped)
+        if refusal:
+            skipped.append(refusal)
+            continue
+        action = _action(resource, current, actions)
+        if action is not None:
+            actions.append(action)
+    actions += [Action(Op.DELETE, r) for r in reversed(order(orphans))]
+    skipped += [Skipped(i, UNREADABLE, undone=True) for i in unreadable]
+    return Plan(tuple(actions), tuple(skipped))
+
+
+def _action(resource: Resource, current: Live | None, earlier: list[Action]) -> Action | None:
+    """What one desired resource needs, given its live state and the actions before it."""
+    if current is None:
+        return None if resource.derived else Action(Op.CREATE, resource)
+    changes = diff_fields(resource, current) or _followed(resource, earlier)
+    if not changes:
+        return None
+    forced = any(_base(c.path) in resource.replace_on for c in changes)
+    return Action(Op.REPLACE if forced else Op.UPDATE, resource, changes)
+
+
+def plan_destroy(
+    desired: Sequence[Resource],
+    live: Mapping[ResourceId, Live | None],
+    suffix: str,
+    orphans: Sequence[Resource] = (),
+    unreadable: Sequence[ResourceId] = (),
+) -> Plan:
+    """Delete what exists and is ours, dependents first; never what is not ours."""
+    actions: list[Action] = []
+    skipped = [Skipped(i, UNREADABLE, undone=True) for i in unreadable]
+    desired = [*desired, *orphans]
+    for resource in order(desired):
+        refusal = _refusal(resource, live.get(resource.id), suffix, skipped)
+        if refusal:
+            skipped.append(refusal)
+    refused = {s.id for s in skipped}
+    for resource in reversed(order(desired)):
+        if (
+            live.get(resource.id) is not None
+            and resource.id not in refused
+            and not resource.derived
+        ):
+            actions.append(Action(Op.DELETE, resource))
+    return Plan(tuple(actions), tuple(skipped))
+
+
+def order(resources: Sequence[Resource]) -> list[Resource]:
+    """Dependencies first (topological), ties broken by kind order then name."""
+    by_id = {r.id: r for r in resources}
+    done: set[ResourceId] = set()
+    result: list[Resource] = []
+
+    def visit(resource: Resource, path: tuple[ResourceId, ...]) -> None:
+        if resource.id in done:
+            return
+        if resource.id in path:
+            raise ValueError(f"dependency cycle through {resource.id}")
+        for dep in resource.depends_on:
+            if dep in by_id:
+                visit(by_id[dep], (*path, resource.id))
+        done.add(resource.id)
+        result.append(resource)
+
+    for resource in sorted(resources, key=_rank):
+        visit(resource, ())
+    return result
+
+
+def _rank(resource: Resource) -> tuple[int, str]:
+    return KIND_ORDER.index(resource.id.kind), resource.id.name
+
+
+def _with_adopted(
+    resource: Resource, current: Live | None, adopted: dict[ResourceId, Resource]
+) -> Resource:
+    """Ignored fields take their live values; an alias follows its function's adoption."""
+    if resource.id.kind == "lambda.alias" and resource.depends_on:
+        function = adopted.get(resource.depends_on[0])
+        if function is not None:
+            fp = fingerprint.of(function.fields)
+            resource = replace(resource, fields={**resource.fields, "version_fingerprint": fp})
+    if current is not None:
+        resource = adopt_ignored(resource, current)
+    adopted[resource.id] = resource
+    return resource
+
+
+def _followed(resource: Resource, actions: list[Action]) -> tuple[FieldChange, ...]:
+    """A change this resource will have once what it follows has changed."""
+    acted = {a.id for a in actions}
+    if not any(dep in acted for dep in resource.follows):
+        return ()
+    return tuple(
+        FieldChange(name, "(changes once its dependencies are applied)", value)
+        for name, value in resource.fields.items()
+    )
+
+
+def _refusal(
+    resource: Resource, current: Live | None, suffix: str, skipped: list[Skipped]
+) -> Skipped | None:
+    """Why we must not touch this resource: it, or what it belongs to, is not ours."""
+    refused = {s.id for s in skipped}
+    blocked = [dep for dep in resource.depends_on if dep in refused]
+    if blocked and current is not None:
+        return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours")
+    if current is not None and _taggable(resource) and not owned_by(current, suffix):
+        if _left_by_a_crash(resource, current):
+            return None
+        return Skipped(resource.id, "exists without this suffix's ownership tags")
+    return None
+
+
+def _left_by_a_crash(resource: Resource, current: Live) -> bool:
+    """Untagged, and exactly what we create before tagging: our own, interrupted."""
+    if not resource.tagged_after_create or current.tags:
+        return False
+    return all(c.path.startswith("tags.") for c in diff_fields(resource, current))
+
+
+def _taggable(resource: Resource) -> bool:
+    return "tags" in resource.fields
+
+
+def _base(path: str) -> str:
+    return path.split(".", 1)[0]

@@ -1,0 +1,106 @@
+"""Preflight stage: checks before any write (identity, account limits, runtime dates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+from reconciler.desired import runtimes
+from reconciler.errors import InputError, PreflightError
+from reconciler.expand.resources import Live, ResourceId
+from reconciler.planning.plan import Op, Plan
+
+REJECTED_CREDENTIALS = {
+    "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
+    "ExpiredToken", "ExpiredTokenException", "AccessDenied", "InvalidAccessKeyId",
+}  # fmt: skip
+
+
+def account_id(sts: Any, endpoint: str) -> str:
+    """Who we are; the first AWS call, so reach and credential problems surface here."""
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except (NoCredentialsError, PartialCredentialsError):
+        raise PreflightError(
+            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
+        ) from None
+    except EndpointConnectionError:
+        raise PreflightError(f"cannot reach AWS at {endpoint}") from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in REJECTED_CREDENTIALS:
+            raise PreflightError(f"AWS rejected the credentials ({code})") from None
+        raise PreflightError(f"cannot identify the AWS account: {code}") from None
+
+
+def check_account_allowed(account: str, allowed: Sequence[str]) -> None:
+    if allowed and account not in allowed:
+        raise PreflightError(
+            f"account {account} is not in the allowed accounts ({', '.join(allowed)})"
+        )
+
+
+def runtime_problems(plan: Plan, today: dt.date) -> tuple[list[str], list[str]]:
+    """(refusals, warnings) for the functions this plan creates or updates."""
+    refusals: list[str] = []
+    warnings: list[str] = []
+    for action in plan.actions:
+        if action.id.kind != "lambda.function" or action.op is Op.DELETE:
+            continue
+        runtime = runtimes.known_runtime(str(action.resource.fields["runtime"]))
+        reason = runtimes.blocked_reason(runtime, today, creating=action.op is not Op.UPDATE)
+        if reason:
+            refusals.append(f"function {action.id.name}: {reason}")
+        warning = runtimes.deprecation_warning(runtime, today)
+        if warning:
+            warnings.append(f"function {action.id.name}: {warning}")
+    return refusals, warnings
+
+
+def check_concurrency(
+    read_settings: Callable[[], Mapping[str, Any]],
+    plan: Plan,
+    live: Mapping[ResourceId, Live | None],
+) -> None:
+    """Refuse reserved concurrency that would leave the account under its unreserved minimum.
+
+    The account's settings are read only when the plan reserves something: a converged run
+    has nothing to check.
+    """
+    wanted, freed = _reservations(plan, live)
+    if not wanted:
+        return
+    limit = read_settings().get("AccountLimit", {})
+    total = int(limit.get("ConcurrentExecutions", 1000))
+    unreserved = int(limit.get("UnreservedConcurrentExecutions", total))
+    floor = min(100, total)  # AWS keeps 100 unreserved (or all of a smaller new account's).
+    if unreserved + freed - wanted < floor:
+        raise PreflightError(
+            f"account concurrency too low: {total} total, {unreserved} unreserved; the stack "
+            f"reserves {wanted}, and AWS keeps at least {floor} unreserved"
+        )
+
+
+def _reservations(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[int, int]:
+    """Reserved concurrency the plan asks for, and what the functions it changes hold now."""
+    wanted, freed = 0, 0
+    for action in plan.actions:
+        if action.id.kind != "lambda.function" or action.op is Op.DELETE:
+            continue
+        wanted += int(action.resource.fields.get("reserved_concurrency") or 0)
+        current = live.get(action.id)
+        freed += int((current.fields.get("reserved_concurrency") or 0) if current else 0)
+    return wanted, freed
+
+
+def refuse(refusals: list[str]) -> None:
+    if refusals:
+        raise InputError(refusals[0])

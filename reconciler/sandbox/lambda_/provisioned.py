@@ -1,0 +1,186 @@
+"""Lambda provisioned concurrency, which moto lacks: configs that warm up, then READY or FAILED."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler.sandbox.lambda_.names import LATEST, FunctionKey, path_function
+from reconciler.sandbox.wire import moto_backends
+from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
+from reconciler.sandbox.wire.errors import invalid_parameter, json_error, not_found
+from reconciler.sandbox.wire.wsgi import Response, json_response
+
+LAMBDA = "lambda"
+UNPUBLISHED = "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+ConfigKey = tuple[FunctionKey, str]
+
+
+@dataclass(frozen=True)
+class PcConfig:
+    """One provisioned concurrency config; its status follows from the clock."""
+
+    requested: int
+    ready_at: float
+    fail_reason: str
+    last_modified: str
+
+    def status(self, now: float) -> str:
+        if now < self.ready_at:
+            return "IN_PROGRESS"
+        return "FAILED" if self.fail_reason else "READY"
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        status = self.status(now)
+        allocated = self.requested if status == "READY" else 0
+        body: dict[str, Any] = {
+            "RequestedProvisionedConcurrentExecutions": self.requested,
+            "AvailableProvisionedConcurrentExecutions": allocated,
+            "AllocatedProvisionedConcurrentExecutions": allocated,
+            "Status": status,
+            "LastModified": self.last_modified,
+        }
+        if status == "FAILED":
+            body["StatusReason"] = self.fail_reason
+        return body
+
+
+def timestamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
+
+
+class ProvisionedConcurrency:
+    """Put/Get/List/Delete of provisioned concurrency, kept consistent with aliases."""
+
+    def __init__(self, context: LayerContext) -> None:
+        self._ctx = context
+        self._configs: dict[ConfigKey, PcConfig] = {}
+
+    def routes(self) -> Iterable[tuple[str, str, Handler]]:
+        yield LAMBDA, "PutProvisionedConcurrencyConfig", self._put
+        yield LAMBDA, "GetProvisionedConcurrencyConfig", self._get
+        yield LAMBDA, "ListProvisionedConcurrencyConfigs", self._list
+        yield LAMBDA, "DeleteProvisionedConcurrencyConfig", self._delete
+        yield LAMBDA, "UpdateAlias", self._update_alias
+        yield LAMBDA, "DeleteAlias", self._delete_alias
+        yield LAMBDA, "DeleteFunction", self._delete_function
+
+    def reset(self) -> None:
+        with self._ctx.lock:
+            self._configs.clear()
+
+    def _put(self, call: Call, forward: Forward) -> Response:
+        key, qualifier = path_function(call)
+        requested = int(call.json().get("ProvisionedConcurrentExecutions", 0))
+        refusal = _qualifier_refusal(key, qualifier) or _reservation_refusal(key, requested)
+        if refusal is not None:
+            return refusal
+        config = self._new_config(requested)
+        with self._ctx.lock:
+            self._configs[(key, qualifier or "")] = config
+        return json_response(202, config.to_json(self._ctx.now()))
+
+    def _new_config(self, requested: int) -> PcConfig:
+        knobs = self._ctx.knobs()
+        ready_at = self._ctx.now() + knobs.pc_ready_seconds
+        return PcConfig(requested, ready_at, knobs.pc_fail_reason, timestamp())
+
+    def _get(self, call: Call, forward: Forward) -> Response:
+        key, qualifier = path_function(call)
+        refusal = _qualifier_refusal(key, qualifier)
+        if refusal is not None:
+            return refusal
+        with self._ctx.lock:
+            config = self._configs.get((key, qualifier or ""))
+        if config is None:
+            return json_error(
+                "ProvisionedConcurrencyConfigNotFoundException",
+                404,
+                "No Provisioned Concurrency Config found for this function",
+            )
+        return json_response(200, config.to_json(self._ctx.now()))
+
+    def _list(self, call: Call, forward: Forward) -> Response:
+        key, _ = path_function(call)
+        if moto_backends.latest_function(key.account, key.region, key.name) is None:
+            return not_found(f"Function not found: {key.arn}")
+        now = self._ctx.now()
+        with self._ctx.lock:
+            found = sorted((q, c) for (k, q), c in self._configs.items() if k == key)
+        listed = [{"FunctionArn": f"{key.arn}:{q}", **c.to_json(now)} for q, c in found]
+        return json_response(200, {"ProvisionedConcurrencyConfigs": listed})
+
+    def _delete(self, call: Call, forward: Forward) -> Response:
+        key, qualifier = path_function(call)
+        refusal = _qualifier_refusal(key, qualifier)
+        if refusal is not None:
+            return refusal
+        with self._ctx.lock:
+            self._configs.pop((key, qualifier or ""), None)
+        return Response(204, (("Content-Length", "0"),), b"")
+
+    def _update_alias(self, call: Call, forward: Forward) -> Response:
+        key, alias = _alias_of(call)
+        before = moto_backends.alias_version(key.account, key.region, key.name, alias)
+        response = forward(call)
+        after = response.json().get("FunctionVersion") if response.ok else before
+        if after != before:
+            self._restart(key, alias)
+        return response
+
+    def _restart(self, key: FunctionKey, qualifier: str) -> None:
+        # AWS re-provisions an alias's environments on its new version, so the config
+        # goes back through IN_PROGRESS.
+        knobs, now = self._ctx.knobs(), self._ctx.now()
+        with self._ctx.lock:
+            config = self._configs.get((key, qualifier))
+            if config is not None:
+                self._configs[(key, qualifier)] = replace(
+                    config, ready_at=now + knobs.pc_ready_seconds, last_modified=timestamp()
+                )
+
+    def _delete_alias(self, call: Call, forward: Forward) -> Response:
+        key, alias = _alias_of(call)
+        response = forward(call)
+        if response.ok:
+            with self._ctx.lock:
+                self._configs.pop((key, alias), None)
+        return response
+
+    def _delete_function(self, call: Call, forward: Forward) -> Response:
+        key, qualifier = path_function(call)
+        response = forward(call)
+        if response.ok:
+            with self._ctx.lock:
+                for stale in [k for k in self._configs if k[0] == key]:
+                    if qualifier in (None, LATEST, stale[1]):
+                        del self._configs[stale]
+        return response
+
+
+def _alias_of(call: Call) -> tuple[FunctionKey, str]:
+    key, _ = path_function(call)
+    return key, call.path_param("Name")
+
+
+def _qualifier_refusal(key: FunctionKey, qualifier: str | None) -> Response | None:
+    if not qualifier or qualifier == LATEST:
+        return invalid_parameter(UNPUBLISHED)
+    if moto_backends.latest_function(key.account, key.region, key.name) is None:
+        return not_found(f"Function not found: {key.arn}")
+    if not moto_backends.qualifier_exists(key.account, key.region, key.name, qualifier):
+        return not_found(f"Function not found: {key.arn}:{qualifier}")
+    return None
+
+
+def _reservation_refusal(key: FunctionKey, requested: int) -> Response | None:
+    function = moto_backends.latest_function(key.account, key.region, key.name)
+    reserved = moto_backends.reserved_concurrency(function)
+    if reserved is not None and requested > reserved:
+        return invalid_parameter(
+            f"Requested Provisioned Concurrency ({requested}) should not be greater than the "
+            f"reservedConcurrentExecution ({reserved}) for function {key.arn}"
+        )
+    return None
