@@ -263,8 +263,8 @@ def _policy(args: argparse.Namespace) -> int:
     options = replace(_options(args), suffix=args.suffix or "*")
     specs = pipeline.load(options) if args.suffix else pipeline.load_specs(options)
     region = pipeline.known_region(args.region) if args.region else "*"
-    scope = permissions.Scope(options.suffix, next(iter(args.account), "*"), region)
-    print(permissions.render(specs, scope), end="")
+    scope = permissions.PolicyScope(options.suffix, next(iter(args.account), "*"), region)
+    print(permissions.rendered(specs, scope), end="")
     return EXIT_OK
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import botocore.loaders
 import structlog
 
-from reconciler.adapters.base import Context, Listings, Scope
+from reconciler.adapters.base import Context, DiscoveryScope, Listings
 from reconciler.apply.executor import ApplyResult, apply
 from reconciler.apply.lock import Lease
 from reconciler.aws.clients import CallCount, Clients
@@ -26,7 +26,7 @@ from reconciler.desired.load import load_stack
 from reconciler.desired.model import StackSpec
 from reconciler.desired.names import check_names, validate_suffix
 from reconciler.errors import InputError
-from reconciler.expand.builders import Target, name_templates, render
+from reconciler.expand import Target, declared_names, expand, name_checks
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.observe.discover import classify, discover
 from reconciler.observe.read import observe
@@ -92,7 +92,7 @@ def load(options: Options) -> list[StackSpec]:
     specs = load_specs(options)
     validate_suffix(options.suffix)
     for spec in specs:
-        check_names(options.suffix, name_templates(spec))
+        check_names(options.suffix, name_checks(spec))
     return specs
 
 
@@ -120,7 +120,7 @@ def prepare(options: Options) -> Prepared:
     REDACT.add(values.values())
     values = _placeholders(refs) if options.command == "destroy" else values
     resources = tuple(
-        r for spec in specs for r in render(spec, ctx.target, values, code[spec.name])
+        r for spec in specs for r in expand(spec, ctx.target, values, code[spec.name])
     )
     stacks = None if options.command == "destroy" and options.stacks == ("all",) else [
         spec.name for spec in specs
@@ -158,7 +158,7 @@ def snapshot(
     """Observe the desired resources, discover what else the suffix owns, and plan."""
     ctx = replace(ctx, listings=Listings())
     known = frozenset(r.id for r in resources) | _declared_elsewhere(options, stacks)
-    scope = Scope(options.suffix, known)
+    scope = DiscoveryScope(options.suffix, known)
     # Discovery needs only the desired names, not what observe finds: both at once, and
     # the listings each service answers once serve both.
     with ThreadPoolExecutor(max_workers=2) as pair:
@@ -185,8 +185,8 @@ def _declared_elsewhere(options: Options, stacks: list[str] | None) -> frozenset
         except InputError:
             continue
         names.update(
-            ResourceId(t.kind, t.template.replace("{suffix}", options.suffix))
-            for t in name_templates(spec)
+            ResourceId(d.kind.key, d.template.replace("{suffix}", options.suffix))
+            for d in declared_names(spec)
         )
     return frozenset(names)
 

@@ -1,4 +1,7 @@
-"""Adapters: one module per AWS service; the registry maps each resource kind to its adapter."""
+"""Adapters: one module per AWS service; the registry maps each kind's key to its adapter.
+
+A kind's facts are in its descriptor (`reconciler.expand`); its adapter names it by key.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,16 @@ from reconciler.adapters.cloudwatch import Alarms, Dashboards
 from reconciler.adapters.dynamodb import Tables
 from reconciler.adapters.iam.managed_policies import Policies
 from reconciler.adapters.iam.roles import Roles
-from reconciler.adapters.lambda_.functions import Aliases, Functions, ProvisionedConcurrency
+from reconciler.adapters.lambda_.aliases import Aliases
+from reconciler.adapters.lambda_.functions import Functions
 from reconciler.adapters.lambda_.invoke_config import EventInvokeConfigs
 from reconciler.adapters.lambda_.layers import Layers, LayerVersions
+from reconciler.adapters.lambda_.provisioned import ProvisionedConcurrency
 from reconciler.adapters.logs import LogGroups
 from reconciler.adapters.sqs import Queues
 from reconciler.adapters.xray import Groups
 
-REGISTRY: dict[str, Adapter] = {
+ADAPTERS: dict[str, Adapter] = {
     adapter.kind: adapter
     for adapter in (
         Tables(),
@@ -36,4 +41,4 @@ REGISTRY: dict[str, Adapter] = {
 
 
 def adapter_for(kind: str) -> Adapter:
-    return REGISTRY[kind]
+    return ADAPTERS[kind]

@@ -11,10 +11,10 @@ from typing import Any, Protocol, TypeVar
 from botocore.exceptions import ClientError
 
 from reconciler.aws.clients import Clients
-from reconciler.aws.retry import RetryPolicy
+from reconciler.aws.retry import RetryingClient, RetryPolicy
 from reconciler.aws.waits import WaitPolicy
-from reconciler.expand.builders import Target
 from reconciler.expand.resources import Live, Resource, ResourceId
+from reconciler.expand.targets import Target
 from reconciler.planning.diff import FieldChange
 
 T = TypeVar("T")
@@ -60,7 +60,8 @@ class Context:
     parallel: int = 32
 
     def client(self, service: str) -> Any:
-        return self.clients.get(service)
+        """The service's client; each of its writes goes through the one retry policy."""
+        return RetryingClient(self.clients.get(service), self.retry)
 
     def listed(self, key: str, load: Callable[[], T]) -> T:
         """`load()`, shared by every reader of this snapshot when there is one."""
@@ -76,7 +77,7 @@ class Found:
 
 
 @dataclass(frozen=True)
-class Scope:
+class DiscoveryScope:
     """What discovery looks for: names ending `-<suffix>` not already known from observe."""
 
     suffix: str
@@ -112,7 +113,7 @@ class Discoverer(Protocol):
 
     kind: str
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]: ...
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]: ...
 
 
 class Adapter(Protocol):

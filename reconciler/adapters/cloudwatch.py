@@ -8,8 +8,8 @@ from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    DiscoveryScope,
     Found,
-    Scope,
     changed,
     found,
     gather,
@@ -19,6 +19,7 @@ from reconciler.adapters.base import (
     tag_map,
     unless_missing,
 )
+from reconciler.expand.cloudwatch import ALARM, DASHBOARD
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -30,7 +31,7 @@ def _cw_tags(cw: Any, arn: str) -> dict[str, str]:
 
 
 class Dashboards:
-    kind = "cloudwatch.dashboard"
+    kind = DASHBOARD.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         cw = ctx.client("cloudwatch")
@@ -66,7 +67,7 @@ class Dashboards:
             lambda keys: cw.untag_resource(ResourceARN=live.meta["arn"], TagKeys=keys),
         )
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         cw = ctx.client("cloudwatch")
         boards = paginate(cw, "list_dashboards", "DashboardEntries")
         return [
@@ -118,7 +119,7 @@ def _alarms(ctx: Context) -> dict[str, Any]:
 
 
 class Alarms:
-    kind = "cloudwatch.alarm"
+    kind = ALARM.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         cw = ctx.client("cloudwatch")
@@ -160,7 +161,7 @@ class Alarms:
             lambda keys: cw.untag_resource(ResourceARN=live.meta["arn"], TagKeys=keys),
         )
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         cw = ctx.client("cloudwatch")
         return [
             found(self.kind, name, partial(_cw_tags, cw, a["AlarmArn"]))

@@ -7,8 +7,8 @@ from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    DiscoveryScope,
     Found,
-    Scope,
     changed,
     found,
     gather,
@@ -18,6 +18,7 @@ from reconciler.adapters.base import (
     tag_map,
     unless_missing,
 )
+from reconciler.expand.dynamodb import TABLE
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -25,7 +26,7 @@ MISSING = ("ResourceNotFoundException",)
 
 
 class Tables:
-    kind = "dynamodb.table"
+    kind = TABLE.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         ddb = ctx.client("dynamodb")
@@ -70,12 +71,10 @@ class Tables:
         ddb = ctx.client("dynamodb")
         name = resource.id.name
         if changed(changes, "billing_mode"):
-            ctx.retry.call(lambda: ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST"))
+            ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
             self._wait_active(ctx, name)
         if changed(changes, "deletion_protection"):
-            ctx.retry.call(
-                lambda: ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-            )
+            ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
             self._wait_active(ctx, name)
         sync_tags(
             changes,
@@ -88,14 +87,9 @@ class Tables:
         name = resource.id.name
         if live is not None and live.fields.get("deletion_protection"):
             ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-        unless_missing(
-            lambda: ctx.retry.call(
-                lambda: ddb.delete_table(TableName=name), kind=self.kind, name=name
-            ),
-            *MISSING,
-        )
+        unless_missing(lambda: ddb.delete_table(TableName=name), *MISSING)
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         ddb = ctx.client("dynamodb")
         names = paginate(ddb, "list_tables", "TableNames")
         return [

@@ -9,14 +9,15 @@ import structlog
 
 from reconciler.adapters.base import (
     Context,
+    DiscoveryScope,
     Found,
-    Scope,
     changed,
     found,
     paginate,
     sync_tags,
     unless_missing,
 )
+from reconciler.expand.logs import LOG_GROUP
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -41,7 +42,7 @@ def _group(ctx: Context, name: str) -> dict[str, Any] | None:
 
 
 class LogGroups:
-    kind = "logs.log_group"
+    kind = LOG_GROUP.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         logs = ctx.client("logs")
@@ -73,7 +74,7 @@ class LogGroups:
             lambda keys: logs.untag_resource(resourceArn=live.meta["arn"], tagKeys=keys),
         )
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         logs = ctx.client("logs")
         return [
             found(self.kind, name, partial(

@@ -7,8 +7,8 @@ from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    DiscoveryScope,
     Found,
-    Scope,
     changed,
     found,
     gather,
@@ -17,6 +17,7 @@ from reconciler.adapters.base import (
     unless_missing,
 )
 from reconciler.expand.resources import Live, Resource
+from reconciler.expand.sqs import QUEUE
 from reconciler.planning.diff import FieldChange
 
 # boto3 surfaces a missing queue under either name, depending on the protocol in use.
@@ -50,7 +51,7 @@ def _url(ctx: Context, name: str) -> str | None:
 
 
 class Queues:
-    kind = "sqs.queue"
+    kind = QUEUE.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         sqs = ctx.client("sqs")
@@ -75,14 +76,10 @@ class Queues:
     def create(self, ctx: Context, resource: Resource) -> None:
         sqs = ctx.client("sqs")
         # A name deleted less than 60 s ago is refused for a while: the retry policy waits.
-        ctx.retry.call(
-            lambda: sqs.create_queue(
-                QueueName=resource.id.name,
-                Attributes=_attributes(resource.fields),
-                tags=dict(resource.fields["tags"]),
-            ),
-            kind=self.kind,
-            name=resource.id.name,
+        sqs.create_queue(
+            QueueName=resource.id.name,
+            Attributes=_attributes(resource.fields),
+            tags=dict(resource.fields["tags"]),
         )
 
     def update(
@@ -98,7 +95,7 @@ class Queues:
             lambda keys: sqs.untag_queue(QueueUrl=url, TagKeys=keys),
         )
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         sqs = ctx.client("sqs")
         return [
             found(self.kind, name,

@@ -7,8 +7,8 @@ from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    DiscoveryScope,
     Found,
-    Scope,
     changed,
     found,
     paginate,
@@ -18,6 +18,7 @@ from reconciler.adapters.base import (
     unless_missing,
 )
 from reconciler.expand.resources import Live, Resource
+from reconciler.expand.xray import GROUP
 from reconciler.planning.diff import FieldChange
 
 MISSING = ("InvalidRequestException", "ResourceNotFoundException")
@@ -32,7 +33,7 @@ def _groups(ctx: Context) -> dict[str, Any]:
 
 
 class Groups:
-    kind = "xray.group"
+    kind = GROUP.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         xray = ctx.client("xray")
@@ -74,7 +75,7 @@ class Groups:
             lambda keys: xray.untag_resource(ResourceARN=live.meta["arn"], TagKeys=keys),
         )
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         xray = ctx.client("xray")
         return [
             found(self.kind, name, partial(

@@ -13,7 +13,8 @@ import structlog
 from reconciler.adapters import adapter_for
 from reconciler.adapters.base import Context
 from reconciler.errors import ReconcileError
-from reconciler.expand.resources import KIND_ORDER, Live, ResourceId
+from reconciler.expand.catalog import KEYS
+from reconciler.expand.resources import Live, ResourceId
 from reconciler.output.log import REDACT
 from reconciler.planning.plan import Action, Op, Plan
 
@@ -52,7 +53,7 @@ def waves(plan: Plan) -> list[list[Action]]:
         grouped.setdefault(level[action.id], []).append(action)
     result = [grouped[k] for k in sorted(grouped)]
     deletes = [a for a in plan.actions if a.op is Op.DELETE]
-    for kind in reversed(KIND_ORDER):
+    for kind in reversed(KEYS):
         wave = [a for a in deletes if a.id.kind == kind]
         if wave:
             result.append(wave)

@@ -24,7 +24,7 @@ import structlog
 from botocore.exceptions import ClientError
 
 from reconciler.errors import PreflightError
-from reconciler.expand.resources import OWNER
+from reconciler.expand.ownership import MANAGED_BY, OWNER
 
 TABLE = "lambda-reconciler-locks"
 # Clocks of two machines disagree a little; a release this close to our reads counts as after.
@@ -174,7 +174,7 @@ def _create_table(ddb: Any) -> str:
             TableName=TABLE, BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "suffix", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "suffix", "KeyType": "HASH"}],
-            Tags=[{"Key": "ManagedBy", "Value": OWNER}, {"Key": "Purpose", "Value": "locks"}],
+            Tags=[{"Key": MANAGED_BY, "Value": OWNER}, {"Key": "Purpose", "Value": "locks"}],
         )  # fmt: skip
         return str(got["TableDescription"]["TableStatus"])
     except ClientError as exc:

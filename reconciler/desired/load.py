@@ -32,7 +32,7 @@ from reconciler.desired.schema import (
     string_table,
 )
 from reconciler.errors import InputError
-from reconciler.expand.resources import KIND_ORDER
+from reconciler.expand.catalog import KEYS
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -251,7 +251,7 @@ def _stack(path: Path, data: dict[str, Any], env: str) -> StackSpec:
 
 def _ignore(item: str) -> str:
     kind, _, path = item.partition(":")
-    if kind not in KIND_ORDER or not path:
+    if kind not in KEYS or not path:
         raise InputError(
             f"ignore: {item!r} is not `kind:field` with a known kind "
             "(e.g. lambda.function:tags.Owner)"

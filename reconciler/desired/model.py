@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OWNER = "lambda-reconciler"
-
 
 @dataclass(frozen=True)
 class SecretRef:
@@ -152,10 +150,3 @@ class StackSpec:
     alarm_action_arn: str = ""
     # `kind:field` patterns (fnmatch) of fields someone else owns: never compared or changed.
     ignore: tuple[str, ...] = ()
-
-    def ownership_tags(self, suffix: str) -> dict[str, str]:
-        """Tags that say a resource is ours, for this suffix and stack."""
-        return {"ManagedBy": OWNER, "EnvironmentSuffix": suffix, "Stack": self.name}
-
-    def all_tags(self, suffix: str) -> dict[str, str]:
-        return {**dict(self.tags), **self.ownership_tags(suffix)}

@@ -1,4 +1,5 @@
-"""Desired-state stage: suffix rules and the name limits of each AWS service (pure)."""
+"""Desired-state stage: suffix rules, and the check of every generated name against the limits
+of its service (pure). Each kind declares its service's rule (`reconciler.expand`)."""
 
 from __future__ import annotations
 
@@ -21,21 +22,6 @@ class NameRule:
     min_length: int = 1
 
 
-# Limits from each service's API reference; the tightest one decides the longest suffix.
-NAME_RULES: dict[str, NameRule] = {
-    "lambda.function": NameRule("Lambda function", 64, re.compile(r"^[A-Za-z0-9_-]+$")),
-    "lambda.layer": NameRule("Lambda layer", 140, re.compile(r"^[A-Za-z0-9_-]+$")),
-    "iam.role": NameRule("IAM role", 64, re.compile(r"^[\w+=,.@-]+$")),
-    "iam.policy": NameRule("IAM policy", 128, re.compile(r"^[\w+=,.@-]+$")),
-    "xray.group": NameRule("X-Ray group", 32, re.compile(r"^[A-Za-z0-9_.-]+$")),
-    "sqs.queue": NameRule("SQS queue", 80, re.compile(r"^[A-Za-z0-9_-]+(\.fifo)?$")),
-    "dynamodb.table": NameRule("DynamoDB table", 255, re.compile(r"^[A-Za-z0-9_.-]+$"), 3),
-    "logs.log_group": NameRule("CloudWatch log group", 512, re.compile(r"^[A-Za-z0-9_./#-]+$")),
-    "cloudwatch.dashboard": NameRule("CloudWatch dashboard", 255, re.compile(r"^[A-Za-z0-9_-]+$")),
-    "cloudwatch.alarm": NameRule("CloudWatch alarm", 255, re.compile(r"^[^\x00-\x1f]+$")),
-}
-
-
 def validate_suffix(suffix: str) -> None:
     """Refuse a suffix that is not lowercase letters, digits and hyphens starting with a letter."""
     if not suffix:
@@ -51,9 +37,10 @@ def validate_suffix(suffix: str) -> None:
 
 @dataclass(frozen=True)
 class NamedTemplate:
-    """One generated name: its kind, its template (with `{suffix}`) and where it is declared."""
+    """One generated name: its service's rule, its template (with `{suffix}`) and where it is
+    declared."""
 
-    kind: str
+    rule: NameRule
     template: str
     where: str
 
@@ -65,7 +52,7 @@ def check_names(suffix: str, templates: Iterable[NamedTemplate]) -> None:
         if not item.template.endswith("-{suffix}"):
             # Discovery (destroy, pruning) finds our resources by this ending.
             raise InputError(f"{item.where}: name {item.template!r} must end with '-{{suffix}}'")
-        rule = NAME_RULES[item.kind]
+        rule = item.rule
         name = item.template.replace("{suffix}", suffix)
         if len(name) > rule.max_length:
             raise InputError(
@@ -83,7 +70,7 @@ def check_names(suffix: str, templates: Iterable[NamedTemplate]) -> None:
 def longest_suffix(templates: Iterable[NamedTemplate]) -> int:
     """The longest suffix every generated name can carry."""
     room = [
-        NAME_RULES[t.kind].max_length - len(t.template.replace("{suffix}", ""))
+        t.rule.max_length - len(t.template.replace("{suffix}", ""))
         for t in templates
         if "{suffix}" in t.template
     ]

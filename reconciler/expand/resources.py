@@ -1,28 +1,10 @@
-"""Shared data of every stage: a desired resource, what is live, and the kinds we manage."""
+"""The data every later stage passes along: a desired resource, and what AWS has for it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-# Creation order of kinds; destroy walks it backwards.
-KIND_ORDER = (
-    "dynamodb.table",
-    "sqs.queue",
-    "lambda.layer",
-    "logs.log_group",
-    "iam.policy",
-    "iam.role",
-    "lambda.function",
-    "lambda.event_invoke_config",
-    "lambda.alias",
-    "lambda.provisioned_concurrency",
-    "lambda.layer_versions",
-    "cloudwatch.alarm",
-    "xray.group",
-    "cloudwatch.dashboard",
-)
 
 
 @dataclass(frozen=True, order=True)
@@ -32,6 +14,15 @@ class ResourceId:
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class ComputedFields:
+    """Fields computed from another resource's desired fields: computed again when those are
+    adopted from live (an alias's version fingerprint follows its function's ignored fields)."""
+
+    source: ResourceId
+    compute: Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +48,7 @@ class Resource:
     # Created untagged then tagged by a second call (AWS takes no tags at creation): an
     # untagged one identical to ours in every other field is ours, left by a crash between.
     tagged_after_create: bool = False
+    computed_from: ComputedFields | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,12 +62,3 @@ class Live:
     def tags(self) -> Mapping[str, str]:
         tags = self.fields.get("tags", {})
         return tags if isinstance(tags, Mapping) else {}
-
-
-OWNER = "lambda-reconciler"
-
-
-def owned_by(live: Live, suffix: str) -> bool:
-    """Whether live tags say the resource is ours for this suffix (fail closed)."""
-    tags = live.tags
-    return tags.get("ManagedBy") == OWNER and tags.get("EnvironmentSuffix") == suffix

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from reconciler.adapters import REGISTRY
-from reconciler.adapters.base import Context, Discoverer, Found, Scope
-from reconciler.expand.resources import OWNER, Live, Resource, ResourceId
+from reconciler.adapters import ADAPTERS
+from reconciler.adapters.base import Context, Discoverer, DiscoveryScope, Found
+from reconciler.expand.ownership import owned_by, stack_of
+from reconciler.expand.resources import Live, Resource, ResourceId
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,10 @@ class Discovery:
 
 
 def discoverers() -> list[Discoverer]:
-    return [a for a in REGISTRY.values() if hasattr(a, "discover")]  # type: ignore[misc]
+    return [a for a in ADAPTERS.values() if hasattr(a, "discover")]  # type: ignore[misc]
 
 
-def discover(ctx: Context, scope: Scope, workers: int) -> list[Found]:
+def discover(ctx: Context, scope: DiscoveryScope, workers: int) -> list[Found]:
     """Every candidate of every service, listed at once (one list call per service)."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         groups = pool.map(lambda d: d.discover(ctx, scope), discoverers())
@@ -43,16 +44,8 @@ def classify(found: Iterable[Found], suffix: str, stacks: Sequence[str] | None) 
     for item in found:
         if item.tags is None:
             unreadable.append(item.id)
-        elif _owned(item.tags, suffix) and (stacks is None or item.tags.get("Stack") in stacks):
+        elif owned_by(item.tags, suffix) and (stacks is None or stack_of(item.tags) in stacks):
             tags = dict(item.tags)
-            orphans.append(Resource(item.id, {"tags": tags}, stack=tags.get("Stack", "")))
+            orphans.append(Resource(item.id, {"tags": tags}, stack=stack_of(tags)))
             live[item.id] = Live({"tags": tags})
     return Discovery(tuple(orphans), live, tuple(unreadable))
-
-
-def _owned(tags: dict[str, str] | object, suffix: str) -> bool:
-    return (
-        isinstance(tags, dict)
-        and tags.get("ManagedBy") == OWNER
-        and tags.get("EnvironmentSuffix") == suffix
-    )

@@ -1,4 +1,5 @@
-"""The least-privilege IAM policy the reconciler itself runs with, derived from the stacks (pure).
+"""The least-privilege IAM policy the reconciler itself runs with, derived from the stacks and
+the kinds' descriptors (pure).
 
 Every write is scoped to the ARNs of the names the stacks declare, with `*` (or one suffix) in
 place of `{suffix}`. Reads that discovery makes across the whole account (listings, and tags of
@@ -14,90 +15,12 @@ from dataclasses import dataclass
 
 from reconciler.apply.lock import TABLE as LOCK_TABLE
 from reconciler.desired.model import StackSpec
-from reconciler.desired.names import NamedTemplate
-from reconciler.expand.builders import name_templates
+from reconciler.expand import declared_names
+from reconciler.expand.catalog import KINDS
+from reconciler.expand.kind import Kind
 from reconciler.expand.targets import PLACEHOLDER, Target
 
 VERSION = "2012-10-17"
-
-# Calls that list or describe a whole service, or read tags during discovery.
-ANYWHERE = (
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:ListDashboards",
-    "cloudwatch:ListTagsForResource",
-    "dynamodb:ListTables",
-    "dynamodb:ListTagsOfResource",
-    "iam:ListPolicies",
-    "iam:ListPolicyTags",
-    "iam:ListRoleTags",
-    "iam:ListRoles",
-    "lambda:GetAccountSettings",
-    "lambda:ListFunctions",
-    "lambda:ListLayerVersions",
-    "lambda:ListTags",
-    "logs:DescribeLogGroups",
-    "logs:ListTagsForResource",
-    "sqs:ListQueueTags",
-    "sqs:ListQueues",
-    "xray:GetGroups",
-    "xray:ListTagsForResource",
-)
-
-# What the adapters call on each kind of resource, by the kind whose ARN scopes it.
-BY_KIND: dict[str, tuple[str, ...]] = {
-    "lambda.function": (
-        "lambda:CreateAlias", "lambda:CreateFunction", "lambda:DeleteAlias",
-        "lambda:DeleteFunction", "lambda:DeleteFunctionConcurrency",
-        "lambda:DeleteFunctionEventInvokeConfig", "lambda:DeleteProvisionedConcurrencyConfig",
-        "lambda:GetAlias", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
-        "lambda:GetFunctionEventInvokeConfig", "lambda:GetProvisionedConcurrencyConfig",
-        "lambda:ListAliases", "lambda:ListProvisionedConcurrencyConfigs",
-        "lambda:ListVersionsByFunction", "lambda:PublishVersion", "lambda:PutFunctionConcurrency",
-        "lambda:PutFunctionEventInvokeConfig", "lambda:PutProvisionedConcurrencyConfig",
-        "lambda:TagResource", "lambda:UntagResource", "lambda:UpdateAlias",
-        "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
-    ),
-    "lambda.layer": (
-        "lambda:DeleteLayerVersion", "lambda:GetLayerVersion", "lambda:PublishLayerVersion",
-    ),
-    "iam.role": (
-        "iam:CreateRole", "iam:DeleteRole",
-        "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
-        "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
-        "iam:ListRolePolicies", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
-        "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy",
-    ),
-    "iam.policy": (
-        "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy",
-        "iam:DeletePolicyVersion", "iam:GetPolicyVersion",
-        "iam:ListPolicyVersions", "iam:TagPolicy", "iam:UntagPolicy",
-    ),
-    "logs.log_group": (
-        "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
-        "logs:TagResource", "logs:UntagResource",
-    ),
-    "sqs.queue": (
-        "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
-        "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue",
-    ),
-    "dynamodb.table": (
-        "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable",
-        "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:UpdateTable",
-    ),
-    "cloudwatch.alarm": (
-        "cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource",
-        "cloudwatch:UntagResource",
-    ),
-    "cloudwatch.dashboard": (
-        "cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard",
-        "cloudwatch:TagResource", "cloudwatch:UntagResource",
-    ),
-    "xray.group": (
-        "xray:CreateGroup", "xray:DeleteGroup", "xray:TagResource",
-        "xray:UntagResource", "xray:UpdateGroup",
-    ),
-}  # fmt: skip
-
 # The lease table every run of every suffix shares (see reconciler.apply.lock).
 LOCK_ACTIONS = (
     "dynamodb:CreateTable", "dynamodb:DeleteItem", "dynamodb:DescribeTable",
@@ -106,7 +29,7 @@ LOCK_ACTIONS = (
 
 
 @dataclass(frozen=True)
-class Scope:
+class PolicyScope:
     """Whose resources the policy covers: one suffix (or `*`), account and region (or `*`)."""
 
     suffix: str = "*"
@@ -118,18 +41,19 @@ class Scope:
         return Target(self.suffix, self.account, self.region).arn(service, resource, regional)
 
 
-def policy(specs: Iterable[StackSpec], scope: Scope) -> dict[str, object]:
+def policy(specs: Iterable[StackSpec], scope: PolicyScope) -> dict[str, object]:
     """The identity policy document a run of `specs` needs, and nothing more."""
     specs = list(specs)
-    names = [t for spec in specs for t in name_templates(spec)]
+    names = [(d.kind, d.template) for spec in specs for d in declared_names(spec)]
+    listing = {action for kind in KINDS for action in kind.listing}
     statements: list[dict[str, object]] = [
-        _statement("Discover", ANYWHERE, ["*"]),
+        _statement("Discover", listing, ["*"]),
         _statement("Lease", LOCK_ACTIONS, [scope.arn("dynamodb", f"table/{LOCK_TABLE}")]),
     ]
-    for kind, actions in BY_KIND.items():
-        arns = sorted({arn for t in names if t.kind == kind for arn in arns_of(t, scope)})
+    for kind in KINDS:
+        arns = sorted({arn for k, t in names if k is kind for arn in arns_of(kind, t, scope)})
         if arns:
-            statements.append(_statement(_sid(kind), actions, arns))
+            statements.append(_statement(_sid(kind.key), _actions_scoped_by(kind), arns))
     statements.append(_pass_role(names, scope))
     parameters = _parameters(specs, scope)
     if parameters:
@@ -137,48 +61,33 @@ def policy(specs: Iterable[StackSpec], scope: Scope) -> dict[str, object]:
     return {"Version": VERSION, "Statement": statements}
 
 
-def render(specs: Iterable[StackSpec], scope: Scope) -> str:
+def rendered(specs: Iterable[StackSpec], scope: PolicyScope) -> str:
     return json.dumps(policy(specs, scope), indent=2) + "\n"
 
 
-# Per kind: service, the resource part(s) of its ARN patterns, and whether it is regional.
-# Functions and layers add `:*` for versions and aliases; log groups for their streams; an
-# X-Ray group's ARN ends with an id X-Ray assigns, so by name alone it has none.
-_ARN_FORMS: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "lambda.function": ("lambda", ("function:{}", "function:{}:*"), True),
-    "lambda.layer": ("lambda", ("layer:{}", "layer:{}:*"), True),
-    "iam.role": ("iam", ("role/{}",), False),
-    "iam.policy": ("iam", ("policy/{}",), False),
-    "logs.log_group": ("logs", ("log-group:{}", "log-group:{}:*"), True),
-    "xray.group": ("xray", ("group/{}", "group/{}/*"), True),
-    "sqs.queue": ("sqs", ("{}",), True),
-    "dynamodb.table": ("dynamodb", ("table/{}",), True),
-    "cloudwatch.alarm": ("cloudwatch", ("alarm:{}",), True),
-    "cloudwatch.dashboard": ("cloudwatch", ("dashboard/{}",), False),
-}
+def _actions_scoped_by(kind: Kind) -> set[str]:
+    """What the adapters call on this kind's resources, and on those named after them."""
+    return {action for k in KINDS if k.scoped_by == kind.key for action in k.actions}
 
 
-def arns_of(template: NamedTemplate, scope: Scope) -> list[str]:
+def arns_of(kind: Kind, template: str, scope: PolicyScope) -> list[str]:
     """The ARN patterns IAM evaluates for one declared name (with `*` for placeholders)."""
-    name = _pattern(template.template, scope.suffix)
-    service, forms, regional = _ARN_FORMS[template.kind]
-    return [scope.arn(service, form.format(name), regional) for form in forms]
+    if kind.arns is None:
+        return []
+    name = PLACEHOLDER.sub("*", template.replace("{suffix}", scope.suffix))
+    forms = kind.arns
+    return [scope.arn(forms.service, form.format(name), forms.regional) for form in forms.resources]
 
 
-def _pattern(template: str, suffix: str) -> str:
-    """A name template as an IAM pattern: the suffix given, any other placeholder `*`."""
-    return PLACEHOLDER.sub("*", template.replace("{suffix}", suffix))
-
-
-def _pass_role(names: list[NamedTemplate], scope: Scope) -> dict[str, object]:
+def _pass_role(names: list[tuple[Kind, str]], scope: PolicyScope) -> dict[str, object]:
     # Lambda needs iam:PassRole to give a function its role; only to Lambda, only our roles.
-    roles = sorted({a for t in names if t.kind == "iam.role" for a in arns_of(t, scope)})
+    roles = sorted({a for k, t in names if k.key == "iam.role" for a in arns_of(k, t, scope)})
     statement = _statement("PassFunctionRoles", ("iam:PassRole",), roles)
     statement["Condition"] = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
     return statement
 
 
-def _parameters(specs: list[StackSpec], scope: Scope) -> list[str]:
+def _parameters(specs: list[StackSpec], scope: PolicyScope) -> list[str]:
     paths = {
         ref.locator
         for spec in specs

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from reconciler.expand import fingerprint
-from reconciler.expand.resources import KIND_ORDER, Live, Resource, ResourceId, owned_by
+from reconciler.expand.catalog import rank
+from reconciler.expand.ownership import owned_by
+from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.diff import FieldChange, adopt_ignored, diff_fields
 
 
@@ -146,18 +147,18 @@ def order(resources: Sequence[Resource]) -> list[Resource]:
 
 
 def _rank(resource: Resource) -> tuple[int, str]:
-    return KIND_ORDER.index(resource.id.kind), resource.id.name
+    return rank(resource.id.kind), resource.id.name
 
 
 def _with_adopted(
     resource: Resource, current: Live | None, adopted: dict[ResourceId, Resource]
 ) -> Resource:
-    """Ignored fields take their live values; an alias follows its function's adoption."""
-    if resource.id.kind == "lambda.alias" and resource.depends_on:
-        function = adopted.get(resource.depends_on[0])
-        if function is not None:
-            fp = fingerprint.of(function.fields)
-            resource = replace(resource, fields={**resource.fields, "version_fingerprint": fp})
+    """Ignored fields take their live values, and fields computed from another resource are
+    computed again from what that resource adopted."""
+    computed = resource.computed_from
+    if computed is not None and computed.source in adopted:
+        source = adopted[computed.source].fields
+        resource = replace(resource, fields={**resource.fields, **computed.compute(source)})
     if current is not None:
         resource = adopt_ignored(resource, current)
     adopted[resource.id] = resource
@@ -183,7 +184,7 @@ def _refusal(
     blocked = [dep for dep in resource.depends_on if dep in refused]
     if blocked and current is not None:
         return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours")
-    if current is not None and _taggable(resource) and not owned_by(current, suffix):
+    if current is not None and _taggable(resource) and not owned_by(current.tags, suffix):
         if _left_by_a_crash(resource, current):
             return None
         return Skipped(resource.id, "exists without this suffix's ownership tags")

@@ -10,7 +10,7 @@ from reconciler.adapters.base import Context
 from reconciler.aws.clients import Clients
 from reconciler.aws.retry import RetryPolicy
 from reconciler.aws.waits import WaitPolicy
-from reconciler.expand.builders import Target
+from reconciler.expand import Target
 from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.server import Sandbox
 

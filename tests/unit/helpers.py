@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reconciler.desired.load import load_stack
 from reconciler.desired.packaging import package
-from reconciler.expand.builders import Target, render
+from reconciler.expand import Target, expand
 from reconciler.expand.resources import Live, Resource
 
 ROOT = Path(__file__).parents[2]
@@ -21,7 +21,7 @@ def rendered(suffix: str = "pr42") -> tuple[Resource, ...]:
     spec = load_stack(ROOT / "desired_state" / "transactions.toml")
     code = {fn.key: package(fn.source) for fn in spec.functions}
     target = Target(suffix, TARGET.account_id, TARGET.region)
-    return render(spec, target, SECRETS, code)
+    return expand(spec, target, SECRETS, code)
 
 
 def by_kind(resources: tuple[Resource, ...], kind: str) -> Resource:

@@ -11,7 +11,7 @@ from reconciler.desired.load import load_stack
 from reconciler.desired.names import check_names, longest_suffix
 from reconciler.desired.packaging import package
 from reconciler.errors import InputError
-from reconciler.expand.builders import Target, name_templates, render
+from reconciler.expand import Target, expand, name_checks
 from reconciler.expand.resources import Resource
 from reconciler.pipeline import packages
 
@@ -22,7 +22,7 @@ TARGET = Target("qa1", "123456789012", "us-east-1")
 
 def rendered(env: str) -> dict[str, Resource]:
     spec = load_stack(ETL, env)
-    return {str(r.id): r for r in render(spec, TARGET, {}, packages(spec))}
+    return {str(r.id): r for r in expand(spec, TARGET, {}, packages(spec))}
 
 
 DEV = rendered("dev")
@@ -77,7 +77,7 @@ def test_an_alarm_action_topic_is_notified_on_alarm_and_ok(tmp_path: Path) -> No
     path.write_text(text)
     spec = load_stack(path)
     alarms = [
-        r for r in render(spec, TARGET, {}, packages(spec)) if r.id.kind == "cloudwatch.alarm"
+        r for r in expand(spec, TARGET, {}, packages(spec)) if r.id.kind == "cloudwatch.alarm"
     ]
     assert alarms and all(a.fields["alarm_actions"] == (topic,) for a in alarms)
     assert all(a.fields["ok_actions"] == (topic,) for a in alarms)
@@ -146,7 +146,7 @@ def test_cost_tags_and_ownership_tags_are_on_everything_taggable() -> None:
 
 
 def test_names_follow_resource_type_then_suffix_and_the_suffix_limit_is_computed() -> None:
-    templates = name_templates(load_stack(ETL))
+    templates = name_checks(load_stack(ETL))
     assert all(t.template.endswith("{suffix}") for t in templates)
     check_names("a" * longest_suffix(templates), templates)
     with pytest.raises(InputError):

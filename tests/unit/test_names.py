@@ -9,10 +9,11 @@ import pytest
 from reconciler.desired.load import load_stack
 from reconciler.desired.names import NamedTemplate, check_names, longest_suffix, validate_suffix
 from reconciler.errors import InputError
-from reconciler.expand.builders import name_templates
+from reconciler.expand import name_checks
+from reconciler.expand.lambda_ import FUNCTION
 
 STACK = load_stack(Path(__file__).parents[2] / "desired_state" / "transactions.toml")
-TEMPLATES = name_templates(STACK)
+TEMPLATES = name_checks(STACK)
 
 
 @pytest.mark.parametrize("suffix", ["a", "pr42", "feature-x1", "a" * 19])
@@ -55,6 +56,7 @@ def test_a_too_long_suffix_names_the_resource_that_would_break() -> None:
 
 
 def test_a_name_that_does_not_end_with_the_suffix_is_refused() -> None:
-    bad = [NamedTemplate("lambda.function", "{suffix}-api", "functions.api")]
+    assert FUNCTION.rule is not None
+    bad = [NamedTemplate(FUNCTION.rule, "{suffix}-api", "functions.api")]
     with pytest.raises(InputError, match=r"functions.api: name '\{suffix\}-api' must end with"):
         check_names("pr42", bad)

@@ -21,7 +21,7 @@ def listed(value: str | list[str]) -> list[str]:
 
 def test_writes_are_scoped_to_the_declared_names_and_suffix() -> None:
     spec = load_stack(ROOT / "desired_state" / "transactions.toml")
-    got = statements(permissions.policy([spec], permissions.Scope("pr42", "111122223333")))
+    got = statements(permissions.policy([spec], permissions.PolicyScope("pr42", "111122223333")))
     assert listed(got["LambdaFunction"]["Resource"]) == [
         "arn:aws:lambda:*:111122223333:function:lambda-function-pr42",
         "arn:aws:lambda:*:111122223333:function:lambda-function-pr42:*",
@@ -37,7 +37,7 @@ def test_writes_are_scoped_to_the_declared_names_and_suffix() -> None:
 
 def test_pass_role_is_only_to_lambda_and_only_our_roles() -> None:
     spec = load_stack(ROOT / "desired_state" / "etl.toml")
-    got = statements(permissions.policy([spec], permissions.Scope()))["PassFunctionRoles"]
+    got = statements(permissions.policy([spec], permissions.PolicyScope()))["PassFunctionRoles"]
     assert got["Action"] == ["iam:PassRole"]
     assert got["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
     assert sorted(listed(got["Resource"])) == [
@@ -53,12 +53,15 @@ def test_ssm_secrets_add_exactly_their_parameters(tmp_path: Path) -> None:
     path = tmp_path / "desired_state" / "transactions.toml"
     path.write_text(text.replace('"env:TRANSACTIONS_API_KEY"', '"ssm:/payments/api-key"'))
     spec = load_stack(path)
-    got = statements(permissions.policy([spec], permissions.Scope(region="us-east-1")))
+    got = statements(permissions.policy([spec], permissions.PolicyScope(region="us-east-1")))
     assert got["ReadSecrets"]["Action"] == ["ssm:GetParameters"]
     assert got["ReadSecrets"]["Resource"] == "arn:aws:ssm:us-east-1:*:parameter/payments/api-key"
 
 
 def test_regions_of_other_partitions_get_their_partition() -> None:
-    assert permissions.Scope(region="cn-north-1").arn("sqs", "q") == "arn:aws-cn:sqs:cn-north-1:*:q"
-    gov = permissions.Scope(region="us-gov-west-1").arn("iam", "role/r", regional=False)
+    assert (
+        permissions.PolicyScope(region="cn-north-1").arn("sqs", "q")
+        == "arn:aws-cn:sqs:cn-north-1:*:q"
+    )
+    gov = permissions.PolicyScope(region="us-gov-west-1").arn("iam", "role/r", regional=False)
     assert gov == "arn:aws-us-gov:iam::*:role/r"

@@ -8,8 +8,8 @@ from typing import Any
 
 from reconciler.adapters.base import (
     Context,
+    DiscoveryScope,
     Found,
-    Scope,
     changed,
     found,
     gather,
@@ -20,6 +20,7 @@ from reconciler.adapters.base import (
     unless_missing,
 )
 from reconciler.adapters.iam.roles import document_of
+from reconciler.expand.iam import BOUNDARY
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -36,7 +37,7 @@ def _policies(ctx: Context) -> dict[str, Any]:
 
 
 class Policies:
-    kind = "iam.policy"
+    kind = BOUNDARY.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         iam = ctx.client("iam")
@@ -78,7 +79,7 @@ class Policies:
             lambda keys: iam.untag_policy(PolicyArn=arn, TagKeys=keys),
         )
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         iam = ctx.client("iam")
         return [
             found(self.kind, p["PolicyName"], partial(

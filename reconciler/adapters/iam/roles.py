@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 from reconciler.adapters.base import (
     Context,
+    DiscoveryScope,
     Found,
-    Scope,
     changed,
     found,
     gather,
@@ -20,12 +20,13 @@ from reconciler.adapters.base import (
     tag_map,
     unless_missing,
 )
+from reconciler.expand.iam import ROLE
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
 
 class Roles:
-    kind = "iam.role"
+    kind = ROLE.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         iam = ctx.client("iam")
@@ -93,7 +94,7 @@ class Roles:
             lambda keys: iam.untag_role(RoleName=name, TagKeys=keys),
         )
 
-    def discover(self, ctx: Context, scope: Scope) -> list[Found]:
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         iam = ctx.client("iam")
         roles = paginate(iam, "list_roles", "Roles")
         return [

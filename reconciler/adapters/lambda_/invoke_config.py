@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.adapters.base import Context, unless_missing
-from reconciler.adapters.lambda_.functions import write
+from reconciler.expand.lambda_ import EVENT_INVOKE_CONFIG
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -11,7 +11,7 @@ MISSING = ("ResourceNotFoundException",)
 
 
 class EventInvokeConfigs:
-    kind = "lambda.event_invoke_config"
+    kind = EVENT_INVOKE_CONFIG.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         lam = ctx.client("lambda")
@@ -28,12 +28,11 @@ class EventInvokeConfigs:
 
     def create(self, ctx: Context, resource: Resource) -> None:
         # Put replaces the whole configuration: both values are always set explicitly.
-        lam = ctx.client("lambda")
-        write(ctx, self.kind, resource.id.name, lambda: lam.put_function_event_invoke_config(
+        ctx.client("lambda").put_function_event_invoke_config(
             FunctionName=resource.id.name,
             MaximumRetryAttempts=resource.fields["max_retry_attempts"],
             MaximumEventAgeInSeconds=resource.fields["max_event_age_s"],
-        ))  # fmt: skip
+        )
 
     def update(
         self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from reconciler.adapters.base import Context, paginate, unless_missing
+from reconciler.expand.lambda_ import LAYER, LAYER_VERSIONS, REF_DIGITS
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -13,7 +14,6 @@ MISSING = ("ResourceNotFoundException",)
 # The content hash lives in the version's description: layers take no tags.
 MARK = "lambda-reconciler sha256:"
 HASH = re.compile(re.escape(MARK) + r"([0-9a-f]{64})")
-REF_DIGITS = 16
 
 
 def content_hash(description: str | None) -> str | None:
@@ -72,7 +72,7 @@ def layer_arn(ctx: Context, ref: str) -> str:
 
 
 class Layers:
-    kind = "lambda.layer"
+    kind = LAYER.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         found = unless_missing(lambda: versions(ctx, resource.id.name), *MISSING)
@@ -111,7 +111,7 @@ class Layers:
 class LayerVersions:
     """Versions of our layer that no function uses any more (desired: none)."""
 
-    kind = "lambda.layer_versions"
+    kind = LAYER_VERSIONS.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         found = unless_missing(lambda: versions(ctx, resource.id.name), *MISSING)

@@ -1,0 +1,95 @@
+"""Adapter for the alias that serves traffic: on a published version whose code and
+configuration match the desired ones, published only when none does."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from reconciler.adapters.base import Context, paginate, unless_missing
+from reconciler.adapters.lambda_ import provisioned
+from reconciler.adapters.lambda_.configuration import MISSING, config_fields, wait_ready
+from reconciler.adapters.lambda_.layers import layer_ref
+from reconciler.expand.lambda_ import ALIAS, version_fingerprint
+from reconciler.expand.resources import Live, Resource
+from reconciler.planning.diff import FieldChange
+
+
+class Aliases:
+    kind = ALIAS.key
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        lam = ctx.client("lambda")
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        got = unless_missing(lambda: lam.get_alias(FunctionName=function, Name=alias), *MISSING)
+        if got is None:
+            return None
+        version = got["FunctionVersion"]
+        if version == "$LATEST":
+            return Live({"version_fingerprint": "unpublished"}, {"version": version})
+        config = lam.get_function_configuration(FunctionName=function, Qualifier=version)
+        fingerprint = version_fingerprint(config_fields(config, partial(layer_ref, ctx)))
+        return Live({"version_fingerprint": fingerprint}, {"version": version})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        self._point(ctx, resource, "create_alias")
+        self._prune(ctx, resource, keep=set())
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        self._point(ctx, resource, "update_alias")
+        # Moving an alias re-provisions its provisioned concurrency on the new version.
+        if provisioned.read_config(ctx, function, alias) is not None:
+            provisioned.wait_ready(ctx, function, alias)
+        self._prune(ctx, resource, keep={str(live.meta.get("version"))})
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        lam = ctx.client("lambda")
+        unless_missing(lambda: lam.delete_alias(FunctionName=function, Name=alias), *MISSING)
+
+    def _point(self, ctx: Context, resource: Resource, operation: str) -> None:
+        call = getattr(ctx.client("lambda"), operation)
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        call(FunctionName=function, Name=alias, FunctionVersion=_version(ctx, resource))
+
+    def _prune(self, ctx: Context, resource: Resource, keep: set[str]) -> None:
+        """Remove versions no alias serves (and provisioned concurrency left on them).
+
+        They count against the account's code storage and, with provisioned concurrency,
+        cost money for nothing. The version the alias just left is kept for a rollback.
+        """
+        lam = ctx.client("lambda")
+        function = resource.payload["function"]
+        aliases = paginate(lam, "list_aliases", "Aliases", FunctionName=function)
+        used = {a["FunctionVersion"] for a in aliases} | keep
+        for qualifier in provisioned.configs(ctx, function):
+            if qualifier.isdigit() and qualifier not in used:
+                provisioned.drop(ctx, function, qualifier)
+        for version in (v["Version"] for v in _versions(lam, function)):
+            if version.isdigit() and version not in used:
+                lam.delete_function(FunctionName=function, Qualifier=version)
+
+
+def _versions(lam: Any, function: str) -> list[dict[str, Any]]:
+    return paginate(lam, "list_versions_by_function", "Versions", FunctionName=function)
+
+
+def _version(ctx: Context, resource: Resource) -> str:
+    """A version matching the desired code and configuration: reuse one, or publish."""
+    lam = ctx.client("lambda")
+    function = resource.payload["function"]
+    wanted = resource.fields["version_fingerprint"]
+    for config in reversed(_versions(lam, function)):
+        fields = config_fields(config, partial(layer_ref, ctx))
+        if config["Version"] != "$LATEST" and version_fingerprint(fields) == wanted:
+            return str(config["Version"])
+    wait_ready(ctx, function)
+    published = lam.publish_version(
+        FunctionName=function,
+        CodeSha256=resource.payload["code_sha256"],
+        Description=f"lambda-reconciler {wanted}",
+    )
+    return str(published["Version"])

@@ -1,0 +1,112 @@
+"""Adapter for provisioned concurrency: on the alias (never $LATEST), waited for until READY."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.adapters.base import Context, changed, paginate, unless_missing
+from reconciler.errors import ResourceFailed
+from reconciler.expand.lambda_ import PROVISIONED_CONCURRENCY
+from reconciler.expand.resources import Live, Resource
+from reconciler.planning.diff import FieldChange
+
+MISSING = ("ProvisionedConcurrencyConfigNotFoundException", "ResourceNotFoundException")
+
+
+def read_config(ctx: Context, function: str, alias: str) -> dict[str, Any] | None:
+    lam = ctx.client("lambda")
+    got: dict[str, Any] | None = unless_missing(
+        lambda: lam.get_provisioned_concurrency_config(FunctionName=function, Qualifier=alias),
+        *MISSING,
+    )
+    return got
+
+
+def configs(ctx: Context, function: str) -> dict[str, dict[str, Any]]:
+    """Provisioned concurrency configurations of a function, by qualifier."""
+    lam = ctx.client("lambda")
+    listed = unless_missing(
+        lambda: paginate(
+            lam, "list_provisioned_concurrency_configs", "ProvisionedConcurrencyConfigs",
+            FunctionName=function,
+        ),
+        *MISSING,
+    )  # fmt: skip
+    return {c["FunctionArn"].rsplit(":", 1)[1]: c for c in listed or []}
+
+
+def drop(ctx: Context, function: str, qualifier: str) -> None:
+    lam = ctx.client("lambda")
+    unless_missing(
+        lambda: lam.delete_provisioned_concurrency_config(
+            FunctionName=function, Qualifier=qualifier
+        ),
+        *MISSING,
+    )
+
+
+def wait_ready(ctx: Context, function: str, alias: str) -> None:
+    """Until READY; FAILED ends the wait with AWS's StatusReason."""
+
+    def check() -> tuple[bool, str]:
+        config = read_config(ctx, function, alias) or {}
+        status = str(config.get("Status", "missing"))
+        if status == "FAILED":
+            reason = config.get("StatusReason", "no reason given")
+            raise ResourceFailed(f"provisioned concurrency on {function}:{alias} FAILED: {reason}")
+        allocated = config.get("AllocatedProvisionedConcurrentExecutions", 0)
+        requested = config.get("RequestedProvisionedConcurrentExecutions", 0)
+        return status == "READY", f"{status} {allocated}/{requested}"
+
+    qualified = f"{function}:{alias}"
+    what = f"provisioned concurrency {qualified} READY"
+    ctx.pc_wait.until(check, what, kind=PROVISIONED_CONCURRENCY.key, name=qualified)
+
+
+class ProvisionedConcurrency:
+    kind = PROVISIONED_CONCURRENCY.key
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        """One list call: the alias's configuration and any left on other qualifiers."""
+        by_qualifier = configs(ctx, resource.payload["function"])
+        config = by_qualifier.pop(resource.payload["alias"], None)
+        if config is None:
+            return None
+        fields = {
+            "count": config.get("RequestedProvisionedConcurrentExecutions"),
+            "status": config.get("Status"),
+            "elsewhere": tuple(sorted(by_qualifier)),
+        }
+        return Live(fields, {"reason": config.get("StatusReason")})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        self._put(ctx, resource)
+        self._remove_elsewhere(ctx, resource)
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        if changed(changes, "elsewhere"):
+            self._remove_elsewhere(ctx, resource)
+        if changed(changes, "count") or live.fields.get("status") == "FAILED":
+            self._put(ctx, resource)
+        elif changed(changes, "status"):
+            wait_ready(ctx, resource.payload["function"], resource.payload["alias"])
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        drop(ctx, resource.payload["function"], resource.payload["alias"])
+
+    def _remove_elsewhere(self, ctx: Context, resource: Resource) -> None:
+        """Provisioned concurrency on a qualifier no one serves is paid for nothing."""
+        function = resource.payload["function"]
+        for qualifier in sorted(set(configs(ctx, function)) - {resource.payload["alias"]}):
+            drop(ctx, function, qualifier)
+
+    def _put(self, ctx: Context, resource: Resource) -> None:
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        ctx.client("lambda").put_provisioned_concurrency_config(
+            FunctionName=function,
+            Qualifier=alias,
+            ProvisionedConcurrentExecutions=resource.fields["count"],
+        )
+        wait_ready(ctx, function, alias)

@@ -1,0 +1,57 @@
+"""Expand stage: DynamoDB tables, on demand and never deletion-protected (pure)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from reconciler.desired.model import StackSpec, TableSpec
+from reconciler.desired.names import NameRule
+from reconciler.expand.kind import ArnForms, Kind, Named
+from reconciler.expand.resources import Resource
+
+if TYPE_CHECKING:
+    from reconciler.expand.stack import StackContext
+
+
+def _names(spec: StackSpec) -> list[Named]:
+    return [Named(t.name, f"tables.{t.key}.name", f"tables.{t.key}") for t in spec.tables]
+
+
+def _tables(stack: StackContext) -> list[Resource]:
+    return [_table(stack, t) for t in stack.spec.tables]
+
+
+def _table(stack: StackContext, t: TableSpec) -> Resource:
+    keys = f"{t.hash_key}:{t.hash_key_type}"
+    if t.range_key:
+        keys += f",{t.range_key}:{t.range_key_type}"
+    fields = {
+        "billing_mode": t.billing_mode,
+        "key_schema": keys,
+        "deletion_protection": False,
+        "tags": stack.tags,
+    }
+    # AWS cannot change a table's keys: a new key schema is a new table.
+    return Resource(
+        stack.id(TABLE, f"tables.{t.key}"), fields, replace_on=frozenset({"key_schema"})
+    )
+
+
+TABLE = Kind(
+    key="dynamodb.table",
+    service="dynamodb",
+    names=_names,
+    build=_tables,
+    rule=NameRule("DynamoDB table", 255, re.compile(r"^[A-Za-z0-9_.-]+$"), 3),
+    arns=ArnForms("dynamodb", ("table/{}",)),
+    actions=(
+        "dynamodb:CreateTable",
+        "dynamodb:DeleteTable",
+        "dynamodb:DescribeTable",
+        "dynamodb:TagResource",
+        "dynamodb:UntagResource",
+        "dynamodb:UpdateTable",
+    ),
+    listing=("dynamodb:ListTables", "dynamodb:ListTagsOfResource"),
+)

@@ -1,0 +1,303 @@
+"""Expand stage: functions and what hangs off them (async settings, the alias serving traffic,
+its provisioned concurrency), and the stack's layers with their unused versions (pure).
+
+Layers take no tags: they are ours by exact name `<layer>-<suffix>`, and each version records
+its content hash in its description, so the same content is never published twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from reconciler.desired.model import FunctionSpec, LayerSpec, StackSpec
+from reconciler.desired.names import NameRule
+from reconciler.expand.iam import ROLE, role_arn
+from reconciler.expand.kind import ArnForms, Kind, Named, function_owner, no_names
+from reconciler.expand.logs import LOG_GROUP
+from reconciler.expand.resources import ComputedFields, Resource, ResourceId
+from reconciler.expand.sqs import dead_letter_queue
+
+if TYPE_CHECKING:
+    from reconciler.expand.stack import StackContext
+
+# What a published version freezes, as our field names: UpdateFunctionCode sets the code
+# fields, UpdateFunctionConfiguration the rest. Tags and concurrency belong to the function.
+CODE_FIELDS = ("code_sha256", "architecture")
+CONFIG_FIELDS = (
+    "runtime", "handler", "memory_mb", "timeout_s", "tracing", "role_arn", "environment",
+    "kms_key_arn", "layers", "dead_letter_target", "log_format", "log_group",
+)  # fmt: skip
+VERSIONED = frozenset((*CODE_FIELDS, *CONFIG_FIELDS))
+# Hex digits of the content hash by which a function's `layers` field names a version.
+REF_DIGITS = 16
+NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def version_fingerprint(fields: Mapping[str, Any]) -> str:
+    """12 hex characters of SHA-256 over the canonical JSON of what a version freezes."""
+    picked = {k: v for k, v in fields.items() if k in VERSIONED}
+    canonical = json.dumps(picked, sort_keys=True, default=list, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def alias_fields(function_fields: Mapping[str, Any]) -> dict[str, Any]:
+    """An alias must serve a version frozen from exactly these function fields."""
+    return {"version_fingerprint": version_fingerprint(function_fields)}
+
+
+def _function_names(spec: StackSpec) -> list[Named]:
+    return [
+        Named(f.name, f"{function_owner(f.key)}.name", function_owner(f.key))
+        for f in spec.functions
+    ]
+
+
+def _functions(stack: StackContext) -> list[Resource]:
+    return [_function(stack, fn) for fn in stack.spec.functions]
+
+
+def _function(stack: StackContext, fn: FunctionSpec) -> Resource:
+    owner = function_owner(fn.key)
+    queue = dead_letter_queue(stack, fn)
+    layers = tuple(layer_ref(stack, key) for key in fn.layers)
+    code = stack.code[fn.key]
+    fields: dict[str, Any] = {
+        "runtime": fn.runtime,
+        "handler": fn.handler,
+        "memory_mb": fn.memory_mb,
+        "timeout_s": fn.timeout_s,
+        "architecture": fn.architecture,
+        "tracing": fn.tracing,
+        "role_arn": role_arn(stack, fn),
+        "environment": _environment(stack, fn),
+        "kms_key_arn": fn.kms_key_arn or None,
+        "layers": layers,
+        "dead_letter_target": stack.target.arn("sqs", queue.name) if queue else None,
+        "log_format": fn.log_format,
+        "log_group": stack.name(LOG_GROUP, owner),
+        "code_sha256": code.sha256,
+        "reserved_concurrency": fn.reserved_concurrency,
+        "tags": stack.tags,
+    }
+    needs = (
+        stack.id(ROLE, owner),
+        stack.id(LOG_GROUP, owner),
+        *((queue,) if queue else ()),
+        *(ResourceId(LAYER.key, ref.split("@")[0]) for ref in layers),
+    )
+    return Resource(
+        stack.id(FUNCTION, owner),
+        fields,
+        depends_on=needs,
+        sensitive=frozenset(f"environment.{key}" for key, _ in fn.secrets),
+        payload={"zip": code.zip_bytes},
+    )
+
+
+def _environment(stack: StackContext, fn: FunctionSpec) -> dict[str, str]:
+    where = f"{function_owner(fn.key)}.environment"
+    env = {k: stack.placeholders.expand(v, f"{where}.{k}") for k, v in fn.environment}
+    env.update({key: stack.secrets[(stack.spec.name, fn.key, key)] for key, _ in fn.secrets})
+    return env
+
+
+def _invoke_configs(stack: StackContext) -> list[Resource]:
+    out = []
+    for fn in stack.spec.functions:
+        if fn.event_invoke is None:
+            continue
+        fields = {
+            "max_retry_attempts": fn.event_invoke.max_retry_attempts,
+            "max_event_age_s": fn.event_invoke.max_event_age_s,
+        }
+        function = stack.id(FUNCTION, function_owner(fn.key))
+        out.append(
+            Resource(
+                ResourceId(EVENT_INVOKE_CONFIG.key, function.name), fields, depends_on=(function,)
+            )
+        )
+    return out
+
+
+def _aliases(stack: StackContext) -> list[Resource]:
+    functions = {r.id: r for r in stack.built(FUNCTION)}
+    out = []
+    for fn in stack.spec.functions:
+        if fn.alias is None:
+            continue
+        function = functions[stack.id(FUNCTION, function_owner(fn.key))]
+        # Recomputed by the planner when the function's fields are adopted from live.
+        derived = ComputedFields(function.id, alias_fields)
+        payload = {
+            "function": function.id.name,
+            "alias": fn.alias.name,
+            "code_sha256": function.fields["code_sha256"],
+        }
+        out.append(
+            Resource(
+                ResourceId(ALIAS.key, f"{function.id.name}:{fn.alias.name}"),
+                alias_fields(function.fields),
+                depends_on=(function.id,),
+                payload=payload,
+                computed_from=derived,
+            )
+        )
+    return out
+
+
+def _provisioned(stack: StackContext) -> list[Resource]:
+    out = []
+    for fn in stack.spec.functions:
+        if fn.alias is None or not fn.alias.provisioned_concurrency:
+            continue
+        function = stack.name(FUNCTION, function_owner(fn.key))
+        qualified = f"{function}:{fn.alias.name}"
+        # Provisioned concurrency anywhere but this alias is paid for nothing: drift.
+        fields = {"count": fn.alias.provisioned_concurrency, "status": "READY", "elsewhere": ()}
+        out.append(
+            Resource(
+                ResourceId(PROVISIONED_CONCURRENCY.key, qualified),
+                fields,
+                depends_on=(ResourceId(ALIAS.key, qualified),),
+                payload={"function": function, "alias": fn.alias.name},
+            )
+        )
+    return out
+
+
+def _layer_names(spec: StackSpec) -> list[Named]:
+    return [Named(x.name, f"layers.{x.key}.name", f"layers.{x.key}") for x in spec.layers]
+
+
+def _layers(stack: StackContext) -> list[Resource]:
+    return [_layer(stack, x) for x in stack.spec.layers]
+
+
+def _layer(stack: StackContext, layer: LayerSpec) -> Resource:
+    code = stack.code[f"layer:{layer.key}"]
+    fields = {
+        "content_hash": code.hex_digest[:REF_DIGITS],
+        "compatible_runtimes": tuple(layer.compatible_runtimes),
+        "compatible_architectures": tuple(layer.compatible_architectures),
+    }
+    payload = {"zip": code.zip_bytes, "hex_digest": code.hex_digest}
+    return Resource(stack.id(LAYER, f"layers.{layer.key}"), fields, payload=payload)
+
+
+def layer_ref(stack: StackContext, key: str) -> str:
+    """`<layer>@<content hash>`: how a function names the layer version it must use."""
+    digest = stack.code[f"layer:{key}"].hex_digest[:REF_DIGITS]
+    return f"{stack.name(LAYER, f'layers.{key}')}@{digest}"
+
+
+def _unused_layer_versions(stack: StackContext) -> list[Resource]:
+    """After every function moved to the new layer version, older unused versions go."""
+    out = []
+    for layer in stack.spec.layers:
+        layer_id = stack.id(LAYER, f"layers.{layer.key}")
+        users = tuple(
+            stack.id(FUNCTION, function_owner(fn.key))
+            for fn in stack.spec.functions
+            if layer.key in fn.layers
+        )
+        out.append(
+            Resource(
+                ResourceId(LAYER_VERSIONS.key, layer_id.name),
+                {"unused_versions": ()},
+                depends_on=(layer_id, *users),
+                follows=(layer_id,),
+                derived=True,
+            )
+        )
+    return out
+
+
+FUNCTION = Kind(
+    key="lambda.function",
+    service="lambda",
+    names=_function_names,
+    build=_functions,
+    rule=NameRule("Lambda function", 64, NAME),
+    # Versions and aliases are `function:<name>:<qualifier>`.
+    arns=ArnForms("lambda", ("function:{}", "function:{}:*")),
+    actions=(
+        "lambda:CreateFunction",
+        "lambda:DeleteFunction",
+        "lambda:DeleteFunctionConcurrency",
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:PutFunctionConcurrency",
+        "lambda:TagResource",
+        "lambda:UntagResource",
+        "lambda:UpdateFunctionCode",
+        "lambda:UpdateFunctionConfiguration",
+    ),
+    listing=("lambda:GetAccountSettings", "lambda:ListFunctions", "lambda:ListTags"),
+)
+EVENT_INVOKE_CONFIG = Kind(
+    key="lambda.event_invoke_config",
+    service="lambda",
+    names=no_names,
+    build=_invoke_configs,
+    actions=(
+        "lambda:DeleteFunctionEventInvokeConfig",
+        "lambda:GetFunctionEventInvokeConfig",
+        "lambda:PutFunctionEventInvokeConfig",
+    ),
+    scope=FUNCTION.key,
+)
+ALIAS = Kind(
+    key="lambda.alias",
+    service="lambda",
+    names=no_names,
+    build=_aliases,
+    actions=(
+        "lambda:CreateAlias",
+        "lambda:DeleteAlias",
+        "lambda:DeleteFunction",
+        "lambda:DeleteProvisionedConcurrencyConfig",
+        "lambda:GetAlias",
+        "lambda:GetFunctionConfiguration",
+        "lambda:ListAliases",
+        "lambda:ListProvisionedConcurrencyConfigs",
+        "lambda:ListVersionsByFunction",
+        "lambda:PublishVersion",
+        "lambda:UpdateAlias",
+    ),
+    scope=FUNCTION.key,
+)
+PROVISIONED_CONCURRENCY = Kind(
+    key="lambda.provisioned_concurrency",
+    service="lambda",
+    names=no_names,
+    build=_provisioned,
+    actions=(
+        "lambda:DeleteProvisionedConcurrencyConfig",
+        "lambda:GetProvisionedConcurrencyConfig",
+        "lambda:ListProvisionedConcurrencyConfigs",
+        "lambda:PutProvisionedConcurrencyConfig",
+    ),
+    scope=FUNCTION.key,
+)
+LAYER = Kind(
+    key="lambda.layer",
+    service="lambda",
+    names=_layer_names,
+    build=_layers,
+    rule=NameRule("Lambda layer", 140, NAME),
+    arns=ArnForms("lambda", ("layer:{}", "layer:{}:*")),
+    actions=("lambda:DeleteLayerVersion", "lambda:GetLayerVersion", "lambda:PublishLayerVersion"),
+    listing=("lambda:ListLayerVersions",),
+)
+LAYER_VERSIONS = Kind(
+    key="lambda.layer_versions",
+    service="lambda",
+    names=no_names,
+    build=_unused_layer_versions,
+    actions=("lambda:DeleteLayerVersion",),
+    scope=LAYER.key,
+)

@@ -1,0 +1,31 @@
+"""Ownership: the tags that make a resource ours, and the one rule that reads them (pure).
+
+Every stage that asks "is this ours?" (planning a change, discovery before a delete, the
+lease table) asks here. The rule fails closed: tags that are missing, unreadable or of
+another suffix say "not ours", and what is not ours is never changed or deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+OWNER = "lambda-reconciler"
+MANAGED_BY = "ManagedBy"
+SUFFIX = "EnvironmentSuffix"
+STACK = "Stack"
+
+
+def ownership_tags(suffix: str, stack: str) -> dict[str, str]:
+    """The tags every taggable resource of a stack and suffix is created with."""
+    return {MANAGED_BY: OWNER, SUFFIX: suffix, STACK: stack}
+
+
+def owned_by(tags: object, suffix: str) -> bool:
+    """Whether tags say the resource is ours for this suffix; anything unreadable says no."""
+    return (
+        isinstance(tags, Mapping) and tags.get(MANAGED_BY) == OWNER and tags.get(SUFFIX) == suffix
+    )
+
+
+def stack_of(tags: Mapping[str, str]) -> str:
+    return tags.get(STACK, "")
