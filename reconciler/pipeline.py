@@ -1,4 +1,8 @@
-"""The run: load -> preflight -> observe -> diff/plan -> apply -> verify, stage by stage."""
+"""The run: load -> expand -> observe -> diff/plan -> apply -> verify, stage by stage.
+
+What a run aims at is decided once, from its command: the declared state (apply, plan, watch)
+or nothing owned by the suffix (destroy). The stages read that goal; none tests the command.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +10,90 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 
-import botocore.loaders
 import structlog
 
 from reconciler.adapters.base import Context, DiscoveryScope, Listings
 from reconciler.apply.executor import ApplyResult, apply
 from reconciler.apply.lock import Lease
+from reconciler.aws import identity, parameters
 from reconciler.aws.clients import CallCount, Clients
 from reconciler.aws.pacing import Pacer, with_overrides
+from reconciler.aws.regions import known_region
 from reconciler.aws.retry import RetryPolicy
 from reconciler.aws.waits import WaitPolicy
-from reconciler.desired import compat, packaging, secrets
-from reconciler.desired.load import load_stack
-from reconciler.desired.model import StackSpec
+from reconciler.desired import secrets, stacks
+from reconciler.desired.compat import checked_packages
+from reconciler.desired.model import SecretRef, StackSpec
 from reconciler.desired.names import check_names, validate_suffix
+from reconciler.desired.secrets import SecretKey
 from reconciler.errors import InputError
 from reconciler.expand import Target, declared_names, expand, name_checks
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.observe.discover import classify, discover
 from reconciler.observe.read import observe
-from reconciler.output.log import REDACT
+from reconciler.output.log import keep_out_of_logs
 from reconciler.planning import preflight
 from reconciler.planning.plan import Plan, plan_apply, plan_destroy
 
 log = structlog.get_logger()
+Planner = Callable[..., Plan]
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What the pipeline aims at: the declared state, or nothing the suffix owns."""
+
+    removes: bool
+    planner: Planner = field(compare=False)
+
+    @property
+    def needs_secrets(self) -> bool:
+        # Removing compares existence and ownership only: no secret value is needed.
+        return not self.removes
+
+    @property
+    def preflight(self) -> bool:
+        # Runtime dates and account concurrency limit what is created, not what is deleted.
+        return not self.removes
+
+    @property
+    def every_stack_when_all(self) -> bool:
+        # Destroying every stack removes what any stack of the suffix owns, even one no
+        # longer in the folder; apply prunes only inside the stacks it reconciles.
+        return self.removes
+
+
+CONVERGE = Goal(removes=False, planner=plan_apply)
+REMOVE = Goal(removes=True, planner=plan_destroy)
+
+
+class Command(StrEnum):
+    APPLY = "apply"
+    PLAN = "plan"
+    DESTROY = "destroy"
+    WATCH = "watch"
+    UNLOCK = "unlock"
+    POLICY = "policy"
+
+    @property
+    def goal(self) -> Goal:
+        return REMOVE if self is Command.DESTROY else CONVERGE
+
+    @property
+    def reports_drift(self) -> bool:
+        """`plan` exits 2 when the live state differs."""
+        return self is Command.PLAN
 
 
 @dataclass(frozen=True)
 class Options:
-    command: str
+    command: Command
     suffix: str
     stacks: tuple[str, ...]
     desired_dir: Path
@@ -54,9 +108,13 @@ class Options:
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
     max_workers: int = 32
-    # `service` or `service:Operation` -> calls per second (0: not paced); see pacing.py.
+    # `service` or `service:Operation` -> calls per second (0: not paced); see aws/pacing.py.
     rate_limits: tuple[tuple[str, float], ...] = ()
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+
+    @property
+    def goal(self) -> Goal:
+        return self.command.goal
 
 
 @dataclass(frozen=True)
@@ -86,50 +144,54 @@ class Outcome:
     calls: CallCount
     duration_s: float
 
+    @property
+    def planned_only(self) -> bool:
+        return self.result is None and self.remaining is None
+
 
 def load(options: Options) -> list[StackSpec]:
-    """The requested stacks' desired state, validated, before any AWS call."""
-    specs = load_specs(options)
+    """The requested stacks' desired state, validated, suffix and names checked; no AWS call."""
+    specs = stacks.load_specs(options.desired_dir, options.stacks, options.env)
     validate_suffix(options.suffix)
     for spec in specs:
         check_names(options.suffix, name_checks(spec))
     return specs
 
 
-def load_specs(options: Options) -> list[StackSpec]:
-    """The requested stacks' desired state, whatever the suffix."""
-    available = sorted(p.stem for p in options.desired_dir.glob("*.toml"))
-    names = available if options.stacks == ("all",) else list(options.stacks)
-    for name in names:
-        if name not in available:
-            known = ", ".join(available) or "none"
-            raise InputError(f"unknown stack {name!r} (known: {known})")
-    return [load_stack(options.desired_dir / f"{name}.toml", options.env) for name in names]
-
-
 def prepare(options: Options) -> Prepared:
-    """Load, preflight, observe and plan. Reads only."""
+    """Load, expand, observe and plan. Reads only."""
     started, read_at = time.monotonic(), time.time()
     specs = load(options)
+    code = {spec.name: checked_packages(spec) for spec in specs}
     refs = secrets.sources(specs)
-    values = secrets.resolve_env(refs, os.environ) if options.command != "destroy" else {}
-    code = {spec.name: packages(spec) for spec in specs}
+    # Environment secrets before the first AWS call: a missing one stops the run at once.
+    from_env = secrets.resolve_env(refs, os.environ) if options.goal.needs_secrets else {}
     ctx = _connect(options, specs)
-    if options.command != "destroy":
-        values.update(secrets.resolve_ssm(refs, lambda: ctx.clients.get("ssm")))
-    REDACT.add(values.values())
-    values = _placeholders(refs) if options.command == "destroy" else values
+    values = _secret_values(options.goal, refs, from_env, ctx)
     resources = tuple(
         r for spec in specs for r in expand(spec, ctx.target, values, code[spec.name])
     )
-    stacks = None if options.command == "destroy" and options.stacks == ("all",) else [
+    scope = None if options.goal.every_stack_when_all and options.stacks == ("all",) else [
         spec.name for spec in specs
     ]  # fmt: skip
-    live, plan = snapshot(options, ctx, resources, stacks)
+    live, plan = snapshot(options, ctx, resources, scope)
     warnings = _check(options, ctx, plan, live)
     return Prepared(
-        options, ctx, resources, live, plan, tuple(warnings), started, stacks, read_at=read_at
+        options, ctx, resources, live, plan, tuple(warnings), started, scope, read_at=read_at
     )
+
+
+def _secret_values(
+    goal: Goal,
+    refs: Mapping[SecretKey, SecretRef],
+    from_env: dict[SecretKey, str],
+    ctx: Context,
+) -> dict[SecretKey, str]:
+    if not goal.needs_secrets:
+        return dict.fromkeys(refs, "")
+    values = {**from_env, **parameters.resolve_ssm(refs, lambda: ctx.clients.get("ssm"))}
+    keep_out_of_logs(values.values())
+    return values
 
 
 def connect(options: Options) -> Context:
@@ -143,9 +205,9 @@ def _connect(options: Options, specs: list[StackSpec]) -> Context:
     pacer = Pacer(with_overrides(dict(options.rate_limits)))
     clients = Clients(region, workers=options.max_workers, pacer=pacer)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
-    account = preflight.account_id(clients.get("sts", max_attempts=2), endpoint)
+    account = identity.account_id(clients.get("sts", max_attempts=2), endpoint)
     allowed = [*options.accounts, *(a for spec in specs for a in spec.account_ids)]
-    preflight.check_account_allowed(account, allowed)
+    identity.check_account_allowed(account, allowed)
     return _context(options, clients, Target(options.suffix, account, region))
 
 
@@ -153,49 +215,40 @@ def snapshot(
     options: Options,
     ctx: Context,
     resources: tuple[Resource, ...],
-    stacks: list[str] | None,
+    scope: list[str] | None,
 ) -> tuple[dict[ResourceId, Live | None], Plan]:
     """Observe the desired resources, discover what else the suffix owns, and plan."""
     ctx = replace(ctx, listings=Listings())
-    known = frozenset(r.id for r in resources) | _declared_elsewhere(options, stacks)
-    scope = DiscoveryScope(options.suffix, known)
+    known = frozenset(r.id for r in resources) | _declared_elsewhere(options, scope)
+    wanted = DiscoveryScope(options.suffix, known)
     # Discovery needs only the desired names, not what observe finds: both at once, and
     # the listings each service answers once serve both.
     with ThreadPoolExecutor(max_workers=2) as pair:
-        listed = pair.submit(discover, ctx, scope, options.max_workers)
+        listed = pair.submit(discover, ctx, wanted, options.max_workers)
         live = observe(ctx, resources, options.max_workers)
-        found = classify(listed.result(), options.suffix, stacks)
+        found = classify(listed.result(), options.suffix, scope)
     live.update(found.live)
-    planner = plan_destroy if options.command == "destroy" else plan_apply
-    plan = planner(resources, live, options.suffix, found.orphans, found.unreadable)
+    plan = options.goal.planner(resources, live, options.suffix, found.orphans, found.unreadable)
     return live, plan
 
 
-def _declared_elsewhere(options: Options, stacks: list[str] | None) -> frozenset[ResourceId]:
+def _declared_elsewhere(options: Options, scope: list[str] | None) -> frozenset[ResourceId]:
     """Names the folder's other stacks declare for this suffix: theirs, so a run of one stack
-    need not read their tags to learn that. A stack that does not load is simply not known."""
-    if stacks is None:
+    need not read their tags to learn that."""
+    if scope is None:
         return frozenset()
-    names: set[ResourceId] = set()
-    for path in sorted(options.desired_dir.glob("*.toml")):
-        if path.stem in stacks:
-            continue
-        try:
-            spec = load_stack(path, options.env)
-        except InputError:
-            continue
-        names.update(
-            ResourceId(d.kind.key, d.template.replace("{suffix}", options.suffix))
-            for d in declared_names(spec)
-        )
-    return frozenset(names)
+    return frozenset(
+        ResourceId(d.kind.key, d.template.replace("{suffix}", options.suffix))
+        for spec in stacks.other_stacks(options.desired_dir, scope, options.env)
+        for d in declared_names(spec)
+    )
 
 
 def _check(
     options: Options, ctx: Context, plan: Plan, live: dict[ResourceId, Live | None]
 ) -> list[str]:
     """Refuse before any write what AWS would refuse midway: runtimes, account limits."""
-    if options.command == "destroy":
+    if not options.goal.preflight:
         return []
     refusals, warnings = preflight.runtime_problems(plan, options.today)
     preflight.refuse(refusals)
@@ -217,7 +270,7 @@ def execute(prepared: Prepared) -> Outcome:
         return _finished(prepared, None, prepared.plan)
     options = prepared.options
     lease = Lease(
-        prepared.ctx.client("dynamodb"), options.suffix, options.command,
+        prepared.ctx.clients.get("dynamodb"), options.suffix, options.command.value,
         ttl_s=options.lock_ttl_s, wait_s=options.lock_wait_s,
     )  # fmt: skip
     lease.acquire()
@@ -263,44 +316,13 @@ def _since(prepared: Prepared) -> float:
     return round(time.monotonic() - prepared.started, 3)
 
 
-def packages(spec: StackSpec) -> dict[str, packaging.CodePackage]:
-    """Every zip of the stack, checked for code its runtime cannot run."""
-    code = {}
-    for fn in spec.functions:
-        code[fn.key] = packaging.package(fn.source)
-        compat.check_sdk_v2(code[fn.key], (fn.runtime,), f"functions.{fn.key}")
-    for layer in spec.layers:
-        key = f"layer:{layer.key}"
-        code[key] = packaging.package(layer.source, layer=True)
-        compat.check_sdk_v2(code[key], layer.compatible_runtimes, f"layers.{layer.key}")
-    return code
-
-
-def _region(options: Options, specs: list[StackSpec]) -> str:
+def _region(options: Options, specs: Sequence[StackSpec]) -> str:
     if options.region:
         return known_region(options.region)
     regions = sorted({spec.region for spec in specs})
     if len(regions) > 1:
         raise InputError(f"stacks declare different regions ({', '.join(regions)}); pass --region")
     return known_region(regions[0]) if regions else "us-east-1"
-
-
-def known_region(region: str) -> str:
-    """Refuse a region Lambda does not serve, by botocore's own endpoint data."""
-    # botocore's partitions file (7 kB) lists every region; its endpoints file, which
-    # get_available_regions reads, costs a tenth of a second on every run.
-    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
-    known = {name for partition in partitions for name in partition["regions"]}
-    if region not in known:
-        raise InputError(f"region {region!r} is not a region AWS Lambda serves")
-    return region
-
-
-def _placeholders(
-    refs: Mapping[tuple[str, str, str], object],
-) -> dict[tuple[str, str, str], str]:
-    # Destroy compares nothing but existence and ownership: secret values are not needed.
-    return dict.fromkeys(refs, "")
 
 
 def _context(options: Options, clients: Clients, target: Target) -> Context:

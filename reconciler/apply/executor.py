@@ -12,10 +12,9 @@ import structlog
 
 from reconciler.adapters import adapter_for
 from reconciler.adapters.base import Context
-from reconciler.errors import ReconcileError
 from reconciler.expand.catalog import KEYS
 from reconciler.expand.resources import Live, ResourceId
-from reconciler.output.log import REDACT
+from reconciler.output.log import describe_error
 from reconciler.planning.plan import Action, Op, Plan
 
 log = structlog.get_logger()
@@ -104,20 +103,14 @@ def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -
     log.info("action.started", **context)
     try:
         _dispatch(ctx, action, live)
-    except ReconcileError as exc:
-        return _failed(exc, context)
-    except Exception as exc:  # an AWS error; its message may echo parameters
+    except Exception as exc:  # ours, or AWS's: its message may echo parameters (redacted)
         return _failed(exc, context)
     log.info("action.applied", duration_s=round(time.monotonic() - started, 3), **context)
     return None
 
 
 def _failed(exc: Exception, context: Mapping[str, str]) -> str:
-    problem = (
-        REDACT.text(f"{type(exc).__name__}: {exc}")
-        if not isinstance(exc, ReconcileError)
-        else REDACT.text(str(exc))
-    )
+    problem = describe_error(exc)
     log.error("action.failed", error=problem, **context)
     return problem
 

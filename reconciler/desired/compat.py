@@ -7,7 +7,8 @@ import re
 import zipfile
 
 from reconciler.desired import runtimes
-from reconciler.desired.packaging import CodePackage
+from reconciler.desired.model import StackSpec
+from reconciler.desired.packaging import CodePackage, package
 from reconciler.errors import InputError
 
 # `require("aws-sdk")`, `import ... from 'aws-sdk/clients/s3'`, `import("aws-sdk")`:
@@ -46,3 +47,17 @@ def first_sdk_v2_import(package: CodePackage) -> tuple[str, int] | None:
 
 def _node18_plus(runtime: runtimes.Runtime) -> bool:
     return runtime.family == "nodejs" and runtime.major >= 18
+
+
+def checked_packages(spec: StackSpec) -> dict[str, CodePackage]:
+    """Every zip of the stack (functions by key, layers as `layer:<key>`), each checked for
+    code its runtime cannot run."""
+    code = {}
+    for fn in spec.functions:
+        code[fn.key] = package(fn.source)
+        check_sdk_v2(code[fn.key], (fn.runtime,), f"functions.{fn.key}")
+    for layer in spec.layers:
+        key = f"layer:{layer.key}"
+        code[key] = package(layer.source, layer=True)
+        check_sdk_v2(code[key], layer.compatible_runtimes, f"layers.{layer.key}")
+    return code

@@ -1,12 +1,9 @@
-"""Preflight stage: resolve secret sources (env:, ssm:) to values, never printing them."""
+"""Desired-state stage: where each secret comes from, and the values of `env:` sources; `ssm:`
+ones are read by `reconciler.aws.parameters`. Values are never printed."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from typing import Any
-
-from botocore.exceptions import ClientError
+from collections.abc import Mapping
 
 from reconciler.desired.model import SecretRef, StackSpec
 from reconciler.errors import InputError
@@ -42,32 +39,3 @@ def resolve_env(
             )
         values[key] = value
     return values
-
-
-def resolve_ssm(
-    refs: Mapping[SecretKey, SecretRef], ssm: Callable[[], Any]
-) -> dict[SecretKey, str]:
-    """Values of the `ssm:` sources (SecureString, decrypted), ten per call as SSM allows."""
-    wanted = {key: ref.locator for key, ref in refs.items() if ref.scheme == "ssm"}
-    if not wanted:
-        return {}
-    paths = sorted(set(wanted.values()))
-    found: dict[str, str] = {}
-    client = ssm()
-    for start in range(0, len(paths), 10):
-        try:
-            got = client.get_parameters(Names=paths[start : start + 10], WithDecryption=True)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            raise InputError(f"cannot read SSM parameters: {code}") from None
-        found.update({p["Name"]: p["Value"] for p in got.get("Parameters", [])})
-    for key, path in wanted.items():
-        if not found.get(path):
-            raise InputError(
-                f"secret {key[2]} of function {key[1]}: SSM parameter {path} not found"
-            )
-    return {key: found[path] for key, path in wanted.items()}
-
-
-def environ() -> Mapping[str, str]:
-    return os.environ

@@ -57,12 +57,17 @@ def declared_names(spec: StackSpec) -> list[DeclaredName]:
 
 
 def name_checks(spec: StackSpec) -> list[NamedTemplate]:
-    """The declared names whose service limits them, to check a suffix before any AWS call."""
-    return [
+    """The declared names whose service limits them, to check a suffix before any AWS call.
+
+    In the order of the keys they come from, so that a name is reported before the names
+    made from it (a function's before its log group's).
+    """
+    checks = [
         NamedTemplate(d.kind.rule, d.template, d.where)
         for d in declared_names(spec)
         if d.kind.rule is not None
     ]
+    return sorted(checks, key=lambda check: check.where)
 
 
 def _ignored(spec: StackSpec, kind: str) -> tuple[str, ...]:

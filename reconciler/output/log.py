@@ -1,4 +1,5 @@
-"""Logging for every stage: structlog, JSON off a terminal, secrets redacted everywhere."""
+"""Output: logging for every stage (structlog, JSON off a terminal) and the one redactor that
+keeps secret values out of every log line and error message."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import structlog
+from botocore.exceptions import ClientError
 
-SENSITIVE = "(sensitive)"
+from reconciler.errors import ReconcileError
+from reconciler.planning.diff import SENSITIVE
 
 
 class Redactor:
@@ -51,7 +54,30 @@ class Redactor:
         return {k: self.value(v) for k, v in event.items()}
 
 
+# Process-wide: log lines and errors come from every thread of every cycle, and structlog's
+# processors are configured once per process. A value, once known, is redacted for good.
 REDACT = Redactor()
+
+
+def keep_out_of_logs(values: Iterable[str]) -> None:
+    """Secret values that must never reach a log line, an error message or a report."""
+    REDACT.add(values)
+
+
+def redacted(text: str) -> str:
+    return REDACT.text(text)
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error on one line for people, secrets redacted: ours as they read, AWS's with the
+    operation and code, anything else with its type."""
+    if isinstance(exc, ReconcileError):
+        return redacted(str(exc))
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        message = redacted(str(error.get("Message")))
+        return f"AWS {exc.operation_name} failed: {error.get('Code')}: {message}"
+    return redacted(f"{type(exc).__name__}: {exc}")
 
 
 def configure(level: str = "info", json: bool | None = None) -> None:

@@ -31,7 +31,8 @@ class FieldChange:
     new: Any
     sensitive: bool = False
 
-    def shown(self, value: Any) -> Any:
+    def masked(self, value: Any) -> Any:
+        """The value as it may be shown anywhere: a secret's is `(sensitive)`, whatever it is."""
         return SENSITIVE if self.sensitive and value is not None else value
 
 

@@ -1,51 +1,16 @@
-"""Preflight stage: checks before any write (identity, account limits, runtime dates)."""
+"""Plan stage: refuse before any write what AWS would refuse midway (runtime dates, account
+concurrency); the account's settings are read only when the plan reserves concurrency."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
-
-from botocore.exceptions import (
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    PartialCredentialsError,
-)
 
 from reconciler.desired import runtimes
 from reconciler.errors import InputError, PreflightError
 from reconciler.expand.resources import Live, ResourceId
 from reconciler.planning.plan import Op, Plan
-
-REJECTED_CREDENTIALS = {
-    "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
-    "ExpiredToken", "ExpiredTokenException", "AccessDenied", "InvalidAccessKeyId",
-}  # fmt: skip
-
-
-def account_id(sts: Any, endpoint: str) -> str:
-    """Who we are; the first AWS call, so reach and credential problems surface here."""
-    try:
-        return str(sts.get_caller_identity()["Account"])
-    except (NoCredentialsError, PartialCredentialsError):
-        raise PreflightError(
-            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
-        ) from None
-    except EndpointConnectionError:
-        raise PreflightError(f"cannot reach AWS at {endpoint}") from None
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in REJECTED_CREDENTIALS:
-            raise PreflightError(f"AWS rejected the credentials ({code})") from None
-        raise PreflightError(f"cannot identify the AWS account: {code}") from None
-
-
-def check_account_allowed(account: str, allowed: Sequence[str]) -> None:
-    if allowed and account not in allowed:
-        raise PreflightError(
-            f"account {account} is not in the allowed accounts ({', '.join(allowed)})"
-        )
 
 
 def runtime_problems(plan: Plan, today: dt.date) -> tuple[list[str], list[str]]:

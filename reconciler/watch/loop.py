@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reconciler import pipeline
 from reconciler.errors import ReconcileError
 from reconciler.output.exits import exit_code
-from reconciler.output.log import REDACT
+from reconciler.output.log import describe_error
 from reconciler.watch.metrics import Metrics, serve
 
 log = structlog.get_logger()
@@ -64,7 +64,7 @@ def cycle(options: pipeline.Options, metrics: Metrics) -> int:
     try:
         outcome = pipeline.execute(pipeline.prepare(options))
     except (ReconcileError, ClientError, BotoCoreError, OSError) as exc:
-        log.error("reconcile.failed", error=REDACT.text(f"{type(exc).__name__}: {exc}"))
+        log.error("reconcile.failed", error=describe_error(exc))
         metrics.cycle(time.monotonic() - started, False, {}, {}, None)
         return 1
     code = exit_code(outcome)

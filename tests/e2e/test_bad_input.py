@@ -92,8 +92,14 @@ CASES = [
          args=("--suffix", "a" * 25)),
     Case("unknown stack", "unknown stack 'billing' (known: etl, transactions)",
          args=("--stack", "billing")),
-    Case("unknown environment", "argument --env: invalid choice: 'staging'",
-         args=("--env", "staging")),
+    Case("unknown environment", "environments: no environment 'staging' (known: dev, prod)",
+         args=("--env", "staging"), stack="etl"),
+    Case("environment name of the wrong shape", "argument --env: 'st ag' is not an environment",
+         args=("--env", "st ag")),
+    Case("a destroy flag given to apply", "`reconcile apply` takes no --yes (a flag of destroy)",
+         args=("--yes",)),
+    Case("a watch flag given to plan", "`reconcile plan` takes no --once (a flag of watch)",
+         args=("plan", "--once")),
     Case("unknown command", "invalid choice: 'deploy'", args=("deploy",)),
     Case("zero workers", "must be a whole number above 0", args=("--max-workers", "0")),
     Case("negative lock wait", "'-1' must be 0 or more", args=("--lock-wait", "-1")),
@@ -101,13 +107,13 @@ CASES = [
     Case("account id of the wrong shape", "'12345' is not a 12-digit AWS account id",
          args=("--account", "12345")),
     Case("watch interval of zero", "argument --interval: '0' must be above 0",
-         args=("--interval", "0")),
+         args=("watch", "--interval", "0")),
     Case("watch metrics port not a number", "argument --metrics-port: 'http' must be a whole",
-         args=("--metrics-port", "http")),
+         args=("watch", "--metrics-port", "http")),
     Case("watch unhealthy-after of zero", "argument --unhealthy-after: '0' must be a whole",
-         args=("--unhealthy-after", "0")),
+         args=("watch", "--unhealthy-after", "0")),
     Case("watch stale-after negative", "argument --stale-after: '-5' must be above 0",
-         args=("--stale-after", "-5")),
+         args=("watch", "--stale-after", "-5")),
     Case("unknown region", "region 'moon-1' is not a region AWS Lambda serves",
          args=("--region", "moon-1")),
     Case("rate limit without a rate", "argument --rate-limit: 'lambda' is not SERVICE=N",
@@ -206,7 +212,7 @@ def test_a_missing_suffix_is_named_and_reconcile_suffix_supplies_it(local_aws: L
     missing = reconcile(local_aws, "plan", "--stack", "transactions")
     assert missing.code == 1
     assert missing.stderr.strip().splitlines() == [
-        "error: --suffix is required (or set RECONCILE_SUFFIX) (see reconcile --help)"
+        "error: --suffix is required (or set RECONCILE_SUFFIX) (see reconcile plan --help)"
     ]
     from_env = reconcile(local_aws, "plan", "--stack", "transactions", RECONCILE_SUFFIX="envsfx")
     assert from_env.code == 2, from_env.stderr

@@ -84,7 +84,7 @@ def test_a_changed_secret_is_marked_sensitive_and_shown_masked() -> None:
     env = {**FUNCTION.fields["environment"], "API_KEY": "old-key-value"}
     (change,) = diff_fields(FUNCTION, live_of(FUNCTION, environment=env))
     assert change.path == "environment.API_KEY" and change.sensitive
-    assert change.shown(change.old) == "(sensitive)" and change.shown(change.new) == "(sensitive)"
+    assert change.masked(change.old) == "(sensitive)" and change.masked(change.new) == "(sensitive)"
 
 
 def test_policies_written_differently_but_equal_give_no_diff() -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from reconciler.desired.compat import check_sdk_v2
+from reconciler.desired.compat import checked_packages as packages
 from reconciler.desired.load import load_stack
 from reconciler.desired.names import check_names, longest_suffix
 from reconciler.desired.packaging import package
 from reconciler.errors import InputError
 from reconciler.expand import Target, expand, name_checks
 from reconciler.expand.resources import Resource
-from reconciler.pipeline import packages
 
 ROOT = Path(__file__).parents[2]
 ETL = ROOT / "desired_state" / "etl.toml"

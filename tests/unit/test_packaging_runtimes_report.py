@@ -12,7 +12,8 @@ import pytest
 
 from reconciler.desired import runtimes
 from reconciler.desired.packaging import package
-from reconciler.output import report
+from reconciler.output.document import document, plan_json
+from reconciler.output.text import plan_text
 from reconciler.planning.plan import Op, plan_apply
 from reconciler.planning.preflight import runtime_problems
 from tests.unit.helpers import ROOT, SECRETS, by_kind, live_of, rendered
@@ -83,7 +84,7 @@ def test_plan_text_and_json_never_carry_secret_values() -> None:
         plan_apply([function], {function.id: live_of(function, environment=env)}, "pr42"),
     ]
     for plan in plans:
-        text = report.plan_text(plan, "header") + report.document(plan=report.plan_json(plan))
+        text = plan_text(plan, "header") + document(plan=plan_json(plan))
         for secret in [*SECRETS.values(), "previous-key-999"]:
             assert secret not in text
         assert "(sensitive)" in text

@@ -1,31 +1,32 @@
-"""Render stage: plans and outcomes as text for people or JSON for scripts (pure)."""
+"""Output: plans and outcomes as text for people (pure)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.aws.clients import CallCount
 from reconciler.planning.diff import SENSITIVE, FieldChange, creation_changes
 from reconciler.planning.plan import Action, Op, Plan, Skipped
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from reconciler.pipeline import Outcome, Prepared
+
 WIDTH = 96
 
 
 def short(value: Any) -> str:
-    """A value on one line, long documents cut with an ellipsis."""
+    """A value on one line, long documents cut with an ellipsis; the secret marker bare."""
     if value is None:
         return "(none)"
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=list)
-    if isinstance(value, str):
-        text = json.dumps(value)
+    if value == SENSITIVE:
+        return SENSITIVE
+    text = json.dumps(value, sort_keys=True, default=list)
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
 
 
 def shown(change: FieldChange, value: Any) -> str:
-    """A value for people: secrets as a bare `(sensitive)`, everything else short."""
-    return SENSITIVE if change.sensitive and value is not None else short(value)
+    return short(change.masked(value))
 
 
 def change_line(change: FieldChange) -> str:
@@ -84,46 +85,39 @@ def _skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
     return [f"! {s.id.kind} {s.id.name}: left alone, {s.reason}" for s in skipped]
 
 
-def plan_json(plan: Plan) -> dict[str, Any]:
-    return {
-        "resources": [_action_json(a) for a in plan.actions],
-        "skipped": [
-            {"kind": s.id.kind, "name": s.id.name, "reason": s.reason} for s in plan.skipped
-        ],
-        "counts": {op.value: plan.count(op) for op in Op},
-    }
-
-
-def _action_json(action: Action) -> dict[str, Any]:
-    changes = shown_changes(action)
-    return {
-        "kind": action.id.kind,
-        "name": action.id.name,
-        "action": action.op.value,
-        "changes": [
-            {
-                "field": c.path,
-                "old": c.shown(c.old),
-                "new": c.shown(c.new),
-                "sensitive": c.sensitive,
-            }
-            for c in changes
-        ],
-    }
-
-
-def calls_json(calls: CallCount) -> dict[str, Any]:
-    return {
-        "total": calls.total,
-        "reads": calls.reads,
-        "writes": calls.writes,
-        "retries": calls.retries,
-        "by_operation": dict(sorted(calls.by_operation.items())),
-    }
-
-
-def document(**parts: Any) -> str:
-    """The JSON report: versioned, keys sorted, stable for scripts."""
-    return json.dumps(
-        {"schema_version": SCHEMA_VERSION, **parts}, indent=2, sort_keys=True, default=list
+def prepared_text(prepared: Prepared) -> str:
+    """The plan as shown before anything is written."""
+    target = prepared.ctx.target
+    header = (
+        f"{prepared.options.command} for suffix {target.suffix!r} in account "
+        f"{target.account_id}, {target.region}"
     )
+    return plan_text(prepared.plan, header)
+
+
+def closing_text(outcome: Outcome) -> str:
+    """What happened: the plan applied instead, failures, what still differs, the calls."""
+    lines = []
+    if outcome.prepared.replanned:
+        header = "The state changed while taking the lease; this plan was applied instead:"
+        lines.append(plan_text(outcome.prepared.plan, header))
+    if outcome.result is not None:
+        lines += [f"failed: {f.action.id}: {f.reason}" for f in outcome.result.failed]
+        if outcome.result.not_attempted:
+            lines.append(f"not attempted: {len(outcome.result.not_attempted)} actions")
+        lines.append(f"Applied {len(outcome.result.applied)} actions.")
+    if outcome.remaining is not None and not outcome.remaining.empty:
+        lines.append(plan_text(outcome.remaining, "Still differs after apply:"))
+    elif outcome.remaining is not None:
+        lines.append(_done_line(outcome))
+    lines.append(f"{calls_line(outcome.calls)} in {outcome.duration_s:.1f} s.")
+    return "\n".join(lines)
+
+
+def _done_line(outcome: Outcome) -> str:
+    options = outcome.prepared.options
+    if not options.goal.removes:
+        return "In sync."
+    if outcome.result is None:
+        return f"Nothing owned by suffix {options.suffix!r} was found: nothing to delete."
+    return "Destroyed."

@@ -1,0 +1,85 @@
+"""Output: the JSON report for scripts, versioned and described by docs/report.schema.json
+(pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from reconciler.aws.clients import CallCount
+from reconciler.output.text import shown_changes
+from reconciler.planning.plan import Action, Op, Plan
+
+if TYPE_CHECKING:
+    from reconciler.pipeline import Outcome
+
+SCHEMA_VERSION = 1
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "resources": [_action_json(a) for a in plan.actions],
+        "skipped": [
+            {"kind": s.id.kind, "name": s.id.name, "reason": s.reason} for s in plan.skipped
+        ],
+        "counts": {op.value: plan.count(op) for op in Op},
+    }
+
+
+def _action_json(action: Action) -> dict[str, Any]:
+    return {
+        "kind": action.id.kind,
+        "name": action.id.name,
+        "action": action.op.value,
+        "changes": [
+            {
+                "field": c.path,
+                "old": c.masked(c.old),
+                "new": c.masked(c.new),
+                "sensitive": c.sensitive,
+            }
+            for c in shown_changes(action)
+        ],
+    }
+
+
+def calls_json(calls: CallCount) -> dict[str, Any]:
+    return {
+        "total": calls.total,
+        "reads": calls.reads,
+        "writes": calls.writes,
+        "retries": calls.retries,
+        "by_operation": dict(sorted(calls.by_operation.items())),
+    }
+
+
+def document(**parts: Any) -> str:
+    """The JSON report: versioned, keys sorted, stable for scripts."""
+    return json.dumps(
+        {"schema_version": SCHEMA_VERSION, **parts}, indent=2, sort_keys=True, default=list
+    )
+
+
+def outcome_document(outcome: Outcome, code: int) -> str:
+    prepared, result = outcome.prepared, outcome.result
+    failed = (
+        [{"resource": str(f.action.id), "reason": f.reason} for f in result.failed]
+        if (result)
+        else []
+    )
+    return document(
+        command=prepared.options.command.value,
+        suffix=prepared.options.suffix,
+        env=prepared.options.env,
+        stacks=sorted({r.stack for r in prepared.resources}),
+        account=prepared.ctx.target.account_id,
+        region=prepared.ctx.target.region,
+        plan=plan_json(prepared.plan),
+        applied=len(result.applied) if result else 0,
+        failed=failed,
+        remaining=plan_json(outcome.remaining) if outcome.remaining else None,
+        api_calls=calls_json(outcome.calls),
+        duration_s=outcome.duration_s,
+        warnings=list(prepared.warnings),
+        exit_code=code,
+    )
