@@ -5,20 +5,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reconciler.pipeline import Outcome
+    from reconciler.apply.executor import ApplyResult
+    from reconciler.pipeline import Command, Outcome
+    from reconciler.planning.plan import Plan
 
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT, EXIT_UNDONE = 0, 1, 2, 3
 
 
 def exit_code(outcome: Outcome) -> int:
     prepared = outcome.prepared
-    plan, options = prepared.plan, prepared.options
+    return code_for(prepared.options.command, prepared.plan, outcome.result, outcome.remaining)
+
+
+def code_for(
+    command: Command, plan: Plan, result: ApplyResult | None, remaining: Plan | None
+) -> int:
+    """`result` and `remaining` are None for a run that only planned (plan, --dry-run)."""
     # A resource apply must leave alone is work undone; destroy leaving it is its purpose.
-    refused = not options.goal.removes and bool(plan.skipped)
-    if outcome.planned_only:
+    refused = not command.goal.removes and bool(plan.skipped)
+    if result is None and remaining is None:
         drift = not plan.empty or refused
-        return EXIT_DRIFT if drift and options.command.reports_drift else EXIT_OK
-    failed = outcome.result is not None and bool(outcome.result.failed)
-    left = outcome.remaining is not None and not outcome.remaining.empty
+        return EXIT_DRIFT if drift and command.reports_drift else EXIT_OK
+    failed = result is not None and bool(result.failed)
+    left = remaining is not None and not remaining.empty
     unknown = any(s.undone for s in plan.skipped)
     return EXIT_UNDONE if failed or left or refused or unknown else EXIT_OK

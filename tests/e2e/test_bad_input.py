@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.control.faults import FaultRule
-from tests.e2e.conftest import ROOT, LocalAws, reconcile
+from tests.e2e.helpers import ROOT, LocalAws, reconcile
 
 
 @dataclass(frozen=True)

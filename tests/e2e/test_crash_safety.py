@@ -9,9 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import ROOT, LocalAws
-from tests.e2e.test_etl import names_ending
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import ROOT, LocalAws, names_ending, run
 
 # The first apply of the transactions stack makes 16 writes (lease included); kill after each.
 WRITES = list(range(1, 17))

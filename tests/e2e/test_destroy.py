@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, LocalAws
-from tests.e2e.test_etl import _copy_tree, names_ending
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import ROOT, LocalAws, copy_tree, names_ending, run
 
 OWNED = {"ManagedBy": "lambda-reconciler", "Stack": "etl"}
 
@@ -79,7 +77,7 @@ name = "report-handler-role-{suffix}"
 def test_a_function_dropped_from_the_desired_state_is_deleted_by_the_next_apply(
     local_aws: LocalAws, tmp_path: Path
 ) -> None:
-    desired = _copy_tree(tmp_path)
+    desired = copy_tree(tmp_path)
     original = (desired / "etl.toml").read_text()
     _with_extra_function(desired)
     args = ("--stack", "etl", "--suffix", "prn", "--desired-dir", str(desired))

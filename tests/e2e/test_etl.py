@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, LocalAws, Run
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import LocalAws, Run, copy_tree, names_ending, run
 
 FUNCTIONS = {"api-handler": (512, 30), "batch-transform": (1024, 300), "batch-load": (1024, 300)}
 CRITICAL = ("batch-transform", "batch-load")
@@ -28,23 +26,6 @@ def deployed(request: pytest.FixtureRequest, local_aws: LocalAws) -> Any:
     assert result.code == 0, result.stdout + result.stderr
     yield suffix, days
     assert etl(local_aws, "destroy", "--suffix", suffix, "--yes", "--env", env).code == 0
-
-
-def names_ending(aws: LocalAws, end: str) -> set[str]:
-    """Every resource name in every service the stacks use that ends with `end`."""
-    lam, iam, logs = aws.client("lambda"), aws.client("iam"), aws.client("logs")
-    sqs, cw, ddb, xray = (aws.client(s) for s in ("sqs", "cloudwatch", "dynamodb", "xray"))
-    found = {f"function:{f['FunctionName']}" for f in lam.list_functions()["Functions"]}
-    found |= {f"layer:{x['LayerName']}" for x in lam.list_layers()["Layers"]}
-    found |= {f"role:{r['RoleName']}" for r in iam.list_roles()["Roles"]}
-    found |= {f"policy:{p['PolicyName']}" for p in iam.list_policies(Scope="Local")["Policies"]}
-    found |= {f"logs:{g['logGroupName']}" for g in logs.describe_log_groups()["logGroups"]}
-    found |= {f"queue:{u.rsplit('/', 1)[1]}" for u in sqs.list_queues().get("QueueUrls", [])}
-    found |= {f"alarm:{a['AlarmName']}" for a in cw.describe_alarms()["MetricAlarms"]}
-    found |= {f"dashboard:{d['DashboardName']}" for d in cw.list_dashboards()["DashboardEntries"]}
-    found |= {f"table:{t}" for t in ddb.list_tables()["TableNames"]}
-    found |= {f"xray:{g['GroupName']}" for g in xray.get_groups()["Groups"]}
-    return {name for name in found if name.endswith(end)}
 
 
 def test_functions_have_every_required_value(local_aws: LocalAws, deployed: Any) -> None:
@@ -124,24 +105,10 @@ def test_a_converged_run_makes_no_writes(local_aws: LocalAws, deployed: Any) -> 
     assert local_aws.control.writes() == []
 
 
-def _copy_tree(tmp_path: Path) -> Path:
-    """A private copy of the desired state and code, to change sources safely."""
-    for folder in ("desired_state", "handlers", "layers"):
-        shutil.copytree(
-            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("node_modules")
-        )
-    shutil.copytree(
-        ROOT / "layers/etl-shared/nodejs/node_modules",
-        tmp_path / "layers/etl-shared/nodejs/node_modules",
-        dirs_exist_ok=True,
-    )
-    return tmp_path / "desired_state"
-
-
 def test_code_and_layer_changes_publish_only_what_changed(
     local_aws: LocalAws, tmp_path: Path
 ) -> None:
-    desired = _copy_tree(tmp_path)
+    desired = copy_tree(tmp_path)
     args = ("--stack", "etl", "--suffix", "etlchg", "--desired-dir", str(desired))
     assert run(local_aws, *args).code == 0
     lam = local_aws.client("lambda")
@@ -183,7 +150,7 @@ def test_code_and_layer_changes_publish_only_what_changed(
 def test_a_handler_importing_the_v2_sdk_is_refused_before_any_write(
     local_aws: LocalAws, tmp_path: Path
 ) -> None:
-    desired = _copy_tree(tmp_path)
+    desired = copy_tree(tmp_path)
     handler = tmp_path / "handlers/etl/api-handler/index.mjs"
     handler.write_text('import AWS from "aws-sdk";\n' + handler.read_text())
     local_aws.control.reset_calls()

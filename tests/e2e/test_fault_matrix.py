@@ -9,9 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import LocalAws
-from tests.e2e.test_etl import names_ending
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import LocalAws, names_ending, run
 
 FAULTS = {
     "throttling on 15% of calls": {"throttle_share": 0.15},

@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from reconciler.desired.packaging import package
-from tests.e2e.conftest import RECONCILER_KEY, ROOT, LocalAws, reconcile
-from tests.e2e.test_drift_matrix import CASES, S, plan_then_apply
-from tests.e2e.test_transactions import run
+from tests.e2e.drift import CASES, S, plan_then_apply
+from tests.e2e.helpers import RECONCILER_KEY, ROOT, LocalAws, reconcile, run
 
 POLICY = ROOT / "deploy" / "iam" / "reconciler-policy.json"
 ARN = "arn:aws:{}:us-east-1:123456789012:{}"

@@ -10,9 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from reconciler.apply.lock import TABLE, ensure_table
-from tests.e2e.conftest import ROOT, LocalAws
-from tests.e2e.test_etl import names_ending
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import ROOT, LocalAws, names_ending, run
 
 LOCK_OPS = {"CreateTable", "PutItem", "UpdateItem", "DeleteItem"}
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.conftest import ROOT, LocalAws
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import ROOT, LocalAws, run
 
 SSM_KEY = "ssm-held-api-key-5a5a5a5a"
 

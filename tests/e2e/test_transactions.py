@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.e2e.conftest import ROOT, SECRET_DB, SECRET_KEY, LocalAws, Run, reconcile
+from tests.e2e.helpers import ROOT, SECRET_DB, SECRET_KEY, LocalAws, Run, run
 
 SUFFIX = "e2e"
 FN = f"lambda-function-{SUFFIX}"
@@ -16,18 +16,6 @@ TAGS = {
     "Environment": "production", "Team": "payments", "CostCenter": "fintech",
     "ManagedBy": "lambda-reconciler", "EnvironmentSuffix": SUFFIX, "Stack": "transactions",
 }  # fmt: skip
-
-
-def run(aws: LocalAws, *args: str, stdin: str = "", **env: str) -> Run:
-    """A run of the transactions stack (unless another is named), which must keep the
-    secrets out of its output whatever it does."""
-    if "--stack" not in args:
-        args = (*args, "--stack", "transactions")
-    result = reconcile(aws, *args, stdin=stdin, **env)
-    for secret in (SECRET_DB, SECRET_KEY, "Sup3r-Secret-pw"):
-        assert secret not in result.stdout and secret not in result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from reconciler.sandbox.control.faults import FaultRule
-from tests.e2e.conftest import LocalAws
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import LocalAws, run
 
 
 @pytest.fixture

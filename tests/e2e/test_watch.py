@@ -15,8 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from reconciler.sandbox.child import free_port
 from reconciler.sandbox.control.faults import FaultRule
-from tests.e2e.conftest import ROOT, LocalAws
-from tests.e2e.test_transactions import run
+from tests.e2e.helpers import ROOT, LocalAws, run
 
 
 def _until(check: Callable[[], bool], timeout: float = 60.0) -> None:

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired.compat import check_sdk_v2
 from reconciler.desired.compat import checked_packages as packages
 from reconciler.desired.load import load_stack
 from reconciler.desired.names import check_names, longest_suffix
-from reconciler.desired.packaging import package
 from reconciler.errors import InputError
 from reconciler.expand import Target, expand, name_checks
 from reconciler.expand.resources import Resource
@@ -156,28 +154,3 @@ def test_names_follow_resource_type_then_suffix_and_the_suffix_limit_is_computed
 def test_an_unknown_environment_is_refused() -> None:
     with pytest.raises(InputError, match="no environment 'staging' \\(known: dev, prod\\)"):
         load_stack(ETL, "staging")
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        'const AWS = require("aws-sdk");',
-        "import AWS from 'aws-sdk';",
-        "import { S3 } from 'aws-sdk/clients/s3';",
-        'const sdk = await import("aws-sdk");',
-    ],
-)
-def test_code_importing_the_v2_sdk_is_refused_for_node_18_and_later(
-    tmp_path: Path, line: str
-) -> None:
-    (tmp_path / "index.mjs").write_text(f"// handler\n{line}\nexport const handler = 1;\n")
-    with pytest.raises(InputError, match=r"functions.x: index.mjs:2 imports the v2 'aws-sdk'"):
-        check_sdk_v2(package(tmp_path), ("nodejs24.x",), "functions.x")
-
-
-def test_v3_clients_and_lookalike_names_are_accepted(tmp_path: Path) -> None:
-    (tmp_path / "index.mjs").write_text(
-        'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";\n'
-        'const name = "aws-sdk-v2-is-gone";\n'
-    )
-    check_sdk_v2(package(tmp_path), ("nodejs24.x",), "functions.x")

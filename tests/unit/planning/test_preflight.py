@@ -1,0 +1,71 @@
+"""Preflight: what AWS would refuse midway is refused before the first write (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from reconciler.errors import PreflightError
+from reconciler.expand.resources import Live, Resource, ResourceId
+from reconciler.planning.plan import Op, plan_apply
+from reconciler.planning.preflight import check_concurrency, runtime_problems
+from tests.fixtures.small_stack import live_of, of_kind
+
+
+def test_a_deprecated_runtime_warns_and_a_blocked_one_is_refused(
+    resources: tuple[Resource, ...],
+) -> None:
+    function = of_kind(resources, "lambda.function")
+    stale = replace(function, fields={**function.fields, "runtime": "nodejs18.x"})
+    live = live_of(function, runtime="nodejs18.x", memory_mb=512)
+    plan = plan_apply([stale], {stale.id: live}, "u1")
+    assert plan.actions[0].op is Op.UPDATE
+    refusals, warnings = runtime_problems(plan, dt.date(2026, 11, 23))
+    assert refusals == [] and "deprecated since 2025-09-01" in warnings[0]
+    refusals, _ = runtime_problems(plan, dt.date(2027, 3, 3))
+    assert "AWS blocks updating nodejs18.x functions since 2027-03-03" in refusals[0]
+    refusals, _ = runtime_problems(plan_apply([stale], {}, "u1"), dt.date(2027, 2, 1))
+    assert "AWS blocks creating nodejs18.x functions since 2027-02-01" in refusals[0]
+
+
+def _settings(total: int, unreserved: int) -> Any:
+    limit = {"ConcurrentExecutions": total, "UnreservedConcurrentExecutions": unreserved}
+    return lambda: {"AccountLimit": limit}
+
+
+def test_reserved_concurrency_must_leave_the_account_its_unreserved_minimum(
+    resources: tuple[Resource, ...],
+) -> None:
+    function = of_kind(resources, "lambda.function")  # reserves 3
+    plan = plan_apply([function], {}, "u1")
+    check_concurrency(_settings(1000, 103), plan, {})
+    with pytest.raises(PreflightError, match="the stack reserves 3, and AWS keeps at least 100"):
+        check_concurrency(_settings(1000, 102), plan, {})
+    # A new account with 10 executions keeps all 10 unreserved.
+    with pytest.raises(PreflightError, match="AWS keeps at least 10 unreserved"):
+        check_concurrency(_settings(10, 10), plan, {})
+
+
+def test_what_a_changed_function_already_holds_counts_as_freed(
+    resources: tuple[Resource, ...],
+) -> None:
+    function = of_kind(resources, "lambda.function")
+    live: dict[ResourceId, Live | None] = {
+        function.id: live_of(function, reserved_concurrency=3, memory_mb=512)
+    }
+    plan = plan_apply([function], live, "u1")
+    check_concurrency(_settings(1000, 100), plan, live)
+
+
+def test_a_plan_that_reserves_nothing_never_reads_the_account(
+    resources: tuple[Resource, ...],
+) -> None:
+    table = of_kind(resources, "dynamodb.table")
+
+    def unreachable() -> dict[str, Any]:
+        raise AssertionError("a converged or reservation-free plan must not read the account")
+
+    check_concurrency(unreachable, plan_apply([table], {}, "u1"), {})
