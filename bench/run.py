@@ -31,25 +31,53 @@ QUICK_SIZES = (10,)
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="a short run (CI, a quick look)")
-    p.add_argument("--latency-ms", type=float, default=None,
-                   help="added to every AWS call (default 50; 0 with --quick)")  # fmt: skip
-    p.add_argument("--stack", default="all", help="stacks of the lifecycle runs (default all)")
-    p.add_argument("--sizes", default=None,
-                   help="synthetic function counts, comma-separated (default 10,50,200; "
-                   "10 with --quick; 0 for none)")  # fmt: skip
-    p.add_argument("--watch-cycles", type=int, default=None,
-                   help="stop `watch` after this many cycles (default 1000; 0 skips it, "
-                   "the default with --quick)")  # fmt: skip
-    p.add_argument("--watch-seconds", type=float, default=600.0,
-                   help="...or after this many seconds (default 600)")  # fmt: skip
-    p.add_argument("--output", default=None,
-                   help="Markdown file to write, '-' for stdout (default BENCHMARKS.md; "
-                   "stdout with --quick)")  # fmt: skip
-    p.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
-    p.add_argument("--code-label", default=None,
-                   help="the code measured, for the report (default: git describe)")  # fmt: skip
+    _measured(p)
+    _reported(p)
     return p.parse_args(argv)
+
+
+def _measured(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="a short run (CI, a quick look)")
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        help="added to every AWS call (default 50; 0 with --quick)",
+    )
+    p.add_argument("--stack", default="all", help="stacks of the lifecycle runs (default all)")
+    p.add_argument(
+        "--sizes",
+        default=None,
+        help="synthetic function counts, comma-separated (default 10,50,200; "
+        "10 with --quick; 0 for none)",
+    )
+    p.add_argument(
+        "--watch-cycles",
+        type=int,
+        default=None,
+        help="stop `watch` after this many cycles (default 1000; 0 skips it, "
+        "the default with --quick)",
+    )
+    p.add_argument(
+        "--watch-seconds",
+        type=float,
+        default=600.0,
+        help="...or after this many seconds (default 600)",
+    )
+
+
+def _reported(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--output",
+        default=None,
+        help="Markdown file to write, '-' for stdout (default BENCHMARKS.md; stdout with --quick)",
+    )
+    p.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
+    p.add_argument(
+        "--code-label",
+        default=None,
+        help="the code measured, for the report (default: git describe)",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,8 +111,11 @@ def default_workers() -> int:
     """The CLI's own default for --max-workers, read from its help."""
     helptext = subprocess.run(
         [sys.executable, "-m", "reconciler", "--help"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     found = re.search(r"--max-workers MAX_WORKERS\s+[^(]*\(default (\d+)\)", helptext)
     return int(found.group(1)) if found else 8
 
@@ -94,8 +125,11 @@ def code_label() -> str:
     try:
         done = subprocess.run(
             ["git", "describe", "--always", "--dirty"],
-            capture_output=True, text=True, cwd=ROOT, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return done.stdout.strip()
@@ -157,15 +191,34 @@ def _watch(aws: SandboxProcess, plan: Plan) -> scenarios.WatchMemory:
     return scenarios.watch_memory(aws, "bwatch", plan.watch_cycles, plan.watch_seconds)
 
 
+def _step(s: scenarios.Step) -> dict[str, Any]:
+    calls = s.run.calls
+    return {
+        "wall_s": round(s.run.wall_s, 3),
+        "duration_s": s.run.duration_s,
+        "reads": calls.reads,
+        "writes": calls.writes,
+        "by_operation": calls.by_operation,
+        "mismatch": s.mismatch,
+    }
+
+
+def _scale(sc: scenarios.Scale) -> dict[str, Any]:
+    return {
+        "functions": sc.functions,
+        "managed": sc.managed,
+        "first_apply": _step(sc.first_apply),
+        "plan": _step(sc.plan),
+        "quota_plan_wall_s": round(sc.quota_plan.wall_s, 3),
+        "quota_plan_exit": sc.quota_plan.code,
+        "throttled": sc.throttled,
+        "bound_s": sc.bound.seconds,
+        "boundary_chars": sc.boundary_chars,
+    }
+
+
 def raw(results: Results) -> dict[str, Any]:
     """The figures as JSON, for comparing runs."""
-
-    def step(s: scenarios.Step) -> dict[str, Any]:
-        calls = s.run.calls
-        return {"wall_s": round(s.run.wall_s, 3), "duration_s": s.run.duration_s,
-                "reads": calls.reads, "writes": calls.writes,
-                "by_operation": calls.by_operation, "mismatch": s.mismatch}  # fmt: skip
-
     return {
         "date": results.date,
         "code": results.code,
@@ -175,24 +228,11 @@ def raw(results: Results) -> dict[str, Any]:
             {
                 "workers": lc.workers,
                 "managed": lc.managed,
-                "steps": {name: step(s) for name, s in lc.steps.items()},
+                "steps": {name: _step(s) for name, s in lc.steps.items()},
             }
             for lc in results.lifecycles
         ],
-        "scales": [
-            {
-                "functions": sc.functions,
-                "managed": sc.managed,
-                "first_apply": step(sc.first_apply),
-                "plan": step(sc.plan),
-                "quota_plan_wall_s": round(sc.quota_plan.wall_s, 3),
-                "quota_plan_exit": sc.quota_plan.code,
-                "throttled": sc.throttled,
-                "bound_s": sc.bound.seconds,
-                "boundary_chars": sc.boundary_chars,
-            }
-            for sc in results.scales
-        ],
+        "scales": [_scale(sc) for sc in results.scales],
         "help_s": results.help_s,
         "watch": dataclasses.asdict(results.watch) if results.watch else None,
         "targets": [dataclasses.asdict(v) for v in verdicts(results)],

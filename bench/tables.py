@@ -308,9 +308,14 @@ def _targets(r: Results) -> list[str]:
 def _step_row(lc: Lifecycle, name: str, step: Step) -> list[str]:
     calls = step.run.calls
     return [
-        name, str(lc.workers), str(calls.total), str(calls.reads), str(calls.writes),
-        f"{step.run.wall_s:.2f}", f"{step.run.duration_s:.2f}",
-    ]  # fmt: skip
+        name,
+        str(lc.workers),
+        str(calls.total),
+        str(calls.reads),
+        str(calls.writes),
+        f"{step.run.wall_s:.2f}",
+        f"{step.run.duration_s:.2f}",
+    ]
 
 
 def _stacks(r: Results) -> list[str]:
@@ -345,11 +350,15 @@ def _ratios(r: Results) -> list[str]:
     rows = []
     for name, step in default.steps.items():
         slow = one.steps[name].run
-        rows.append([
-            name, f"{slow.wall_s:.2f}", f"{step.run.wall_s:.2f}",
-            f"{slow.wall_s / step.run.wall_s:.1f}x",
-            f"{slow.duration_s / step.run.duration_s:.1f}x",
-        ])  # fmt: skip
+        rows.append(
+            [
+                name,
+                f"{slow.wall_s:.2f}",
+                f"{step.run.wall_s:.2f}",
+                f"{slow.wall_s / step.run.wall_s:.1f}x",
+                f"{slow.duration_s / step.run.duration_s:.1f}x",
+            ]
+        )
     many = f"wall s, {default.workers} workers"
     header = ["step", "wall s, 1 worker", many, "speed-up", "in-run speed-up"]
     return [*table(header, rows), "", *_differences(one, default)]
@@ -389,30 +398,40 @@ def _where_reads_go(r: Results) -> list[str]:
     lines += _buckets(
         "Both stacks, by quota bucket (calls / quota = the least time AWS allows):", plan
     )
-    if r.shares:
-        rows = [
-            [s.stack, str(s.managed), str(s.plan.run.calls.reads),
-             f"{s.plan.run.calls.reads / max(s.managed, 1):.2f}",
-             ", ".join(f"{op} {n}" for op, n in s.plan.run.calls.top(5))]
-            for s in r.shares
-        ]  # fmt: skip
-        header = ["stack alone", "resources", "reads", "per resource", "top operations"]
-        lines += [*table(header, rows), ""]
-    largest = _largest(r)
-    if largest is not None:
-        calls = largest.plan.run.calls
-        lines += [
-            f"Synthetic stack of {largest.functions} functions, by operation (per function in "
-            "brackets):",
-            "",
-            *table(
-                ["operation", "calls"],
-                [[op, f"{n} ({n / largest.functions:.2f})"] for op, n in calls.top(15)],
-            ),
-            "",
+    return lines + _reads_per_stack(r) + _reads_of_the_largest(r)
+
+
+def _reads_per_stack(r: Results) -> list[str]:
+    if not r.shares:
+        return []
+    rows = [
+        [
+            s.stack,
+            str(s.managed),
+            str(s.plan.run.calls.reads),
+            f"{s.plan.run.calls.reads / max(s.managed, 1):.2f}",
+            ", ".join(f"{op} {n}" for op, n in s.plan.run.calls.top(5)),
         ]
-        lines += _buckets("The same, by quota bucket:", calls)
-    return lines
+        for s in r.shares
+    ]
+    header = ["stack alone", "resources", "reads", "per resource", "top operations"]
+    return [*table(header, rows), ""]
+
+
+def _reads_of_the_largest(r: Results) -> list[str]:
+    largest = _largest(r)
+    if largest is None:
+        return []
+    calls = largest.plan.run.calls
+    per_function = [[op, f"{n} ({n / largest.functions:.2f})"] for op, n in calls.top(15)]
+    return [
+        f"Synthetic stack of {largest.functions} functions, by operation (per function in "
+        "brackets):",
+        "",
+        *table(["operation", "calls"], per_function),
+        "",
+        *_buckets("The same, by quota bucket:", calls),
+    ]
 
 
 def _buckets(title: str, calls: Calls) -> list[str]:
@@ -429,11 +448,20 @@ def _synthetic(r: Results) -> list[str]:
         return []
     rows = [_scale_row(sc) for sc in r.scales]
     header = [
-        "functions", "resources", "first apply calls (r/w)", "first apply s",
-        "plan calls", "per function", "per resource", "plan s",
-        "quota-bound min s (bucket)", "plan s under quotas", "x min",
-        "throttled / retried / errors", "peak vs quota",
-    ]  # fmt: skip
+        "functions",
+        "resources",
+        "first apply calls (r/w)",
+        "first apply s",
+        "plan calls",
+        "per function",
+        "per resource",
+        "plan s",
+        "quota-bound min s (bucket)",
+        "plan s under quotas",
+        "x min",
+        "throttled / retried / errors",
+        "peak vs quota",
+    ]
     lines = [
         "## Synthetic stacks (ETL-shaped functions)",
         "",
@@ -458,15 +486,20 @@ def _synthetic(r: Results) -> list[str]:
 def _scale_row(sc: Scale) -> list[str]:
     first, plan, bound = sc.first_apply.run.calls, sc.plan.run.calls, sc.bound
     return [
-        str(sc.functions), str(sc.managed), f"{first.total} ({first.reads}/{first.writes})",
-        f"{sc.first_apply.run.wall_s:.1f}", str(plan.total),
-        f"{plan.total / sc.functions:.1f}", f"{plan.reads / max(sc.managed, 1):.2f}",
-        f"{sc.plan.run.wall_s:.1f}", f"{bound.seconds:.1f} ({bound.bucket})",
+        str(sc.functions),
+        str(sc.managed),
+        f"{first.total} ({first.reads}/{first.writes})",
+        f"{sc.first_apply.run.wall_s:.1f}",
+        str(plan.total),
+        f"{plan.total / sc.functions:.1f}",
+        f"{plan.reads / max(sc.managed, 1):.2f}",
+        f"{sc.plan.run.wall_s:.1f}",
+        f"{bound.seconds:.1f} ({bound.bucket})",
         f"{sc.quota_plan.wall_s:.1f} (exit {sc.quota_plan.code})",
         f"{sc.quota_plan.wall_s / bound.seconds:.2f}" if bound.seconds else "-",
         f"{sc.throttled} / {sc.quota_plan.calls.retries} / {sc.errors_reaching_user}",
         _peak(sc),
-    ]  # fmt: skip
+    ]
 
 
 def _peak(sc: Scale) -> str:
@@ -524,10 +557,14 @@ def _boundary(scales: list[Scale]) -> list[str]:
 
 def _quotas_used() -> list[str]:
     rows = [
-        [q.service, "(others)" if q.operation == quotas.ANY else q.operation,
-         f"{q.per_second:g}", q.source]
+        [
+            q.service,
+            "(others)" if q.operation == quotas.ANY else q.operation,
+            f"{q.per_second:g}",
+            q.source,
+        ]
         for q in quotas.QUOTAS
-    ]  # fmt: skip
+    ]
     return [
         "## Quotas assumed (requests per second per account and region)",
         "",

@@ -113,8 +113,9 @@ def _summary(steps: list[Step], total: float) -> None:
     print(f"{'step':<62} {'exit':>4} {'reads':>6} {'writes':>6} {'seconds':>8}")
     for step in steps:
         title = step.title.split(":")[0]
-        print(f"{title:<62} {step.exit_code:>4} {step.reads:>6} {step.writes:>6} "
-              f"{step.seconds:>8.1f}")  # fmt: skip
+        print(
+            f"{title:<62} {step.exit_code:>4} {step.reads:>6} {step.writes:>6} {step.seconds:>8.1f}"
+        )
     print(f"\nDemo finished in {total:.1f} s.")
 
 

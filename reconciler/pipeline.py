@@ -171,9 +171,11 @@ def prepare(options: Options) -> Prepared:
     resources = tuple(
         r for spec in specs for r in expand(spec, ctx.target, values, code[spec.name])
     )
-    scope = None if options.goal.every_stack_when_all and options.stacks == ("all",) else [
-        spec.name for spec in specs
-    ]  # fmt: skip
+    scope = (
+        None
+        if options.goal.every_stack_when_all and options.stacks == ("all",)
+        else [spec.name for spec in specs]
+    )
     live, plan = snapshot(options, ctx, resources, scope)
     warnings = _check(options, ctx, plan, live)
     return Prepared(
@@ -270,9 +272,12 @@ def execute(prepared: Prepared) -> Outcome:
         return _finished(prepared, None, prepared.plan)
     options = prepared.options
     lease = Lease(
-        prepared.ctx.clients.get("dynamodb"), options.suffix, options.command.value,
-        ttl_s=options.lock_ttl_s, wait_s=options.lock_wait_s,
-    )  # fmt: skip
+        prepared.ctx.clients.get("dynamodb"),
+        options.suffix,
+        options.command.value,
+        ttl_s=options.lock_ttl_s,
+        wait_s=options.lock_wait_s,
+    )
     lease.acquire()
     try:
         # Read again only if another run of ours may have written since we looked.
@@ -281,9 +286,13 @@ def execute(prepared: Prepared) -> Outcome:
         if current.plan.empty:
             return _finished(current, None, current.plan)
         result = apply(
-            current.ctx, current.plan, current.live, options.max_workers,
-            options.allow_replace, stop=options.stop,
-        )  # fmt: skip
+            current.ctx,
+            current.plan,
+            current.live,
+            options.max_workers,
+            options.allow_replace,
+            stop=options.stop,
+        )
         return _finished(current, result, verify(current))
     finally:
         lease.release()

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
@@ -106,6 +107,21 @@ def found(kind: str, name: str, read_tags: Callable[[], Mapping[str, str]]) -> F
         return Found(ResourceId(kind, name), dict(read_tags()))
     except ClientError:
         return Found(ResourceId(kind, name), None)
+
+
+def discovered(
+    kind: str,
+    scope: DiscoveryScope,
+    listed: Iterable[tuple[str, str]],
+    read_tags: Callable[[str], Mapping[str, str]],
+) -> list[Found]:
+    """What a listing of `(name, tag key)` pairs holds for the scope, each with its tags;
+    `read_tags` takes the key (an ARN, a URL, a name) its service's tag call wants."""
+    return [
+        found(kind, name, partial(read_tags, key))
+        for name, key in listed
+        if scope.wants(kind, name)
+    ]
 
 
 class Discoverer(Protocol):

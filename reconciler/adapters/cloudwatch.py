@@ -11,7 +11,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     gather,
     paginate,
     sync_tags,
@@ -38,10 +38,11 @@ class Dashboards:
         arn = ctx.target.arn("cloudwatch", f"dashboard/{resource.id.name}", region=False)
         got, tags = gather(
             ctx,
-            lambda: unless_missing(lambda: cw.get_dashboard(DashboardName=resource.id.name),
-                                   *MISSING),
+            lambda: unless_missing(
+                lambda: cw.get_dashboard(DashboardName=resource.id.name), *MISSING
+            ),
             lambda: unless_missing(lambda: _cw_tags(cw, arn), *MISSING),
-        )  # fmt: skip
+        )
         if got is None:
             return None
         arn = got["DashboardArn"]
@@ -70,10 +71,8 @@ class Dashboards:
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         cw = ctx.client("cloudwatch")
         boards = paginate(cw, "list_dashboards", "DashboardEntries")
-        return [
-            found(self.kind, b["DashboardName"], partial(_cw_tags, cw, b["DashboardArn"]))
-            for b in boards if scope.wants(self.kind, b["DashboardName"])
-        ]  # fmt: skip
+        listed = ((b["DashboardName"], b["DashboardArn"]) for b in boards)
+        return discovered(self.kind, scope, listed, partial(_cw_tags, cw))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         cw = ctx.client("cloudwatch")
@@ -86,9 +85,18 @@ class Dashboards:
 
 
 DEFINITION = (
-    "namespace", "metric", "statistic", "dimensions", "period_s", "evaluation_periods",
-    "threshold", "comparison", "treat_missing_data", "alarm_actions", "ok_actions",
-)  # fmt: skip
+    "namespace",
+    "metric",
+    "statistic",
+    "dimensions",
+    "period_s",
+    "evaluation_periods",
+    "threshold",
+    "comparison",
+    "treat_missing_data",
+    "alarm_actions",
+    "ok_actions",
+)
 
 
 def _definition(name: str, fields: Any) -> dict[str, Any]:
@@ -112,10 +120,13 @@ def _definition(name: str, fields: Any) -> dict[str, Any]:
 def _alarms(ctx: Context) -> dict[str, Any]:
     """Every metric alarm by name: one listing serves each alarm's read and discovery."""
     cw = ctx.client("cloudwatch")
-    return ctx.listed("cloudwatch.alarms", lambda: {
-        a["AlarmName"]: a
-        for a in paginate(cw, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
-    })  # fmt: skip
+    return ctx.listed(
+        "cloudwatch.alarms",
+        lambda: {
+            a["AlarmName"]: a
+            for a in paginate(cw, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
+        },
+    )
 
 
 class Alarms:
@@ -162,11 +173,8 @@ class Alarms:
         )
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
-        cw = ctx.client("cloudwatch")
-        return [
-            found(self.kind, name, partial(_cw_tags, cw, a["AlarmArn"]))
-            for name, a in _alarms(ctx).items() if scope.wants(self.kind, name)
-        ]  # fmt: skip
+        listed = ((name, a["AlarmArn"]) for name, a in _alarms(ctx).items())
+        return discovered(self.kind, scope, listed, partial(_cw_tags, ctx.client("cloudwatch")))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         # DeleteAlarms succeeds for names that do not exist: already idempotent.

@@ -10,7 +10,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     gather,
     paginate,
     sync_tags,
@@ -31,21 +31,20 @@ class Tables:
     def read(self, ctx: Context, resource: Resource) -> Live | None:
         ddb = ctx.client("dynamodb")
         name = resource.id.name
-        arn = ctx.target.arn("dynamodb", f"table/{name}")
-        got, tagged = gather(
+        arn = _arn(ctx, name)
+        got, tags = gather(
             ctx,
             lambda: unless_missing(lambda: ddb.describe_table(TableName=name), *MISSING),
-            lambda: unless_missing(lambda: ddb.list_tags_of_resource(ResourceArn=arn), *MISSING),
+            lambda: unless_missing(lambda: _tags(ddb, arn), *MISSING),
         )
         if got is None:
             return None
         table = got["Table"]
-        tags = (tagged or {}).get("Tags", [])
         fields = {
             "billing_mode": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
             "key_schema": _key_schema(table),
             "deletion_protection": bool(table.get("DeletionProtectionEnabled", False)),
-            "tags": tag_map(tags),
+            "tags": tags or {},
         }
         return Live(fields, {"arn": table["TableArn"], "status": table.get("TableStatus")})
 
@@ -92,12 +91,8 @@ class Tables:
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         ddb = ctx.client("dynamodb")
         names = paginate(ddb, "list_tables", "TableNames")
-        return [
-            found(self.kind, name, partial(
-                lambda arn: tag_map(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])),
-                ctx.target.arn("dynamodb", f"table/{name}")))
-            for name in names if scope.wants(self.kind, name)
-        ]  # fmt: skip
+        listed = ((name, _arn(ctx, name)) for name in names)
+        return discovered(self.kind, scope, listed, partial(_tags, ddb))
 
     def _wait_active(self, ctx: Context, name: str) -> None:
         ddb = ctx.client("dynamodb")
@@ -113,3 +108,11 @@ def _key_schema(table: dict[str, Any]) -> str:
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
     parts = [f"{k['AttributeName']}:{types[k['AttributeName']]}" for k in table["KeySchema"]]
     return ",".join(parts)
+
+
+def _arn(ctx: Context, name: str) -> str:
+    return ctx.target.arn("dynamodb", f"table/{name}")
+
+
+def _tags(ddb: Any, arn: str) -> dict[str, str]:
+    return tag_map(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", []))

@@ -12,7 +12,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     paginate,
     sync_tags,
     unless_missing,
@@ -28,9 +28,10 @@ log = structlog.get_logger()
 def _groups(ctx: Context) -> dict[str, Any]:
     """Every log group by name: one listing serves each group's read and discovery."""
     logs = ctx.client("logs")
-    return ctx.listed("logs.log_groups", lambda: {
-        g["logGroupName"]: g for g in paginate(logs, "describe_log_groups", "logGroups")
-    })  # fmt: skip
+    return ctx.listed(
+        "logs.log_groups",
+        lambda: {g["logGroupName"]: g for g in paginate(logs, "describe_log_groups", "logGroups")},
+    )
 
 
 def _group(ctx: Context, name: str) -> dict[str, Any] | None:
@@ -51,8 +52,7 @@ class LogGroups:
         if group is None:
             return None
         arn = ctx.target.arn("logs", f"log-group:{name}")
-        tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
-        fields = {"retention_days": group.get("retentionInDays"), "tags": tags}
+        fields = {"retention_days": group.get("retentionInDays"), "tags": _tags(logs, arn)}
         return Live(fields, {"arn": arn})
 
     def create(self, ctx: Context, resource: Resource) -> None:
@@ -75,13 +75,8 @@ class LogGroups:
         )
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
-        logs = ctx.client("logs")
-        return [
-            found(self.kind, name, partial(
-                lambda arn: logs.list_tags_for_resource(resourceArn=arn).get("tags", {}),
-                g["arn"].removesuffix(":*")))
-            for name, g in _groups(ctx).items() if scope.wants(self.kind, name)
-        ]  # fmt: skip
+        listed = ((name, g["arn"].removesuffix(":*")) for name, g in _groups(ctx).items())
+        return discovered(self.kind, scope, listed, partial(_tags, ctx.client("logs")))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         logs = ctx.client("logs")
@@ -97,3 +92,7 @@ class LogGroups:
     def _retention(logs: Any, name: str, days: int) -> None:
         # Every declared log group has a retention (a never-expiring one is a cost leak).
         logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+
+
+def _tags(logs: Any, arn: str) -> dict[str, str]:
+    return dict(logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))

@@ -10,7 +10,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     gather,
     paginate,
     sync_tags,
@@ -35,9 +35,10 @@ def _attributes(fields: Any) -> dict[str, str]:
 def _urls(ctx: Context) -> dict[str, str]:
     """Every queue's URL by name: one listing instead of a GetQueueUrl per queue."""
     sqs = ctx.client("sqs")
-    return ctx.listed("sqs.queues", lambda: {
-        url.rsplit("/", 1)[1]: url for url in paginate(sqs, "list_queues", "QueueUrls")
-    })  # fmt: skip
+    return ctx.listed(
+        "sqs.queues",
+        lambda: {url.rsplit("/", 1)[1]: url for url in paginate(sqs, "list_queues", "QueueUrls")},
+    )
 
 
 def _url(ctx: Context, name: str) -> str | None:
@@ -58,12 +59,12 @@ class Queues:
         url = _url(ctx, resource.id.name)
         if url is None:
             return None
-        got, tagged = gather(
+        got, tags = gather(
             ctx,
             lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
-            lambda: sqs.list_queue_tags(QueueUrl=url),
+            lambda: _tags(sqs, url),
         )
-        attrs, tags = got["Attributes"], tagged.get("Tags", {})
+        attrs = got["Attributes"]
         fields = {
             "retention_s": int(attrs.get("MessageRetentionPeriod", 345600)),
             "visibility_timeout_s": int(attrs.get("VisibilityTimeout", 30)),
@@ -96,15 +97,14 @@ class Queues:
         )
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
-        sqs = ctx.client("sqs")
-        return [
-            found(self.kind, name,
-                  partial(lambda u: sqs.list_queue_tags(QueueUrl=u).get("Tags", {}), url))
-            for name, url in _urls(ctx).items() if scope.wants(self.kind, name)
-        ]  # fmt: skip
+        return discovered(self.kind, scope, _urls(ctx).items(), partial(_tags, ctx.client("sqs")))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         sqs = ctx.client("sqs")
         got = unless_missing(lambda: sqs.get_queue_url(QueueName=resource.id.name), *MISSING)
         if got is not None:
             unless_missing(lambda: sqs.delete_queue(QueueUrl=got["QueueUrl"]), *MISSING)
+
+
+def _tags(sqs: Any, url: str) -> dict[str, str]:
+    return dict(sqs.list_queue_tags(QueueUrl=url).get("Tags", {}))

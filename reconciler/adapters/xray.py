@@ -10,7 +10,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     paginate,
     sync_tags,
     tag_list,
@@ -27,9 +27,9 @@ MISSING = ("InvalidRequestException", "ResourceNotFoundException")
 def _groups(ctx: Context) -> dict[str, Any]:
     """Every group by name (GetGroups returns each one whole): serves reads and discovery."""
     xray = ctx.client("xray")
-    return ctx.listed("xray.groups", lambda: {
-        g["GroupName"]: g for g in paginate(xray, "get_groups", "Groups")
-    })  # fmt: skip
+    return ctx.listed(
+        "xray.groups", lambda: {g["GroupName"]: g for g in paginate(xray, "get_groups", "Groups")}
+    )
 
 
 class Groups:
@@ -41,11 +41,10 @@ class Groups:
         if group is None:
             return None
         arn = group["GroupARN"]
-        tags = paginate(xray, "list_tags_for_resource", "Tags", ResourceARN=arn)
         fields = {
             "filter_expression": group.get("FilterExpression"),
             "insights_enabled": bool(group.get("InsightsConfiguration", {}).get("InsightsEnabled")),
-            "tags": tag_map(tags),
+            "tags": _tags(xray, arn),
         }
         return Live(fields, {"arn": arn})
 
@@ -76,13 +75,8 @@ class Groups:
         )
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
-        xray = ctx.client("xray")
-        return [
-            found(self.kind, name, partial(
-                lambda arn: tag_map(paginate(xray, "list_tags_for_resource", "Tags",
-                                             ResourceARN=arn)), g["GroupARN"]))
-            for name, g in _groups(ctx).items() if scope.wants(self.kind, name)
-        ]  # fmt: skip
+        listed = ((name, g["GroupARN"]) for name, g in _groups(ctx).items())
+        return discovered(self.kind, scope, listed, partial(_tags, ctx.client("xray")))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         if resource.id.name == "Default":
@@ -93,3 +87,7 @@ class Groups:
 
 def _insights(enabled: bool) -> dict[str, bool]:
     return {"InsightsEnabled": enabled, "NotificationsEnabled": False}
+
+
+def _tags(xray: Any, arn: str) -> dict[str, str]:
+    return tag_map(paginate(xray, "list_tags_for_resource", "Tags", ResourceARN=arn))

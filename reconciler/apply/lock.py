@@ -91,11 +91,13 @@ class Lease:
         now = str(time.time())
         try:
             self._ddb.update_item(
-                TableName=TABLE, Key={"suffix": {"S": self.suffix}},
+                TableName=TABLE,
+                Key={"suffix": {"S": self.suffix}},
                 UpdateExpression="SET expires_at = :now, released_at = :now",
-                ConditionExpression="#o = :me", ExpressionAttributeNames={"#o": "owner"},
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":me": {"S": self.owner}, ":now": {"N": now}},
-            )  # fmt: skip
+            )
             log.info("lock.released", owner=self.owner)
         except ClientError as exc:
             log.warning("lock.release_failed", error=exc.response["Error"]["Code"])
@@ -141,14 +143,16 @@ class Lease:
         while not self._stop.wait(self.ttl_s / 3):
             try:
                 self._ddb.update_item(
-                    TableName=TABLE, Key={"suffix": {"S": self.suffix}},
+                    TableName=TABLE,
+                    Key={"suffix": {"S": self.suffix}},
                     UpdateExpression="SET expires_at = :until",
-                    ConditionExpression="#o = :me", ExpressionAttributeNames={"#o": "owner"},
+                    ConditionExpression="#o = :me",
+                    ExpressionAttributeNames={"#o": "owner"},
                     ExpressionAttributeValues={
                         ":until": {"N": str(time.time() + self.ttl_s)},
                         ":me": {"S": self.owner},
                     },
-                )  # fmt: skip
+                )
             except ClientError as exc:
                 log.error("lock.lost", error=exc.response["Error"]["Code"], owner=self.owner)
                 return
@@ -171,11 +175,12 @@ def ensure_table(ddb: Any) -> None:
 def _create_table(ddb: Any) -> str:
     try:
         got = ddb.create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "suffix", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "suffix", "KeyType": "HASH"}],
             Tags=[{"Key": MANAGED_BY, "Value": OWNER}, {"Key": "Purpose", "Value": "locks"}],
-        )  # fmt: skip
+        )
         return str(got["TableDescription"]["TableStatus"])
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ResourceInUseException":
@@ -195,9 +200,11 @@ def read_holder(ddb: Any, suffix: str) -> Holder | None:
     if not item or float(item["expires_at"]["N"]) <= time.time():
         return None  # never taken, released, or expired: free
     return Holder(
-        item["owner"]["S"], item.get("command", {}).get("S", "?"),
-        item.get("since", {}).get("S", "?"), float(item["expires_at"]["N"]),
-    )  # fmt: skip
+        item["owner"]["S"],
+        item.get("command", {}).get("S", "?"),
+        item.get("since", {}).get("S", "?"),
+        float(item["expires_at"]["N"]),
+    )
 
 
 def force_unlock(ddb: Any, suffix: str) -> Holder | None:

@@ -15,11 +15,20 @@ from reconciler.aws.pacing import Pacer
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Query", "Scan")
 # The throttling codes botocore's standard retry mode retries.
-THROTTLING = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "RequestThrottled", "SlowDown", "LimitExceededException",
-})  # fmt: skip
+THROTTLING = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "LimitExceededException",
+    }
+)
 log = structlog.get_logger()
 
 

@@ -16,9 +16,14 @@ from botocore.exceptions import (
 from reconciler.errors import PreflightError
 
 REJECTED_CREDENTIALS = {
-    "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
-    "ExpiredToken", "ExpiredTokenException", "AccessDenied", "InvalidAccessKeyId",
-}  # fmt: skip
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+}
 
 
 def account_id(sts: Any, endpoint: str) -> str:

@@ -46,7 +46,8 @@ TRANSIENT = (
     # Lambda refuses a mutation while the previous update or the creation is still running;
     # on CreateFunction the same code says the function already exists, which no wait fixes.
     Transient(
-        "ResourceConflictException", "a Lambda update is still in progress",
+        "ResourceConflictException",
+        "a Lambda update is still in progress",
         permanent_if="already exist",
     ),
     # A new IAM role takes seconds to become assumable by Lambda (IAM is eventually consistent).
@@ -57,10 +58,11 @@ TRANSIENT = (
     # DynamoDB refuses changes while a table is CREATING/UPDATING; on CreateTable the same
     # code means the table exists.
     Transient(
-        "ResourceInUseException", "the table is busy with another change",
+        "ResourceInUseException",
+        "the table is busy with another change",
         operations=frozenset({"UpdateTable", "DeleteTable"}),
     ),
-)  # fmt: skip
+)
 
 
 def transient_reason(exc: BaseException, operation: str = "") -> str | None:

@@ -180,9 +180,11 @@ LAYER = {
 }
 BOUNDARY = {"name": Field(str)}
 COMPARISONS = (
-    "GreaterThanThreshold", "GreaterThanOrEqualToThreshold",
-    "LessThanThreshold", "LessThanOrEqualToThreshold",
-)  # fmt: skip
+    "GreaterThanThreshold",
+    "GreaterThanOrEqualToThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+)
 ALARM = {
     "name": Field(str),
     "source": Field(str, check=one_of(("function", "dlq"), "alarm source")),
@@ -292,9 +294,14 @@ def _table(key: str, raw: Any) -> TableSpec:
     if bool(t["range_key"]) != bool(t["range_key_type"]):
         raise InputError(f"tables.{key}: range_key and range_key_type go together")
     return TableSpec(
-        key, t["name"], t["billing_mode"], t["hash_key"], t["hash_key_type"],
-        t["range_key"], t["range_key_type"],
-    )  # fmt: skip
+        key,
+        t["name"],
+        t["billing_mode"],
+        t["hash_key"],
+        t["hash_key_type"],
+        t["range_key"],
+        t["range_key_type"],
+    )
 
 
 def _layer(base: Path, key: str, raw: Any) -> LayerSpec:
@@ -305,9 +312,12 @@ def _layer(base: Path, key: str, raw: Any) -> LayerSpec:
     if not (source / "nodejs").is_dir():
         raise InputError(f"layers.{key}.source: {source} has no nodejs/ folder")
     return LayerSpec(
-        key, x["name"], source, tuple(x["compatible_runtimes"]),
+        key,
+        x["name"],
+        source,
+        tuple(x["compatible_runtimes"]),
         tuple(x["compatible_architectures"]),
-    )  # fmt: skip
+    )
 
 
 def _alarms(raw: Any) -> tuple[tuple[AlarmSpec, ...], str]:
@@ -330,16 +340,28 @@ def _function(base: Path, key: str, raw: Any) -> FunctionSpec:
     _check_concurrency(where, f["reserved_concurrency"], alias)
     environment, secrets = _environment(where, f["environment"], f["secrets"])
     return FunctionSpec(
-        key=key, name=f["name"], source=(base / f["source"]).resolve(), handler=f["handler"],
-        runtime=f["runtime"], architecture=f["architecture"], memory_mb=f["memory_mb"],
-        timeout_s=f["timeout_s"], tracing=f["tracing"],
-        reserved_concurrency=f["reserved_concurrency"], kms_key_arn=f["kms_key_arn"],
-        log_retention_days=f["log_retention_days"], log_format=f["log_format"],
-        environment=environment, secrets=secrets, alias=alias,
-        role=_role(where, f["role"]), layers=tuple(f["layers"]),
+        key=key,
+        name=f["name"],
+        source=(base / f["source"]).resolve(),
+        handler=f["handler"],
+        runtime=f["runtime"],
+        architecture=f["architecture"],
+        memory_mb=f["memory_mb"],
+        timeout_s=f["timeout_s"],
+        tracing=f["tracing"],
+        reserved_concurrency=f["reserved_concurrency"],
+        kms_key_arn=f["kms_key_arn"],
+        log_retention_days=f["log_retention_days"],
+        log_format=f["log_format"],
+        environment=environment,
+        secrets=secrets,
+        alias=alias,
+        role=_role(where, f["role"]),
+        layers=tuple(f["layers"]),
         dead_letter_queue=_queue(where, f["dead_letter_queue"]),
-        event_invoke=_async(where, f["async"]), critical=f["critical"],
-    )  # fmt: skip
+        event_invoke=_async(where, f["async"]),
+        critical=f["critical"],
+    )
 
 
 def _queue(where: str, raw: Any) -> QueueSpec | None:

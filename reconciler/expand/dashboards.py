@@ -28,20 +28,22 @@ def body(
     """One widget per metric, two per row, each plotting every function of the stack."""
     widgets = []
     for index, metric in enumerate(spec.metrics):
-        widgets.append({
-            "type": "metric",
-            "x": (index % 2) * 12,
-            "y": (index // 2) * 6,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": metric,
-                "region": region,
-                "period": spec.period_s,
-                "view": "timeSeries",
-                "metrics": _lines(metric, functions),
-            },
-        })  # fmt: skip
+        widgets.append(
+            {
+                "type": "metric",
+                "x": (index % 2) * 12,
+                "y": (index // 2) * 6,
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": metric,
+                    "region": region,
+                    "period": spec.period_s,
+                    "view": "timeSeries",
+                    "metrics": _lines(metric, functions),
+                },
+            }
+        )
     return {"widgets": widgets}
 
 

@@ -36,9 +36,12 @@ def _role(stack: StackContext, fn: FunctionSpec) -> Resource:
     name = stack.name(ROLE, owner)
     queue = dead_letter_queue(stack, fn)
     document = role_policies.access_policy(
-        fn, stack.placeholders, stack.target, stack.name(LOG_GROUP, owner),
+        fn,
+        stack.placeholders,
+        stack.target,
+        stack.name(LOG_GROUP, owner),
         stack.target.arn("sqs", queue.name) if queue else None,
-    )  # fmt: skip
+    )
     boundary = boundary_id(stack)
     fields = {
         "trust_policy": role_policies.LAMBDA_TRUST,

@@ -28,9 +28,19 @@ if TYPE_CHECKING:
 # fields, UpdateFunctionConfiguration the rest. Tags and concurrency belong to the function.
 CODE_FIELDS = ("code_sha256", "architecture")
 CONFIG_FIELDS = (
-    "runtime", "handler", "memory_mb", "timeout_s", "tracing", "role_arn", "environment",
-    "kms_key_arn", "layers", "dead_letter_target", "log_format", "log_group",
-)  # fmt: skip
+    "runtime",
+    "handler",
+    "memory_mb",
+    "timeout_s",
+    "tracing",
+    "role_arn",
+    "environment",
+    "kms_key_arn",
+    "layers",
+    "dead_letter_target",
+    "log_format",
+    "log_group",
+)
 VERSIONED = frozenset((*CODE_FIELDS, *CONFIG_FIELDS))
 # Hex digits of the content hash by which a function's `layers` field names a version.
 REF_DIGITS = 16

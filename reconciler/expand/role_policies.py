@@ -30,8 +30,10 @@ def access_policy(
     if dlq_arn:
         statements.append(_allow("OwnDeadLetterQueue", ["sqs:SendMessage"], dlq_arn))
     if fn.role.invoke:
-        arns = [target.arn("lambda", f"function:{names.values[f'functions.{k}']}")
-                for k in fn.role.invoke]  # fmt: skip
+        arns = [
+            target.arn("lambda", f"function:{names.values[f'functions.{k}']}")
+            for k in fn.role.invoke
+        ]
         statements.append(_allow("InvokeNextStep", ["lambda:InvokeFunction"], arns))
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -56,10 +58,14 @@ def boundary_policy(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
                 if arn not in resources:
                     resources.append(arn)
     statements = [
-        {"Sid": f"Stack{i}", "Effect": effect, "Action": list(actions),
-         "Resource": resources[0] if len(resources) == 1 else resources}
+        {
+            "Sid": f"Stack{i}",
+            "Effect": effect,
+            "Action": list(actions),
+            "Resource": resources[0] if len(resources) == 1 else resources,
+        }
         for i, ((effect, actions), resources) in enumerate(merged.items())
-    ]  # fmt: skip
+    ]
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -23,9 +23,14 @@ from reconciler.expand.targets import PLACEHOLDER, Target
 VERSION = "2012-10-17"
 # The lease table every run of every suffix shares (see reconciler.apply.lock).
 LOCK_ACTIONS = (
-    "dynamodb:CreateTable", "dynamodb:DeleteItem", "dynamodb:DescribeTable",
-    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:TagResource", "dynamodb:UpdateItem",
-)  # fmt: skip
+    "dynamodb:CreateTable",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:TagResource",
+    "dynamodb:UpdateItem",
+)
 
 
 @dataclass(frozen=True)

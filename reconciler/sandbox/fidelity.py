@@ -120,9 +120,12 @@ class Fidelity:
         needs = needed(call)
         response = self._serve(call, needs)
         self.recorder.record(
-            call.service, call.operation, response.status, call.route.access_key,
+            call.service,
+            call.operation,
+            response.status,
+            call.route.access_key,
             tuple(sorted({n.action for n in needs})),
-        )  # fmt: skip
+        )
         return send(response, start_response)
 
     def _serve(self, call: Call, needs: tuple[Authorization, ...]) -> Response:

@@ -71,8 +71,13 @@ def cycle(options: pipeline.Options, metrics: Metrics) -> int:
     drift = Counter(a.id.kind for a in outcome.prepared.plan.actions)
     applied = Counter(a.op.value for a in outcome.result.applied) if outcome.result else {}
     metrics.cycle(outcome.duration_s, code == 0, dict(drift), dict(applied), outcome.calls)
-    log.info("reconcile.finished", exit_code=code, drift=sum(drift.values()),
-             reads=outcome.calls.reads, writes=outcome.calls.writes)  # fmt: skip
+    log.info(
+        "reconcile.finished",
+        exit_code=code,
+        drift=sum(drift.values()),
+        reads=outcome.calls.reads,
+        writes=outcome.calls.writes,
+    )
     if code != 0:
         log.error("reconcile.failed", exit_code=code)
     return code

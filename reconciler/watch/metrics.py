@@ -37,19 +37,28 @@ class Metrics:
         self.failures = Counter("reconcile_cycle_failures", "Cycles that failed", registry=r)
         self.drift = Counter("reconcile_drift_found", "Differences found", ["kind"], registry=r)
         self.applied = Counter("reconcile_actions_applied", "Actions applied", ["op"], registry=r)
-        self.calls = Counter("reconcile_api_calls", "AWS API calls", ["service", "operation",
-                             "access"], registry=r)  # fmt: skip
+        self.calls = Counter(
+            "reconcile_api_calls", "AWS API calls", ["service", "operation", "access"], registry=r
+        )
         self.retries = Counter("reconcile_api_retries", "Calls botocore repeated", registry=r)
         self.duration = Histogram(
-            "reconcile_cycle_duration_seconds", "Cycle wall time", registry=r,
+            "reconcile_cycle_duration_seconds",
+            "Cycle wall time",
+            registry=r,
             buckets=(1, 2, 5, 10, 30, 60, 120, 300, 900, 1800),
-        )  # fmt: skip
+        )
         self.last_success = Gauge(
             "reconcile_last_success_timestamp_seconds", "When a cycle last succeeded", registry=r
         )
 
-    def cycle(self, seconds: float, ok: bool, drift: dict[str, int], applied: dict[str, int],
-              calls: CallCount | None) -> None:  # fmt: skip
+    def cycle(
+        self,
+        seconds: float,
+        ok: bool,
+        drift: dict[str, int],
+        applied: dict[str, int],
+        calls: CallCount | None,
+    ) -> None:
         """Record one finished cycle."""
         self.cycles.inc()
         self.duration.observe(seconds)

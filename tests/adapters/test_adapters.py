@@ -72,8 +72,10 @@ def _foreign_layer_versions(ctx: Context, resource: Resource) -> None:
 
 def _other_policy_version(ctx: Context, resource: Resource) -> None:
     arn = f"arn:aws:iam::123456789012:policy/{resource.id.name}"
-    wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",
-                                                    "Resource": "*"}]}  # fmt: skip
+    wide = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
     ctx.client("iam").create_policy_version(
         PolicyArn=arn, PolicyDocument=json.dumps(wide), SetAsDefault=True
     )
@@ -82,50 +84,99 @@ def _other_policy_version(ctx: Context, resource: Resource) -> None:
 def _alarm_threshold(ctx: Context, resource: Resource) -> None:
     alarm = ctx.client("cloudwatch").describe_alarms(AlarmNames=[resource.id.name])
     definition = alarm["MetricAlarms"][0]
-    keep = ("AlarmName", "Namespace", "MetricName", "Statistic", "Dimensions", "Period",
-            "EvaluationPeriods", "ComparisonOperator")  # fmt: skip
+    keep = (
+        "AlarmName",
+        "Namespace",
+        "MetricName",
+        "Statistic",
+        "Dimensions",
+        "Period",
+        "EvaluationPeriods",
+        "ComparisonOperator",
+    )
     ctx.client("cloudwatch").put_metric_alarm(**{k: definition[k] for k in keep}, Threshold=5.0)
 
 
 # What someone changes by hand on each kind, and the fields the adapter must then see.
 DRIFT: dict[str, tuple[Drift, set[str]]] = {
-    "dynamodb.table": (lambda c, r: c.client("dynamodb").tag_resource(
-        ResourceArn=f"arn:aws:dynamodb:us-east-1:123456789012:table/{r.id.name}",
-        Tags=[{"Key": "Team", "Value": "someone-else"}]), {"tags.Team"}),
-    "sqs.queue": (lambda c, r: c.client("sqs").set_queue_attributes(
-        QueueUrl=c.client("sqs").get_queue_url(QueueName=r.id.name)["QueueUrl"],
-        Attributes={"VisibilityTimeout": "99"}), {"visibility_timeout_s"}),
-    "lambda.layer": (_foreign_layer_versions,
-                     {"content_hash", "compatible_runtimes", "compatible_architectures"}),
+    "dynamodb.table": (
+        lambda c, r: c.client("dynamodb").tag_resource(
+            ResourceArn=f"arn:aws:dynamodb:us-east-1:123456789012:table/{r.id.name}",
+            Tags=[{"Key": "Team", "Value": "someone-else"}],
+        ),
+        {"tags.Team"},
+    ),
+    "sqs.queue": (
+        lambda c, r: c.client("sqs").set_queue_attributes(
+            QueueUrl=c.client("sqs").get_queue_url(QueueName=r.id.name)["QueueUrl"],
+            Attributes={"VisibilityTimeout": "99"},
+        ),
+        {"visibility_timeout_s"},
+    ),
+    "lambda.layer": (
+        _foreign_layer_versions,
+        {"content_hash", "compatible_runtimes", "compatible_architectures"},
+    ),
     "lambda.layer_versions": (_foreign_layer_versions, {"unused_versions"}),
-    "logs.log_group": (lambda c, r: c.client("logs").put_retention_policy(
-        logGroupName=r.id.name, retentionInDays=30), {"retention_days"}),
+    "logs.log_group": (
+        lambda c, r: c.client("logs").put_retention_policy(
+            logGroupName=r.id.name, retentionInDays=30
+        ),
+        {"retention_days"},
+    ),
     "iam.policy": (_other_policy_version, {"document"}),
-    "iam.role": (lambda c, r: c.client("iam").put_role_policy(
-        RoleName=r.id.name, PolicyName="extra",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})),
-        {"inline_policies.extra"}),
-    "lambda.function": (lambda c, r: c.client("lambda").update_function_configuration(
-        FunctionName=r.id.name, MemorySize=512), {"memory_mb"}),
-    "lambda.event_invoke_config": (lambda c, r: c.client("lambda")
-        .put_function_event_invoke_config(FunctionName=r.id.name, MaximumRetryAttempts=0,
-                                          MaximumEventAgeInSeconds=600),
-        {"max_retry_attempts"}),
-    "lambda.alias": (lambda c, r: c.client("lambda").update_alias(
-        FunctionName=r.payload["function"], Name="live", FunctionVersion="$LATEST"),
-        {"version_fingerprint"}),
-    "lambda.provisioned_concurrency": (lambda c, r: c.client("lambda")
-        .put_provisioned_concurrency_config(FunctionName=r.payload["function"],
-                                            Qualifier="live", ProvisionedConcurrentExecutions=2),
-        {"count", "status"}),
+    "iam.role": (
+        lambda c, r: c.client("iam").put_role_policy(
+            RoleName=r.id.name,
+            PolicyName="extra",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        ),
+        {"inline_policies.extra"},
+    ),
+    "lambda.function": (
+        lambda c, r: c.client("lambda").update_function_configuration(
+            FunctionName=r.id.name, MemorySize=512
+        ),
+        {"memory_mb"},
+    ),
+    "lambda.event_invoke_config": (
+        lambda c, r: c.client("lambda").put_function_event_invoke_config(
+            FunctionName=r.id.name, MaximumRetryAttempts=0, MaximumEventAgeInSeconds=600
+        ),
+        {"max_retry_attempts"},
+    ),
+    "lambda.alias": (
+        lambda c, r: c.client("lambda").update_alias(
+            FunctionName=r.payload["function"], Name="live", FunctionVersion="$LATEST"
+        ),
+        {"version_fingerprint"},
+    ),
+    "lambda.provisioned_concurrency": (
+        lambda c, r: c.client("lambda").put_provisioned_concurrency_config(
+            FunctionName=r.payload["function"], Qualifier="live", ProvisionedConcurrentExecutions=2
+        ),
+        {"count", "status"},
+    ),
     # PutMetricAlarm replaces the whole definition: what it omits goes back to AWS's default.
     "cloudwatch.alarm": (_alarm_threshold, {"threshold", "treat_missing_data"}),
-    "xray.group": (lambda c, r: c.client("xray").update_group(
-        GroupName=r.id.name, FilterExpression='service("other")'), {"filter_expression"}),
-    "cloudwatch.dashboard": (lambda c, r: c.client("cloudwatch").put_dashboard(
-        DashboardName=r.id.name, DashboardBody='{"widgets": []}'), {"body"}),
-}  # fmt: skip
+    "xray.group": (
+        lambda c, r: c.client("xray").update_group(
+            GroupName=r.id.name, FilterExpression='service("other")'
+        ),
+        {"filter_expression"},
+    ),
+    "cloudwatch.dashboard": (
+        lambda c, r: c.client("cloudwatch").put_dashboard(
+            DashboardName=r.id.name, DashboardBody='{"widgets": []}'
+        ),
+        {"body"},
+    ),
+}
 
 
 def test_there_is_a_drift_case_for_every_kind() -> None:
@@ -222,8 +273,12 @@ def test_a_role_loses_policies_attached_by_hand(ctx: Context, small: StackSpec) 
     stack = _stack(ctx, small)
     role = _create(ctx, stack, "iam.role")
     iam = ctx.client("iam")
-    wide = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})  # fmt: skip
+    wide = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }
+    )
     policy = iam.create_policy(PolicyName=f"extra-{ctx.target.suffix}", PolicyDocument=wide)
     iam.attach_role_policy(RoleName=role.id.name, PolicyArn=policy["Policy"]["Arn"])
     live = _read(ctx, role)

@@ -53,10 +53,11 @@ def settle(aws: LocalAws) -> None:
     lam = aws.client("lambda")
     for _ in range(100):
         busy = [
-            c for fn in (FN, LOAD, API)
+            c
+            for fn in (FN, LOAD, API)
             for c in [lam.get_function_configuration(FunctionName=fn)]
             if c.get("LastUpdateStatus") == "InProgress" or c.get("State") == "Pending"
-        ]  # fmt: skip
+        ]
         configs = lam.list_provisioned_concurrency_configs(FunctionName=FN)
         busy += [c for c in configs["ProvisionedConcurrencyConfigs"] if c["Status"] != "READY"]
         if not busy:
@@ -160,9 +161,14 @@ def attach_managed(aws: LocalAws) -> None:
 def trust_edge(aws: LocalAws) -> None:
     document = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
-            "Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]}}],
-    }  # fmt: skip
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]},
+            }
+        ],
+    }
     aws.client("iam").update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(document))
 
 
@@ -192,9 +198,20 @@ def alarm(**changes: Any) -> Mutation:
     def mutate(aws: LocalAws) -> None:
         cw = aws.client("cloudwatch")
         (a,) = cw.describe_alarms(AlarmNames=[f"batch-load-errors-{S}"])["MetricAlarms"]
-        keys = ("AlarmName", "Namespace", "MetricName", "Statistic", "Dimensions", "Period",
-                "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData",
-                "AlarmActions", "OKActions")  # fmt: skip
+        keys = (
+            "AlarmName",
+            "Namespace",
+            "MetricName",
+            "Statistic",
+            "Dimensions",
+            "Period",
+            "EvaluationPeriods",
+            "Threshold",
+            "ComparisonOperator",
+            "TreatMissingData",
+            "AlarmActions",
+            "OKActions",
+        )
         cw.put_metric_alarm(**{**{k: a[k] for k in keys if k in a}, **changes})
 
     return mutate
@@ -220,8 +237,20 @@ def table(**changes: Any) -> Mutation:
 
 
 def dashboard_body(aws: LocalAws) -> None:
-    body = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 2,
-                                    "properties": {"markdown": "hand edited"}}]})  # fmt: skip
+    body = json.dumps(
+        {
+            "widgets": [
+                {
+                    "type": "text",
+                    "x": 0,
+                    "y": 0,
+                    "width": 6,
+                    "height": 2,
+                    "properties": {"markdown": "hand edited"},
+                }
+            ]
+        }
+    )
     aws.client("cloudwatch").put_dashboard(DashboardName=f"transactions-{S}", DashboardBody=body)
 
 

@@ -163,14 +163,27 @@ def _run(aws: LocalAws, case: Case, workdir: Path) -> tuple[int, str, str]:
     env = aws.env(**case.env)
     for key in case.drop:
         env.pop(key, None)
-    args = ["--suffix", "badin", "--stack", case.stack, "--desired-dir",
-            str(workdir / "desired_state"), *case.args]  # fmt: skip
+    args = [
+        "--suffix",
+        "badin",
+        "--stack",
+        case.stack,
+        "--desired-dir",
+        str(workdir / "desired_state"),
+        *case.args,
+    ]
     if case.args[:1] in (("deploy",),):
         args = [*case.args, *args]
     proc = subprocess.run(
-        [sys.executable, "-m", "reconciler", *args], capture_output=True, text=True,
-        env=env, cwd=ROOT, timeout=60, check=False, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-m", "reconciler", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 

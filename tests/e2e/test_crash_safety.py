@@ -20,9 +20,12 @@ def _kill_after(aws: LocalAws, writes: int, *args: str) -> None:
     aws.control.configure(freeze_after_writes=writes)
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", *args], env=aws.env(), cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [sys.executable, "-m", "reconciler", *args],
+            env=aws.env(),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while len(aws.control.writes()) < writes and proc.poll() is None:
             assert time.monotonic() < deadline

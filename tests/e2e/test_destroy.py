@@ -26,12 +26,15 @@ def _decoys(aws: LocalAws) -> set[str]:
     logs.create_log_group(logGroupName="/aws/lambda/hand-made-da")
     sqs.create_queue(QueueName="legacy-dlq-da", tags={**OWNED, "EnvironmentSuffix": "db"})
     ddb.create_table(
-        TableName="other-records-da", BillingMode="PAY_PER_REQUEST",
+        TableName="other-records-da",
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        Tags=[{"Key": "ManagedBy", "Value": "someone-else"},
-              {"Key": "EnvironmentSuffix", "Value": "da"}],
-    )  # fmt: skip
+        Tags=[
+            {"Key": "ManagedBy", "Value": "someone-else"},
+            {"Key": "EnvironmentSuffix", "Value": "da"},
+        ],
+    )
     return {"logs:/aws/lambda/hand-made-da", "queue:legacy-dlq-da", "table:other-records-da"}
 
 
@@ -86,9 +89,12 @@ def test_a_function_dropped_from_the_desired_state_is_deleted_by_the_next_apply(
     (desired / "etl.toml").write_text(original)  # the function is gone from the TOML
     plan = run(local_aws, "plan", *args)
     assert plan.code == 2
-    for line in ("- lambda.function report-handler-prn", "- iam.role report-handler-role-prn",
-                 "- logs.log_group /aws/lambda/report-handler-prn",
-                 "- sqs.queue report-handler-dlq-prn"):  # fmt: skip
+    for line in (
+        "- lambda.function report-handler-prn",
+        "- iam.role report-handler-role-prn",
+        "- logs.log_group /aws/lambda/report-handler-prn",
+        "- sqs.queue report-handler-dlq-prn",
+    ):
         assert line in plan.stdout, plan.stdout
     assert run(local_aws, *args).code == 0
     assert not any("report-handler" in name for name in names_ending(local_aws, "-prn"))
@@ -106,10 +112,22 @@ def test_a_destroy_killed_after_n_writes_finishes_when_run_again(
     local_aws.control.configure(freeze_after_writes=after)
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "destroy", "--suffix", suffix, "--yes",
-             "--stack", "transactions"],
-            env=local_aws.env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "reconciler",
+                "destroy",
+                "--suffix",
+                suffix,
+                "--yes",
+                "--stack",
+                "transactions",
+            ],
+            env=local_aws.env(),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while len(local_aws.control.writes()) < after and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -28,10 +28,13 @@ def test_out_of_band_change_is_reported_exactly_then_fixed(deployed: LocalAws, c
 def test_a_foreign_layer_version_is_replaced_by_ours(deployed: LocalAws, tmp_path: Path) -> None:
     foreign_layer_version(deployed, tmp_path)
     # Ours is published again, and the foreign version, then unused, is planned to go too.
-    check_drift_cycle(deployed, {
-        ("lambda.layer", f"etl-shared-{S}", "content_hash"),
-        ("lambda.layer_versions", f"etl-shared-{S}", "unused_versions"),
-    })  # fmt: skip
+    check_drift_cycle(
+        deployed,
+        {
+            ("lambda.layer", f"etl-shared-{S}", "content_hash"),
+            ("lambda.layer_versions", f"etl-shared-{S}", "unused_versions"),
+        },
+    )
     versions = deployed.client("lambda").list_layer_versions(LayerName=f"etl-shared-{S}")
     descriptions = [v.get("Description", "") for v in versions["LayerVersions"]]
     assert "someone else's build" not in descriptions
@@ -45,10 +48,12 @@ def test_a_key_schema_change_is_replaced_only_with_allow_replace(local_aws: Loca
     tags = ddb.list_tags_of_resource(ResourceArn=ARN.format("dynamodb", f"table/{name}"))["Tags"]
     ddb.delete_table(TableName=name)
     ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST", Tags=tags,
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        Tags=tags,
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )  # fmt: skip
+    )
     plan = run(local_aws, "plan", "--suffix", suffix)
     assert plan.code == 2
     assert f"± dynamodb.table {name}" in plan.stdout

@@ -68,11 +68,15 @@ def test_log_groups_dlqs_and_alarms(local_aws: LocalAws, deployed: Any) -> None:
     assert len(ours) == 6
     errors = ours[f"batch-load-errors-{suffix}"]
     assert (errors["MetricName"], errors["Namespace"], errors["Statistic"]) == (
-        "Errors", "AWS/Lambda", "Sum"
-    )  # fmt: skip
+        "Errors",
+        "AWS/Lambda",
+        "Sum",
+    )
     assert (errors["Period"], errors["Threshold"], errors["ComparisonOperator"]) == (
-        300, 0.0, "GreaterThanThreshold"
-    )  # fmt: skip
+        300,
+        0.0,
+        "GreaterThanThreshold",
+    )
     assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": f"batch-load-{suffix}"}]
     dlq = ours[f"batch-transform-dlq-messages-{suffix}"]
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": f"batch-transform-dlq-{suffix}"}]
@@ -105,39 +109,45 @@ def test_a_converged_run_makes_no_writes(local_aws: LocalAws, deployed: Any) -> 
     assert local_aws.control.writes() == []
 
 
+def _code_hashes(aws: LocalAws) -> dict[str, str]:
+    lam = aws.client("lambda")
+    return {
+        b: lam.get_function(FunctionName=f"{b}-etlchg")["Configuration"]["CodeSha256"]
+        for b in FUNCTIONS
+    }
+
+
+def _writes_after_touching(aws: LocalAws, path: Path, args: tuple[str, ...]) -> list[str]:
+    """Change one source file, reconcile, and return the write operations it took."""
+    path.write_text(path.read_text() + "\n// tuned\n")
+    aws.control.reset_calls()
+    result = run(aws, *args)
+    assert result.code == 0, result.stdout + result.stderr
+    return [c.operation for c in aws.control.writes()]
+
+
 def test_code_and_layer_changes_publish_only_what_changed(
     local_aws: LocalAws, tmp_path: Path
 ) -> None:
     desired = copy_tree(tmp_path)
     args = ("--stack", "etl", "--suffix", "etlchg", "--desired-dir", str(desired))
     assert run(local_aws, *args).code == 0
-    lam = local_aws.client("lambda")
-    sha = {b: lam.get_function(FunctionName=f"{b}-etlchg")["Configuration"]["CodeSha256"]
-           for b in FUNCTIONS}  # fmt: skip
+    sha = _code_hashes(local_aws)
     # Nothing changed: nothing published.
     local_aws.control.reset_calls()
     assert run(local_aws, *args).code == 0
     assert local_aws.control.writes() == []
     # One handler changed: only that function's code is updated.
-    handler = tmp_path / "handlers/etl/batch-load/index.mjs"
-    handler.write_text(handler.read_text() + "\n// tuned\n")
-    local_aws.control.reset_calls()
-    result = run(local_aws, *args)
-    assert result.code == 0, result.stdout + result.stderr
-    writes = [(c.operation) for c in local_aws.control.writes()]
+    writes = _writes_after_touching(local_aws, tmp_path / "handlers/etl/batch-load/index.mjs", args)
     assert writes.count("UpdateFunctionCode") == 1 and "PublishLayerVersion" not in writes
-    after = {b: lam.get_function(FunctionName=f"{b}-etlchg")["Configuration"]["CodeSha256"]
-             for b in FUNCTIONS}  # fmt: skip
+    after = _code_hashes(local_aws)
     assert [b for b in FUNCTIONS if after[b] != sha[b]] == ["batch-load"]
     # The layer changed: one new layer version, every function moved to it, the old one gone.
     shared = tmp_path / "layers/etl-shared/nodejs/node_modules/etl-shared/index.js"
-    shared.write_text(shared.read_text() + "\n// tuned\n")
-    local_aws.control.reset_calls()
-    result = run(local_aws, *args)
-    assert result.code == 0, result.stdout + result.stderr
-    writes = [c.operation for c in local_aws.control.writes()]
+    writes = _writes_after_touching(local_aws, shared, args)
     assert writes.count("PublishLayerVersion") == 1
     assert writes.count("UpdateFunctionConfiguration") == 3
+    lam = local_aws.client("lambda")
     versions = lam.list_layer_versions(LayerName="etl-shared-etlchg")["LayerVersions"]
     assert [v["Version"] for v in versions] == [2]
     for base in FUNCTIONS:

@@ -22,11 +22,21 @@ POLICY = ROOT / "deploy" / "iam" / "reconciler-policy.json"
 ARN = "arn:aws:{}:us-east-1:123456789012:{}"
 # Hand-made changes whose correction needs the update and untag actions.
 DRIFT = (
-    "function memory", "function code", "function tag added", "alias target version",
-    "role trust policy", "role boundary", "boundary document",
-    "role extra inline policy", "queue retention", "xray filter", "table billing mode",
-    "provisioned concurrency count", "event invoke retries", "function reserved concurrency",
-)  # fmt: skip
+    "function memory",
+    "function code",
+    "function tag added",
+    "alias target version",
+    "role trust policy",
+    "role boundary",
+    "boundary document",
+    "role extra inline policy",
+    "queue retention",
+    "xray filter",
+    "table billing mode",
+    "provisioned concurrency count",
+    "event invoke retries",
+    "function reserved concurrency",
+)
 # In the policy but not reached by this scenario, for a reason the lock tests cover.
 UNREACHED = {
     "dynamodb:DeleteItem": "`reconcile unlock` removing a lease still held (test_lock)",
@@ -61,13 +71,22 @@ def test_the_committed_policy_is_what_reconcile_policy_prints(local_aws: LocalAw
 
 
 def test_a_policy_for_one_suffix_names_only_that_suffix(local_aws: LocalAws) -> None:
-    printed = reconcile(local_aws, "policy", "--suffix", "pr42", "--account", "123456789012",
-                        "--region", "eu-west-1")  # fmt: skip
+    printed = reconcile(
+        local_aws,
+        "policy",
+        "--suffix",
+        "pr42",
+        "--account",
+        "123456789012",
+        "--region",
+        "eu-west-1",
+    )
     assert printed.code == 0, printed.stderr
     resources = [
-        r for s in json.loads(printed.stdout)["Statement"]
+        r
+        for s in json.loads(printed.stdout)["Statement"]
         for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
-    ]  # fmt: skip
+    ]
     scoped = [r for r in resources if r != "*" and "lambda-reconciler-locks" not in r]
     assert scoped and all("-pr42" in r and ":123456789012:" in r for r in scoped), scoped
     assert all(":eu-west-1:" in r for r in scoped if ":iam::" not in r and ":cloudwatch::" not in r)
@@ -76,17 +95,31 @@ def test_a_policy_for_one_suffix_names_only_that_suffix(local_aws: LocalAws) -> 
 def decoys(aws: LocalAws) -> None:
     """Someone else's function and role whose names end with our suffix: read, never touched."""
     iam = aws.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Principal": {"Service": "lambda.amazonaws.com"}}]}  # fmt: skip
-    role = iam.create_role(RoleName=f"decoy-role-{S}", AssumeRolePolicyDocument=json.dumps(trust),
-                           Tags=[{"Key": "ManagedBy", "Value": "someone-else"}])  # fmt: skip
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+            }
+        ],
+    }
+    role = iam.create_role(
+        RoleName=f"decoy-role-{S}",
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=[{"Key": "ManagedBy", "Value": "someone-else"}],
+    )
     lam = aws.client("lambda")
     time.sleep(aws.control.knobs().iam_propagation_seconds)  # until Lambda can assume it
     lam.create_function(
-        FunctionName=f"decoy-{S}", Runtime="nodejs22.x", Handler="index.handler",
-        Role=role["Role"]["Arn"], Tags={"ManagedBy": "someone-else"},
+        FunctionName=f"decoy-{S}",
+        Runtime="nodejs22.x",
+        Handler="index.handler",
+        Role=role["Role"]["Arn"],
+        Tags={"ManagedBy": "someone-else"},
         Code={"ZipFile": package(ROOT / "handlers" / "transactions").zip_bytes},
-    )  # fmt: skip
+    )
 
 
 def extra_tags(aws: LocalAws) -> set[tuple[str, str, str]]:
@@ -97,31 +130,42 @@ def extra_tags(aws: LocalAws) -> set[tuple[str, str, str]]:
     policy_arn = f"arn:aws:iam::123456789012:policy/{boundary}"
     aws.client("iam").tag_policy(PolicyArn=policy_arn, Tags=extra)
     group = f"/aws/lambda/lambda-function-{S}"
-    aws.client("logs").tag_resource(resourceArn=ARN.format("logs", f"log-group:{group}"),
-                                    tags={"Owner": "someone"})  # fmt: skip
+    aws.client("logs").tag_resource(
+        resourceArn=ARN.format("logs", f"log-group:{group}"), tags={"Owner": "someone"}
+    )
     sqs = aws.client("sqs")
     queue = f"batch-load-dlq-{S}"
     sqs.tag_queue(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], Tags={"Owner": "x"})
     table = f"transactions-{S}"
-    aws.client("dynamodb").tag_resource(ResourceArn=ARN.format("dynamodb", f"table/{table}"),
-                                        Tags=extra)  # fmt: skip
+    aws.client("dynamodb").tag_resource(
+        ResourceArn=ARN.format("dynamodb", f"table/{table}"), Tags=extra
+    )
     alarm = f"batch-load-errors-{S}"
-    aws.client("cloudwatch").tag_resource(ResourceARN=ARN.format("cloudwatch", f"alarm:{alarm}"),
-                                          Tags=extra)  # fmt: skip
+    aws.client("cloudwatch").tag_resource(
+        ResourceARN=ARN.format("cloudwatch", f"alarm:{alarm}"), Tags=extra
+    )
     xray = aws.client("xray")
     group_arn = xray.get_group(GroupName=f"transactions-{S}")["Group"]["GroupARN"]
     xray.tag_resource(ResourceARN=group_arn, Tags=extra)
-    kinds = [("iam.role", role), ("iam.policy", boundary), ("logs.log_group", group),
-             ("sqs.queue", queue), ("dynamodb.table", table), ("cloudwatch.alarm", alarm),
-             ("xray.group", f"transactions-{S}")]  # fmt: skip
+    kinds = [
+        ("iam.role", role),
+        ("iam.policy", boundary),
+        ("logs.log_group", group),
+        ("sqs.queue", queue),
+        ("dynamodb.table", table),
+        ("cloudwatch.alarm", alarm),
+        ("xray.group", f"transactions-{S}"),
+    ]
     return {(kind, name, "tags.Owner") for kind, name in kinds}
 
 
 def attached_policy(aws: LocalAws) -> set[tuple[str, str, str]]:
     """A managed policy attached by hand (its own name: the drift matrix leaves one behind)."""
     iam = aws.client("iam")
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}  # fmt: skip
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
     arn = iam.create_policy(PolicyName=f"by-hand-{S}", PolicyDocument=json.dumps(document))
     role = f"lambda-function-role-{S}"
     iam.attach_role_policy(RoleName=role, PolicyArn=arn["Policy"]["Arn"])

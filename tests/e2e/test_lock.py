@@ -27,19 +27,27 @@ def slow_pc(local_aws: LocalAws) -> Iterator[LocalAws]:
 def _start(aws: LocalAws, key: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],
-        env=aws.env(AWS_ACCESS_KEY_ID=key), cwd=ROOT, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env=aws.env(AWS_ACCESS_KEY_ID=key),
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _ghost_lease(aws: LocalAws, suffix: str, expires_in: float) -> None:
     """A lease left by another run (still alive, or crashed long ago)."""
     ensure_table(aws.client("dynamodb"))
-    aws.client("dynamodb").put_item(TableName=TABLE, Item={
-        "suffix": {"S": suffix}, "owner": {"S": "ghost-host:4242:feedbeef"},
-        "command": {"S": "apply"}, "since": {"S": "2026-11-23T08:00:00+00:00"},
-        "expires_at": {"N": str(time.time() + expires_in)},
-    })  # fmt: skip
+    aws.client("dynamodb").put_item(
+        TableName=TABLE,
+        Item={
+            "suffix": {"S": suffix},
+            "owner": {"S": "ghost-host:4242:feedbeef"},
+            "command": {"S": "apply"},
+            "since": {"S": "2026-11-23T08:00:00+00:00"},
+            "expires_at": {"N": str(time.time() + expires_in)},
+        },
+    )
 
 
 def test_two_runs_for_one_suffix_never_interleave_their_writes(slow_pc: LocalAws) -> None:

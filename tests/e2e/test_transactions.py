@@ -13,9 +13,13 @@ from tests.e2e.helpers import ROOT, SECRET_DB, SECRET_KEY, LocalAws, Run, run
 SUFFIX = "e2e"
 FN = f"lambda-function-{SUFFIX}"
 TAGS = {
-    "Environment": "production", "Team": "payments", "CostCenter": "fintech",
-    "ManagedBy": "lambda-reconciler", "EnvironmentSuffix": SUFFIX, "Stack": "transactions",
-}  # fmt: skip
+    "Environment": "production",
+    "Team": "payments",
+    "CostCenter": "fintech",
+    "ManagedBy": "lambda-reconciler",
+    "EnvironmentSuffix": SUFFIX,
+    "Stack": "transactions",
+}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +118,7 @@ def test_first_apply_creates_table_xray_group_and_dashboard(
         "ProvisionedConcurrencyUtilization",
         "ProvisionedConcurrencySpilloverInvocations",
     ):
-        assert f'"{metric}"' in body  # fmt: skip
+        assert f'"{metric}"' in body
     tagged = cw.list_tags_for_resource(ResourceARN=board["DashboardArn"])["Tags"]
     assert {t["Key"]: t["Value"] for t in tagged} == TAGS
 
@@ -224,11 +228,17 @@ def test_json_reports_of_every_command_validate_against_the_published_schema(
     first_plan, applied, converged, destroyed = reports
     assert first_plan["exit_code"] == 2 and first_plan["plan"]["counts"]["create"] == 8
     secret = next(
-        c for r in first_plan["plan"]["resources"] for c in r["changes"]
+        c
+        for r in first_plan["plan"]["resources"]
+        for c in r["changes"]
         if c["field"] == "environment.API_KEY"
-    )  # fmt: skip
-    assert secret == {"field": "environment.API_KEY", "old": None, "new": "(sensitive)",
-                      "sensitive": True}  # fmt: skip
+    )
+    assert secret == {
+        "field": "environment.API_KEY",
+        "old": None,
+        "new": "(sensitive)",
+        "sensitive": True,
+    }
     assert applied["applied"] == 8 and applied["remaining"]["resources"] == []
     assert converged["exit_code"] == 0 and converged["api_calls"]["writes"] == 0
     assert destroyed["plan"]["counts"]["delete"] == 8

@@ -48,11 +48,25 @@ class Watcher:
     def __init__(self, aws: LocalAws, suffix: str, *extra: str) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "watch", "--suffix", suffix,
-             "--stack", "transactions", "--metrics-port", str(self.port), *extra],
-            env=aws.env(), cwd=ROOT, text=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "reconciler",
+                "watch",
+                "--suffix",
+                suffix,
+                "--stack",
+                "transactions",
+                "--metrics-port",
+                str(self.port),
+                *extra,
+            ],
+            env=aws.env(),
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def cycles(self) -> float:
         return _metric(self.port, "reconcile_cycles_total")
@@ -84,8 +98,11 @@ def test_watch_corrects_drift_survives_a_failed_cycle_and_stops_on_sigterm(
     assert lam.get_function_configuration(FunctionName="lambda-function-wch")["MemorySize"] == 1024
     # Drift between cycles is corrected by the next cycle.
     lam.update_function_configuration(FunctionName="lambda-function-wch", MemorySize=256)
-    _until(lambda: lam.get_function_configuration(
-        FunctionName="lambda-function-wch")["MemorySize"] == 1024)  # fmt: skip
+    _until(
+        lambda: (
+            lam.get_function_configuration(FunctionName="lambda-function-wch")["MemorySize"] == 1024
+        )
+    )
     # One failed cycle is logged and counted; the next one succeeds.
     local_aws.control.add_fault(FaultRule("lambda", "GetFunction", "AccessDeniedException", 403, 1))
     _until(lambda: _metric(watcher.port, "reconcile_cycle_failures_total") >= 1)
@@ -105,18 +122,28 @@ def test_metrics_parse_and_count_api_calls_by_operation(
     _until(lambda: watcher.cycles() >= 2)
     _, text = _get(watcher.port, "/metrics")
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    for name in ("reconcile_cycles", "reconcile_cycle_failures", "reconcile_api_calls",
-                 "reconcile_cycle_duration_seconds", "reconcile_last_success_timestamp_seconds",
-                 "reconcile_actions_applied", "reconcile_drift_found"):  # fmt: skip
+    for name in (
+        "reconcile_cycles",
+        "reconcile_cycle_failures",
+        "reconcile_api_calls",
+        "reconcile_cycle_duration_seconds",
+        "reconcile_last_success_timestamp_seconds",
+        "reconcile_actions_applied",
+        "reconcile_drift_found",
+    ):
         assert name in families, sorted(families)
     samples = families["reconcile_api_calls"].samples
     reads = [
-        s for s in samples
+        s
+        for s in samples
         if s.labels.get("operation") == "GetFunction" and s.name.endswith("_total")
-    ]  # fmt: skip
+    ]
     assert reads and reads[0].labels["access"] == "read" and reads[0].value >= 2
-    applied = {s.labels["op"]: s.value for s in families["reconcile_actions_applied"].samples
-               if s.name.endswith("_total")}  # fmt: skip
+    applied = {
+        s.labels["op"]: s.value
+        for s in families["reconcile_actions_applied"].samples
+        if s.name.endswith("_total")
+    }
     assert applied.get("create", 0) == 8  # the first cycle built the stack, later ones nothing
     assert watcher.stop()[0] == 0
 

@@ -87,8 +87,9 @@ def test_query_protocol_services_answer_access_denied(sandbox: Sandbox, iam: IAM
 def test_other_access_keys_and_an_empty_policy_are_not_checked(
     sandbox: Sandbox, lam: LambdaClient, role_arn: str
 ) -> None:
-    sandbox.fidelity.configure(enforce_policy=json.dumps({"Statement": []}),
-                               enforce_access_key="someone-else")  # fmt: skip
+    sandbox.fidelity.configure(
+        enforce_policy=json.dumps({"Statement": []}), enforce_access_key="someone-else"
+    )
     assert create_function(lam, role_arn, name="free")["FunctionName"] == "free"
     sandbox.fidelity.configure(enforce_policy="", enforce_access_key="")
     assert lam.get_function(FunctionName="free")

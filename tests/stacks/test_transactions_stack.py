@@ -65,10 +65,13 @@ def test_every_taggable_resource_carries_the_payments_tags_and_ownership() -> No
     for resource in RESOURCES:
         if "tags" in resource.fields:
             assert resource.fields["tags"] == {
-                "Environment": "production", "Team": "payments", "CostCenter": "fintech",
-                "ManagedBy": "lambda-reconciler", "EnvironmentSuffix": "pr42",
+                "Environment": "production",
+                "Team": "payments",
+                "CostCenter": "fintech",
+                "ManagedBy": "lambda-reconciler",
+                "EnvironmentSuffix": "pr42",
                 "Stack": "transactions",
-            }  # fmt: skip
+            }
 
 
 def test_the_role_is_scoped_to_the_table_its_indexes_and_its_own_log_group() -> None:
@@ -88,10 +91,16 @@ def test_the_dashboard_shows_every_performance_metric_finance_asked_for() -> Non
     widgets = of_kind("cloudwatch.dashboard").fields["body"]["widgets"]
     titles = {w["properties"]["title"] for w in widgets}
     assert titles == {
-        "Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions",
-        "ProvisionedConcurrentExecutions", "ProvisionedConcurrencyInvocations",
-        "ProvisionedConcurrencyUtilization", "ProvisionedConcurrencySpilloverInvocations",
-    }  # fmt: skip
+        "Invocations",
+        "Errors",
+        "Throttles",
+        "Duration",
+        "ConcurrentExecutions",
+        "ProvisionedConcurrentExecutions",
+        "ProvisionedConcurrencyInvocations",
+        "ProvisionedConcurrencyUtilization",
+        "ProvisionedConcurrencySpilloverInvocations",
+    }
 
 
 def test_the_xray_group_decides_the_longest_suffix() -> None:

@@ -16,17 +16,49 @@ WORKED_BEFORE = [
     ["--suffix", "x"],
     ["--suffix", "x", "--stack", "etl", "--env", "prod", "--region", "us-east-1", "plan"],
     ["plan", "--suffix", "x", "--output", "json", "--max-workers", "4"],
-    ["--suffix", "x", "--allow-replace", "--pc-timeout", "10", "--rate-limit",
-     "lambda:GetFunction=50", "--account", "123456789012", "--desired-dir", "d",
-     "--log-level", "debug", "--lock-wait", "5"],
+    [
+        "--suffix",
+        "x",
+        "--allow-replace",
+        "--pc-timeout",
+        "10",
+        "--rate-limit",
+        "lambda:GetFunction=50",
+        "--account",
+        "123456789012",
+        "--desired-dir",
+        "d",
+        "--log-level",
+        "debug",
+        "--lock-wait",
+        "5",
+    ],
     ["destroy", "--suffix", "x", "--yes", "--dry-run", "--lock-wait", "5", "--output", "json"],
-    ["watch", "--suffix", "x", "--interval", "60", "--once", "--metrics-port", "9100",
-     "--unhealthy-after", "2", "--stale-after", "100", "--allow-replace", "--pc-timeout", "30",
-     "--max-workers", "4", "--rate-limit", "lambda=5"],
+    [
+        "watch",
+        "--suffix",
+        "x",
+        "--interval",
+        "60",
+        "--once",
+        "--metrics-port",
+        "9100",
+        "--unhealthy-after",
+        "2",
+        "--stale-after",
+        "100",
+        "--allow-replace",
+        "--pc-timeout",
+        "30",
+        "--max-workers",
+        "4",
+        "--rate-limit",
+        "lambda=5",
+    ],
     ["unlock", "--suffix", "x"],
     ["policy"],
     ["--suffix", "x", "--account", "111122223333", "--region", "eu-west-1", "policy"],
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("argv", WORKED_BEFORE, ids=[" ".join(a) for a in WORKED_BEFORE])
@@ -50,18 +82,24 @@ def test_a_flag_value_that_looks_like_a_command_is_a_value() -> None:
     ("argv", "message"),
     [
         (["plan", "--suffix", "x", "--yes"], "`reconcile plan` takes no --yes (a flag of destroy)"),
-        (["--suffix", "x", "--interval", "5"],
-         "`reconcile apply` takes no --interval (a flag of watch)"),
-        (["destroy", "--suffix", "x", "--allow-replace"],
-         "`reconcile destroy` takes no --allow-replace (a flag of apply and watch)"),
-        (["policy", "--output", "json"],
-         "`reconcile policy` takes no --output (a flag of apply and plan and destroy)"),
+        (
+            ["--suffix", "x", "--interval", "5"],
+            "`reconcile apply` takes no --interval (a flag of watch)",
+        ),
+        (
+            ["destroy", "--suffix", "x", "--allow-replace"],
+            "`reconcile destroy` takes no --allow-replace (a flag of apply and watch)",
+        ),
+        (
+            ["policy", "--output", "json"],
+            "`reconcile policy` takes no --output (a flag of apply and plan and destroy)",
+        ),
         (["plan", "--suffix", "x", "--bogus"], "unrecognized argument: --bogus"),
         (["plan"], "--suffix is required (or set RECONCILE_SUFFIX)"),
         (["deploy"], "invalid choice: 'deploy'"),
         (["plan", "--suffix", "x", "--env", "two words"], "is not an environment name"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_command_line_is_one_usage_error_naming_it(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse(argv)

@@ -11,7 +11,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     gather,
     paginate,
     sync_tags,
@@ -31,9 +31,10 @@ MAX_VERSIONS = 5
 def _policies(ctx: Context) -> dict[str, Any]:
     """The account's own managed policies by ARN, with their default version: one listing."""
     iam = ctx.client("iam")
-    return ctx.listed("iam.policies", lambda: {
-        p["Arn"]: p for p in paginate(iam, "list_policies", "Policies", Scope="Local")
-    })  # fmt: skip
+    return ctx.listed(
+        "iam.policies",
+        lambda: {p["Arn"]: p for p in paginate(iam, "list_policies", "Policies", Scope="Local")},
+    )
 
 
 class Policies:
@@ -49,9 +50,9 @@ class Policies:
         document, tags = gather(
             ctx,
             lambda: iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"],
-            lambda: paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn),
+            lambda: _tags(iam, arn),
         )
-        fields = {"document": document_of(document["Document"]), "tags": tag_map(tags)}
+        fields = {"document": document_of(document["Document"]), "tags": tags}
         return Live(fields, {"arn": arn})
 
     def create(self, ctx: Context, resource: Resource) -> None:
@@ -70,9 +71,10 @@ class Policies:
         if changed(changes, "document"):
             _make_room(iam, arn)
             iam.create_policy_version(
-                PolicyArn=arn, PolicyDocument=json.dumps(resource.fields["document"]),
+                PolicyArn=arn,
+                PolicyDocument=json.dumps(resource.fields["document"]),
                 SetAsDefault=True,
-            )  # fmt: skip
+            )
         sync_tags(
             changes,
             lambda tags: iam.tag_policy(PolicyArn=arn, Tags=tag_list(tags)),
@@ -80,13 +82,8 @@ class Policies:
         )
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
-        iam = ctx.client("iam")
-        return [
-            found(self.kind, p["PolicyName"], partial(
-                lambda arn: tag_map(paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn)),
-                p["Arn"]))
-            for p in _policies(ctx).values() if scope.wants(self.kind, p["PolicyName"])
-        ]  # fmt: skip
+        listed = ((p["PolicyName"], arn) for arn, p in _policies(ctx).items())
+        return discovered(self.kind, scope, listed, partial(_tags, ctx.client("iam")))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")
@@ -117,3 +114,7 @@ def _delete(iam: Any, arn: str) -> None:
         if not version["IsDefaultVersion"]:
             iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
     iam.delete_policy(PolicyArn=arn)
+
+
+def _tags(iam: Any, arn: str) -> dict[str, str]:
+    return tag_map(paginate(iam, "list_policy_tags", "Tags", PolicyArn=arn))

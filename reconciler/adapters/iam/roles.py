@@ -12,7 +12,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     gather,
     paginate,
     sync_tags,
@@ -96,12 +96,8 @@ class Roles:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         iam = ctx.client("iam")
-        roles = paginate(iam, "list_roles", "Roles")
-        return [
-            found(self.kind, r["RoleName"],
-                  partial(_role_tags, iam, r["RoleName"]))
-            for r in roles if scope.wants(self.kind, r["RoleName"])
-        ]  # fmt: skip
+        listed = ((r["RoleName"], r["RoleName"]) for r in paginate(iam, "list_roles", "Roles"))
+        return discovered(self.kind, scope, listed, partial(_role_tags, iam))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")

@@ -10,7 +10,7 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    found,
+    discovered,
     sync_tags,
     unless_missing,
 )
@@ -92,12 +92,8 @@ class Functions:
         unless_missing(lambda: lam.delete_function(FunctionName=resource.id.name), *MISSING)
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
-        lam = ctx.client("lambda")
-        return [
-            found(self.kind, f["FunctionName"], partial(_tags, lam, f["FunctionArn"]))
-            for f in functions(ctx)
-            if scope.wants(self.kind, f["FunctionName"])
-        ]
+        listed = ((f["FunctionName"], f["FunctionArn"]) for f in functions(ctx))
+        return discovered(self.kind, scope, listed, partial(_tags, ctx.client("lambda")))
 
 
 def _tags(lam: Any, arn: str) -> dict[str, str]:

@@ -27,11 +27,13 @@ def configs(ctx: Context, function: str) -> dict[str, dict[str, Any]]:
     lam = ctx.client("lambda")
     listed = unless_missing(
         lambda: paginate(
-            lam, "list_provisioned_concurrency_configs", "ProvisionedConcurrencyConfigs",
+            lam,
+            "list_provisioned_concurrency_configs",
+            "ProvisionedConcurrencyConfigs",
             FunctionName=function,
         ),
         *MISSING,
-    )  # fmt: skip
+    )
     return {c["FunctionArn"].rsplit(":", 1)[1]: c for c in listed or []}
 
 

@@ -61,9 +61,10 @@ def test_a_write_is_retried_through_a_transient_error_until_it_succeeds() -> Non
                 "put_function_concurrency", "ResourceConflictException", "update in progress"
             )
         stub.add_response(
-            "put_function_concurrency", {"ReservedConcurrentExecutions": 3},
+            "put_function_concurrency",
+            {"ReservedConcurrentExecutions": 3},
             {"FunctionName": "f", "ReservedConcurrentExecutions": 3},
-        )  # fmt: skip
+        )
         got = RetryingClient(client, FAST).put_function_concurrency(
             FunctionName="f", ReservedConcurrentExecutions=3
         )

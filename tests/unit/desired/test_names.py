@@ -53,9 +53,17 @@ def test_a_too_long_suffix_names_the_resource_that_would_break(small: StackSpec)
 def test_every_named_kind_of_the_stack_is_checked(small: StackSpec) -> None:
     services = {check.rule.service_name for check in name_checks(small)}
     assert services == {
-        "DynamoDB table", "SQS queue", "Lambda layer", "CloudWatch log group", "IAM policy",
-        "IAM role", "Lambda function", "CloudWatch alarm", "X-Ray group", "CloudWatch dashboard",
-    }  # fmt: skip
+        "DynamoDB table",
+        "SQS queue",
+        "Lambda layer",
+        "CloudWatch log group",
+        "IAM policy",
+        "IAM role",
+        "Lambda function",
+        "CloudWatch alarm",
+        "X-Ray group",
+        "CloudWatch dashboard",
+    }
 
 
 def test_names_are_reported_in_the_order_of_their_keys(small: StackSpec) -> None:

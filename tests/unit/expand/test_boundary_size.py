@@ -10,16 +10,32 @@ ARN = "arn:aws:{}:us-east-1:123456789012:{}"
 
 
 def role_document(i: int) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "OwnLogGroup", "Effect": "Allow",
-         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": ARN.format("logs", f"log-group:/aws/lambda/step-{i}-qa1:*")},
-        {"Sid": "OwnDeadLetterQueue", "Effect": "Allow", "Action": ["sqs:SendMessage"],
-         "Resource": ARN.format("sqs", f"step-{i}-dlq-qa1")},
-        {"Sid": "TableJobs", "Effect": "Allow", "Action": ["dynamodb:PutItem"],
-         "Resource": [ARN.format("dynamodb", "table/etl-jobs-qa1"),
-                      ARN.format("dynamodb", "table/etl-jobs-qa1/index/*")]},
-    ]}  # fmt: skip
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OwnLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": ARN.format("logs", f"log-group:/aws/lambda/step-{i}-qa1:*"),
+            },
+            {
+                "Sid": "OwnDeadLetterQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": ARN.format("sqs", f"step-{i}-dlq-qa1"),
+            },
+            {
+                "Sid": "TableJobs",
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem"],
+                "Resource": [
+                    ARN.format("dynamodb", "table/etl-jobs-qa1"),
+                    ARN.format("dynamodb", "table/etl-jobs-qa1/index/*"),
+                ],
+            },
+        ],
+    }
 
 
 def test_statements_with_the_same_actions_merge_and_keep_exact_arns() -> None:

@@ -72,9 +72,11 @@ def test_the_role_allows_its_table_log_group_queue_and_xray_and_nothing_else(
     by_sid = {s["Sid"]: s for s in document["Statement"]}
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/items-u1"
     assert by_sid["TableItems"] == {
-        "Sid": "TableItems", "Effect": "Allow", "Action": ["dynamodb:GetItem"],
+        "Sid": "TableItems",
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem"],
         "Resource": [table, f"{table}/index/*"],
-    }  # fmt: skip
+    }
     log_group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker-u1:*"
     assert by_sid["OwnLogGroup"]["Resource"] == log_group
     assert by_sid["OwnDeadLetterQueue"]["Resource"].endswith(":worker-dlq-u1")
@@ -97,9 +99,11 @@ def test_the_function_needs_its_role_log_group_queue_and_layer_first(
 ) -> None:
     function = of_kind(resources, "lambda.function")
     assert {str(d) for d in function.depends_on} == {
-        "iam.role worker-role-u1", "logs.log_group /aws/lambda/worker-u1",
-        "sqs.queue worker-dlq-u1", "lambda.layer common-u1",
-    }  # fmt: skip
+        "iam.role worker-role-u1",
+        "logs.log_group /aws/lambda/worker-u1",
+        "sqs.queue worker-dlq-u1",
+        "lambda.layer common-u1",
+    }
     layer = of_kind(resources, "lambda.layer")
     assert function.fields["layers"] == (f"common-u1@{layer.fields['content_hash']}",)
     assert function.fields["environment"] == {"TABLE": "items-u1", "TOKEN": SECRET}

@@ -43,8 +43,11 @@ def test_each_kind_gets_the_actions_of_every_kind_its_arns_scope(small: StackSpe
     assert "lambda:DeleteLayerVersion" in got["LambdaLayer"]["Action"]
     listing = {a for kind in KINDS for a in kind.listing}
     assert got["Discover"] == {
-        "Sid": "Discover", "Effect": "Allow", "Action": sorted(listing), "Resource": "*",
-    }  # fmt: skip
+        "Sid": "Discover",
+        "Effect": "Allow",
+        "Action": sorted(listing),
+        "Resource": "*",
+    }
 
 
 def test_a_stack_without_some_kinds_is_granted_nothing_on_them(tmp_path: Path) -> None:

@@ -64,10 +64,20 @@ def test_the_plan_document_validates_against_the_published_schema(
     plan = plan_json(plan_apply(resources, {}, "u1"))
     report = json.loads(
         document(
-            command="plan", suffix="u1", env="dev", stacks=["small"], account="123456789012",
-            region="us-east-1", plan=plan, applied=0, failed=[], remaining=None,
+            command="plan",
+            suffix="u1",
+            env="dev",
+            stacks=["small"],
+            account="123456789012",
+            region="us-east-1",
+            plan=plan,
+            applied=0,
+            failed=[],
+            remaining=None,
             api_calls={"total": 0, "reads": 0, "writes": 0, "retries": 0, "by_operation": {}},
-            duration_s=0.1, warnings=[], exit_code=2,
+            duration_s=0.1,
+            warnings=[],
+            exit_code=2,
         )
-    )  # fmt: skip
+    )
     jsonschema.validate(report, schema)

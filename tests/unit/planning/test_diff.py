@@ -26,22 +26,30 @@ def test_a_converged_resource_has_no_changes(resources: tuple[Resource, ...]) ->
         assert diff_fields(resource, live_of(resource)) == (), resource.id
 
 
-TAGS = {"Team": "unit", "ManagedBy": "lambda-reconciler", "EnvironmentSuffix": "u1",
-        "Stack": "small"}  # fmt: skip
+TAGS = {
+    "Team": "unit",
+    "ManagedBy": "lambda-reconciler",
+    "EnvironmentSuffix": "u1",
+    "Stack": "small",
+}
 
 
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
         ({"memory_mb": 512}, [FieldChange("memory_mb", 512, 256)]),
-        ({"kms_key_arn": "arn:aws:kms:us-east-1:1:key/k"},
-         [FieldChange("kms_key_arn", "arn:aws:kms:us-east-1:1:key/k", None)]),
+        (
+            {"kms_key_arn": "arn:aws:kms:us-east-1:1:key/k"},
+            [FieldChange("kms_key_arn", "arn:aws:kms:us-east-1:1:key/k", None)],
+        ),
         ({"tags": {**TAGS, "Team": "other"}}, [FieldChange("tags.Team", "other", "unit")]),
         ({"tags": {**TAGS, "aws:cloudformation:stack": "x"}}, []),
-        ({"environment": {"TABLE": "items-u1", "TOKEN": SECRET, "EXTRA": "1"}},
-         [FieldChange("environment.EXTRA", "1", None)]),
+        (
+            {"environment": {"TABLE": "items-u1", "TOKEN": SECRET, "EXTRA": "1"}},
+            [FieldChange("environment.EXTRA", "1", None)],
+        ),
     ],
-)  # fmt: skip
+)
 def test_one_changed_field_gives_exactly_that_change(
     function: Resource, override: dict[str, object], expected: list[FieldChange]
 ) -> None:
@@ -68,10 +76,11 @@ def test_policies_written_differently_but_equal_give_no_diff(role: Resource) -> 
         "Version": "2012-10-17",
         "Statement": [
             {**s, "Action": sorted((a.upper() for a in s["Action"]), reverse=True), "Sid": "x"}
-            if isinstance(s["Action"], list) else {**s, "Resource": [s["Resource"]]}
+            if isinstance(s["Action"], list)
+            else {**s, "Resource": [s["Resource"]]}
             for s in reversed(policy["Statement"])
         ],
-    }  # fmt: skip
+    }
     assert diff_fields(role, live_of(role, inline_policies={name: shuffled})) == ()
 
 

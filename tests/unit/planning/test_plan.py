@@ -22,11 +22,15 @@ def test_plan_creates_everything_in_dependency_order_on_an_empty_account(
     # Derived resources have nothing of their own to create.
     assert "lambda.layer_versions" not in kinds
     for first, then in [
-        ("logs.log_group", "lambda.function"), ("iam.policy", "iam.role"),
-        ("iam.role", "lambda.function"), ("lambda.layer", "lambda.function"),
-        ("sqs.queue", "lambda.function"), ("lambda.function", "lambda.alias"),
-        ("lambda.alias", "lambda.provisioned_concurrency"), ("sqs.queue", "cloudwatch.alarm"),
-    ]:  # fmt: skip
+        ("logs.log_group", "lambda.function"),
+        ("iam.policy", "iam.role"),
+        ("iam.role", "lambda.function"),
+        ("lambda.layer", "lambda.function"),
+        ("sqs.queue", "lambda.function"),
+        ("lambda.function", "lambda.alias"),
+        ("lambda.alias", "lambda.provisioned_concurrency"),
+        ("sqs.queue", "cloudwatch.alarm"),
+    ]:
         assert kinds.index(first) < kinds.index(then), (first, then)
 
 
