@@ -3,7 +3,7 @@
 Each quota is a bucket of calls per second per account and region: one operation of its own,
 or every operation of a service not named elsewhere (`*`). Where AWS publishes a figure it is
 used and its source given; where it does not, the figure is an assumption, said so in
-BENCHMARKS.md; the table itself lives in reconciler/pacing.py, which paces real runs by it.
+BENCHMARKS.md; the table itself lives in reconciler/aws/pacing.py, which paces real runs by it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from reconciler.aws.pacing import ANY, QUOTAS, SHARED, UNLISTED, Quota, bucket_of, quota_of
 
-# The table the reconciler paces itself by (reconciler/pacing.py): measured against the same.
+# The table the reconciler paces itself by (reconciler/aws/pacing.py): measured against the same.
 __all__ = ["ANY", "QUOTAS", "SHARED", "UNLISTED", "Quota", "bucket_of", "quota_of"]
 
 
