@@ -20,6 +20,7 @@ from reconciler.expand.resources import Resource, ResourceId
 from reconciler.planning.diff import diff_fields
 from reconciler.planning.plan import order
 from tests.fixtures import small_stack
+from tests.fixtures.by_hand import change_alarm
 
 Drift = Callable[[Context, Resource], object]
 
@@ -82,19 +83,7 @@ def _other_policy_version(ctx: Context, resource: Resource) -> None:
 
 
 def _alarm_threshold(ctx: Context, resource: Resource) -> None:
-    alarm = ctx.client("cloudwatch").describe_alarms(AlarmNames=[resource.id.name])
-    definition = alarm["MetricAlarms"][0]
-    keep = (
-        "AlarmName",
-        "Namespace",
-        "MetricName",
-        "Statistic",
-        "Dimensions",
-        "Period",
-        "EvaluationPeriods",
-        "ComparisonOperator",
-    )
-    ctx.client("cloudwatch").put_metric_alarm(**{k: definition[k] for k in keep}, Threshold=5.0)
+    change_alarm(ctx.client("cloudwatch"), resource.id.name, Threshold=5.0)
 
 
 # What someone changes by hand on each kind, and the fields the adapter must then see.
@@ -162,8 +151,7 @@ DRIFT: dict[str, tuple[Drift, set[str]]] = {
         ),
         {"count", "status"},
     ),
-    # PutMetricAlarm replaces the whole definition: what it omits goes back to AWS's default.
-    "cloudwatch.alarm": (_alarm_threshold, {"threshold", "treat_missing_data"}),
+    "cloudwatch.alarm": (_alarm_threshold, {"threshold"}),
     "xray.group": (
         lambda c, r: c.client("xray").update_group(
             GroupName=r.id.name, FilterExpression='service("other")'

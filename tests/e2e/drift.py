@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.desired.packaging import package
 from tests.e2e.helpers import ROOT, LocalAws, run
+from tests.fixtures.by_hand import change_alarm
 
 S = "dm"
 
@@ -196,23 +197,7 @@ def queue_untag(aws: LocalAws) -> None:
 
 def alarm(**changes: Any) -> Mutation:
     def mutate(aws: LocalAws) -> None:
-        cw = aws.client("cloudwatch")
-        (a,) = cw.describe_alarms(AlarmNames=[f"batch-load-errors-{S}"])["MetricAlarms"]
-        keys = (
-            "AlarmName",
-            "Namespace",
-            "MetricName",
-            "Statistic",
-            "Dimensions",
-            "Period",
-            "EvaluationPeriods",
-            "Threshold",
-            "ComparisonOperator",
-            "TreatMissingData",
-            "AlarmActions",
-            "OKActions",
-        )
-        cw.put_metric_alarm(**{**{k: a[k] for k in keys if k in a}, **changes})
+        change_alarm(aws.client("cloudwatch"), f"batch-load-errors-{S}", **changes)
 
     return mutate
 
