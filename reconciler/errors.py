@@ -15,14 +15,6 @@ class PreflightError(ReconcileError):
     """The account or the environment cannot take the desired state (limits, identity, reach)."""
 
 
-class TemporaryError(ReconcileError):
-    """AWS is not ready yet (eventual consistency, an update in progress); worth retrying."""
-
-
-class PermanentError(ReconcileError):
-    """AWS refused for good (validation, access); retrying will not help."""
-
-
 class WaitTimeout(ReconcileError):
     """A resource did not reach the state it must reach within its deadline."""
 

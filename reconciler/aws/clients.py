@@ -1,4 +1,4 @@
-"""Adapters' support: one client factory (retry mode set once) and API call accounting."""
+"""AWS access: one client factory (retry mode set once) and API call accounting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Client-side pacing at AWS's control-plane request-rate quotas.
+"""AWS access: client-side pacing at AWS's control-plane request-rate quotas.
 
 A large reconcile sent at full speed is throttled by AWS, then retried with back-off: slower
 than going at the quota's pace in the first place, noisy in the logs, and, past botocore's

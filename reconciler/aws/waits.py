@@ -1,4 +1,4 @@
-"""Apply stage: polling until AWS reaches a state, with progress and a deadline."""
+"""AWS access: polling until AWS reaches a state, with progress and a deadline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Preflight stage: refuse code a runtime cannot run, before anything is written (pure)."""
+"""Load stage: refuse code a runtime cannot run, before anything is written (pure)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Desired-state stage: load a stack's TOML into frozen dataclasses, refusing bad files."""
+"""Load stage: load a stack's TOML into frozen dataclasses, refusing bad files."""
 
 from __future__ import annotations
 

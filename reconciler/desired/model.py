@@ -1,4 +1,4 @@
-"""Desired-state stage: the declared systems as frozen dataclasses (no AWS, no I/O)."""
+"""Load stage: the declared systems as frozen dataclasses (no AWS, no I/O)."""
 
 from __future__ import annotations
 

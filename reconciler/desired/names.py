@@ -1,4 +1,4 @@
-"""Desired-state stage: suffix rules, and the check of every generated name against the limits
+"""Load stage: suffix rules, and the check of every generated name against the limits
 of its service (pure). Each kind declares its service's rule (`reconciler.expand`)."""
 
 from __future__ import annotations

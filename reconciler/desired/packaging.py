@@ -1,4 +1,4 @@
-"""Preflight stage: deterministic code zips, so the same sources give the same CodeSha256."""
+"""Load stage: deterministic code zips, so the same sources give the same CodeSha256."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Preflight stage: what the reconciler knows of each Lambda runtime's lifecycle (pure data)."""
+"""Load stage: what the reconciler knows of each Lambda runtime's lifecycle (pure data)."""
 
 from __future__ import annotations
 

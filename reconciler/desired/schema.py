@@ -1,4 +1,4 @@
-"""Desired-state stage: strict checks of TOML tables, one clear line per problem (pure)."""
+"""Load stage: strict checks of TOML tables, one clear line per problem (pure)."""
 
 from __future__ import annotations
 

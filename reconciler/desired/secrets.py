@@ -1,4 +1,4 @@
-"""Desired-state stage: where each secret comes from, and the values of `env:` sources; `ssm:`
+"""Load stage: where each secret comes from, and the values of `env:` sources; `ssm:`
 ones are read by `reconciler.aws.parameters`. Values are never printed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Desired-state stage: the stacks of a desired-state folder, by name (no AWS call)."""
+"""Load stage: the stacks of a desired-state folder, by name (no AWS call)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Desired-state stage: the finance dashboard body, built from the metrics the owners listed."""
+"""Expand stage: the finance dashboard body, built from the metrics the owners listed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Ownership: the tags that make a resource ours, and the one rule that reads them (pure).
+"""Expand stage: ownership, the tags that make a resource ours and the one rule that reads
+them (pure).
 
 Every stage that asks "is this ours?" (planning a change, discovery before a delete, the
 lease table) asks here. The rule fails closed: tags that are missing, unreadable or of

@@ -1,4 +1,5 @@
-"""The data every later stage passes along: a desired resource, and what AWS has for it."""
+"""Expand stage: the data every later stage passes along, a desired resource and what AWS
+has for it."""
 
 from __future__ import annotations
 

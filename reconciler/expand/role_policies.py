@@ -1,4 +1,4 @@
-"""Desired-state stage: least-privilege IAM documents for each function's role (pure)."""
+"""Expand stage: least-privilege IAM documents for each function's role (pure)."""
 
 from __future__ import annotations
 

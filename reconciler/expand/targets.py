@@ -1,4 +1,4 @@
-"""Desired-state stage: where a stack goes and how its name templates expand (pure)."""
+"""Expand stage: where a stack goes and how its name templates expand (pure)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""output"""
+"""Output: what people and scripts see (text, the JSON report, exit codes, logs)."""

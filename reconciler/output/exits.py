@@ -1,4 +1,4 @@
-"""CLI contract: the documented exit codes, decided from a run's outcome (pure)."""
+"""Output: the CLI contract, the documented exit codes, decided from a run's outcome (pure)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The least-privilege IAM policy the reconciler itself runs with, derived from the stacks and
-the kinds' descriptors (pure).
+"""Output: the least-privilege IAM policy the reconciler itself runs with, derived from the
+stacks and the kinds' descriptors (pure).
 
 Every write is scoped to the ARNs of the names the stacks declare, with `*` (or one suffix) in
 place of `{suffix}`. Reads that discovery makes across the whole account (listings, and tags of

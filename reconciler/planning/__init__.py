@@ -1,1 +1,1 @@
-"""planning"""
+"""Plan stage: desired x live -> field changes -> ordered actions (pure)."""

@@ -1,4 +1,4 @@
-"""Diff stage: desired x live -> field-level changes, normalised, secrets marked (pure)."""
+"""Plan stage: desired x live -> field-level changes, normalised, secrets marked (pure)."""
 
 from __future__ import annotations
 

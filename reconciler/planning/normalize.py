@@ -1,4 +1,4 @@
-"""Diff stage: make equal things compare equal (policy documents, dashboard bodies) (pure)."""
+"""Plan stage: make equal things compare equal (policy documents, dashboard bodies) (pure)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""watch"""
+"""Watch: scheduled drift correction, with health and metrics."""

@@ -1,1 +1,1 @@
-"""adapters/iam"""
+"""Adapters for IAM: roles and customer managed policies."""

@@ -1,1 +1,1 @@
-"""adapters/lambda_"""
+"""Adapters for Lambda: functions, aliases, provisioned concurrency, layers, async settings."""

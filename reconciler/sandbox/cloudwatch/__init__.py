@@ -1,1 +1,1 @@
-"""cloudwatch"""
+"""The local AWS's CloudWatch: dashboard and alarm tags, alarm states."""

@@ -1,1 +1,1 @@
-"""control"""
+"""The local AWS's controls: knobs, injected faults, the call recorder, and their HTTP API."""

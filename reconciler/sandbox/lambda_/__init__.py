@@ -1,1 +1,1 @@
-"""lambda_"""
+"""The local AWS's Lambda: what moto lacks or gets wrong, filled in."""

@@ -1,1 +1,1 @@
-"""wire"""
+"""How calls reach the local AWS and leave it: WSGI, routing, errors, moto's backends."""

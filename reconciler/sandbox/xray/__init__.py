@@ -1,1 +1,1 @@
-"""xray"""
+"""The local AWS's X-Ray: groups and sampling rules (moto has neither)."""
