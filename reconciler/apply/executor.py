@@ -87,32 +87,37 @@ def apply(
 
 
 def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -> str | None:
-    """Apply one action; returns the problem (redacted) or None."""
+    """Apply one action; returns the problem (redacted) or None.
+
+    The action is bound to this worker thread's log context, so every event on its way (a
+    retry inside the client, a wait) names the stack, kind and resource it belongs to.
+    """
     context = {
         "stack": action.resource.stack,
         "kind": action.id.kind,
         "name": action.id.name,
         "op": action.op.value,
     }
+    with structlog.contextvars.bound_contextvars(**context):
+        return _attempt(ctx, action, live, allow_replace)
+
+
+def _attempt(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -> str | None:
     if action.op is Op.REPLACE and not allow_replace:
         fields = ", ".join(c.path for c in action.changes)
         problem = f"needs replacement ({fields}); re-run with --allow-replace to delete and create"
-        log.warning("action.refused", reason=problem, **context)
+        log.warning("action.refused", reason=problem)
         return problem
     started = time.monotonic()
-    log.info("action.started", **context)
+    log.info("action.started")
     try:
         _dispatch(ctx, action, live)
     except Exception as exc:  # ours, or AWS's: its message may echo parameters (redacted)
-        return _failed(exc, context)
-    log.info("action.applied", duration_s=round(time.monotonic() - started, 3), **context)
+        problem = describe_error(exc)
+        log.error("action.failed", error=problem)
+        return problem
+    log.info("action.applied", duration_s=round(time.monotonic() - started, 3))
     return None
-
-
-def _failed(exc: Exception, context: Mapping[str, str]) -> str:
-    problem = describe_error(exc)
-    log.error("action.failed", error=problem, **context)
-    return problem
 
 
 def _dispatch(ctx: Context, action: Action, live: Live | None) -> None:
