@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from tests.e2e.helpers import LocalAws, Run, names_ending, run
+from tests.e2e.helpers import ROOT, LocalAws, Run, names_ending, run
 
 STACK = """
 [stack]
@@ -85,6 +87,14 @@ def test_a_third_stack_with_a_staging_environment_lives_and_dies(
     again = inventory(local_aws, folder, "plan", "--suffix", SUFFIX, "--env", "staging")
     assert again.code == 0 and "No changes" in again.stdout, again.stdout + again.stderr
     assert local_aws.control.writes() == []
+
+    report = json.loads(
+        inventory(
+            local_aws, folder, "plan", "--suffix", SUFFIX, "--env", "staging", "--output", "json"
+        ).stdout
+    )
+    jsonschema.validate(report, json.loads((ROOT / "docs" / "report.schema.json").read_text()))
+    assert (report["env"], report["stacks"], report["exit_code"]) == ("staging", ["inventory"], 0)
 
     # `all` is every stack of the folder: here, only this one.
     args = ("plan", "--desired-dir", str(folder), "--suffix", SUFFIX, "--env", "staging")
