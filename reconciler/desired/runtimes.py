@@ -24,8 +24,14 @@ def _d(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-# From AWS Lambda's runtime table. Keep as data: a new date is a one-line change.
+# From AWS Lambda's runtimes page (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html),
+# read 2026-12-01. Keep as data: a new date is a one-line change. AWS has moved the block dates
+# of the deprecated Node.js runtimes several times (14.x first blocked creation on 2024-01-09 and
+# updates on 2024-02-08; 16.x and 18.x were due in 2025 and then in March 2026); these are the
+# last published values. 14.x and 16.x are here for systems that are taken over, not to deploy.
 _TABLE = [
+    ("nodejs14.x", "nodejs", 14, "2023-12-04", "2027-02-01", "2027-03-03"),
+    ("nodejs16.x", "nodejs", 16, "2024-06-12", "2027-02-01", "2027-03-03"),
     ("nodejs18.x", "nodejs", 18, "2025-09-01", "2027-02-01", "2027-03-03"),
     ("nodejs20.x", "nodejs", 20, "2026-04-30", "2026-08-31", "2026-09-30"),
     ("nodejs22.x", "nodejs", 22, "2027-04-30", "2027-06-01", "2027-07-01"),

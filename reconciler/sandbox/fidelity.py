@@ -23,6 +23,7 @@ from reconciler.sandbox.lambda_.account import AccountLimits
 from reconciler.sandbox.lambda_.functions import LambdaFunctions
 from reconciler.sandbox.lambda_.invoke_config import EventInvokeConfigs
 from reconciler.sandbox.lambda_.layers import LambdaLayers
+from reconciler.sandbox.lambda_.lifecycle import RuntimeLifecycle
 from reconciler.sandbox.lambda_.provisioned import ProvisionedConcurrency
 from reconciler.sandbox.sqs import QueueNames
 from reconciler.sandbox.wire import moto_backends
@@ -193,6 +194,7 @@ def _components(context: LayerContext) -> list[Component]:
     # may refuse before later ones see the call (IAM propagation before Lambda state).
     return [
         IamPropagation(context),
+        RuntimeLifecycle(context),
         IamPolicies(context),
         LambdaFunctions(context),
         LambdaLayers(context),

@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -19,6 +20,7 @@ from reconciler.expand.catalog import KEYS
 from reconciler.expand.resources import Resource, ResourceId
 from reconciler.planning.diff import diff_fields
 from reconciler.planning.plan import order
+from reconciler.sandbox.server import Sandbox
 from tests.fixtures import small_stack
 from tests.fixtures.by_hand import change_alarm
 
@@ -287,3 +289,27 @@ def test_the_alias_reuses_a_matching_version_instead_of_publishing(
     adapter_for("lambda.alias").update(ctx, alias, diff_fields(alias, live), live)
     assert len(lam.list_versions_by_function(FunctionName=function)["Versions"]) == before
     assert diff_fields(alias, _read(ctx, alias)) == ()
+
+
+def test_a_function_moves_off_a_blocked_runtime_with_its_code_and_architecture(
+    ctx: Context, small: StackSpec, sandbox: Sandbox
+) -> None:
+    """Deployed years ago on nodejs14.x and x86_64, updated after AWS stopped taking updates
+    on 14.x: the runtime moves first (AWS allows only that), then the code and architecture."""
+    stack = _stack(ctx, small)
+    function = _of_kind(stack, "lambda.function")
+    needs = [r for r in _with_needs(stack, function) if r.id != function.id]
+    for item in needs:
+        adapter_for(item.id.kind).create(ctx, item)
+    legacy = {**function.fields, "runtime": "nodejs14.x", "architecture": "x86_64"}
+    sandbox.fidelity.configure(today="2023-06-01")
+    try:
+        adapter_for("lambda.function").create(ctx, replace(function, fields=legacy))
+        sandbox.fidelity.configure(today="2027-06-01")
+        live = _read(ctx, function)
+        changes = diff_fields(function, live)
+        assert {c.path for c in changes} == {"runtime", "architecture"}
+        adapter_for("lambda.function").update(ctx, function, changes, live)
+    finally:
+        sandbox.fidelity.configure(today="")
+    assert diff_fields(function, _read(ctx, function)) == ()

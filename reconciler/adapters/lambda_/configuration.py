@@ -39,10 +39,13 @@ def config_fields(
     }
 
 
-def config_request(ctx: Context, fields: Mapping[str, Any]) -> dict[str, Any]:
+def config_request(
+    ctx: Context, fields: Mapping[str, Any], with_runtime: bool = True
+) -> dict[str, Any]:
     """The UpdateFunctionConfiguration/CreateFunction parameters for our fields."""
+    runtime = {"Runtime": fields["runtime"]} if with_runtime else {}
     return {
-        "Runtime": fields["runtime"],
+        **runtime,
         "Handler": fields["handler"],
         "MemorySize": fields["memory_mb"],
         "Timeout": fields["timeout_s"],

@@ -67,16 +67,23 @@ class Functions:
     ) -> None:
         name = resource.id.name
         lam = ctx.client("lambda")
-        if changed(changes, *CODE_FIELDS):
-            code = {"ZipFile": resource.payload["zip"]}
-            architectures = [resource.fields["architecture"]]
-            update = partial(lam.update_function_code, FunctionName=name, **code)
-            mutate(ctx, name, partial(update, Architectures=architectures))
-        if changed(changes, *CONFIG_FIELDS):
-            request = config_request(ctx, resource.fields)
-            mutate(
-                ctx, name, partial(lam.update_function_configuration, FunctionName=name, **request)
-            )
+        code = partial(
+            lam.update_function_code,
+            FunctionName=name,
+            ZipFile=resource.payload["zip"],
+            Architectures=[resource.fields["architecture"]],
+        )
+        new_runtime = changed(changes, "runtime")
+        # Sending a function's unchanged runtime is setting it again, which AWS refuses for a
+        # runtime past its update block.
+        request = config_request(ctx, resource.fields, with_runtime=new_runtime)
+        config = partial(lam.update_function_configuration, FunctionName=name, **request)
+        # A function on a runtime AWS no longer updates must move off it before its code can
+        # change: the runtime goes first, and the two calls follow each other at once.
+        steps = [(CONFIG_FIELDS, config), (CODE_FIELDS, code)]
+        for fields, call in steps if new_runtime else reversed(steps):
+            if changed(changes, *fields):
+                mutate(ctx, name, call)
         if changed(changes, "reserved_concurrency"):
             _reserved(ctx, name, resource.fields["reserved_concurrency"])
         arn = live.meta["arn"]

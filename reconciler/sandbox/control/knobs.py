@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import typing
 from collections.abc import Mapping
@@ -38,6 +39,8 @@ class Knobs:
     # satisfy, or be refused with AccessDenied; empty: no enforcement.
     enforce_policy: str = ""
     enforce_access_key: str = ""
+    # The date Lambda's runtime lifecycle is judged on (ISO, e.g. 2023-06-01; empty: today).
+    today: str = ""
 
     def replaced(self, changes: Mapping[str, object]) -> Knobs:
         """A copy with `changes` applied; values are converted to each field's type."""
@@ -71,6 +74,13 @@ def _policy_text(value: object) -> None:
         raise KnobError("knob enforce_policy must be a policy document with a Statement")
 
 
+def _iso_date(value: object) -> None:
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise KnobError(f"knob today is not an ISO date (YYYY-MM-DD): {value!r}") from exc
+
+
 def _convert(name: str, kind: type, value: object) -> object:
     # JSON and argparse both deliver loosely typed values; bools are refused because
     # float(True) would silently turn a typo into a one-second delay.
@@ -78,6 +88,8 @@ def _convert(name: str, kind: type, value: object) -> object:
         raise KnobError(f"knob {name} cannot be {value!r}")
     if name == "enforce_policy":
         _policy_text(value)
+    if name == "today" and value:
+        _iso_date(value)
     try:
         converted: object = kind(value)
     except ValueError as exc:

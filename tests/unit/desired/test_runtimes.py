@@ -36,5 +36,5 @@ def test_a_deprecated_runtime_warns_from_its_deprecation_date() -> None:
 
 
 def test_an_unknown_runtime_names_the_known_ones() -> None:
-    with pytest.raises(InputError, match=r"runtime 'python2.7' is not known \(known: nodejs18"):
+    with pytest.raises(InputError, match=r"runtime 'python2.7' is not known \(known: nodejs14"):
         runtimes.known_runtime("python2.7")
