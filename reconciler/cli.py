@@ -175,6 +175,15 @@ def _changes(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _adopting(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over declared resources that exist without our tags: tag them and change "
+        "them in place (never another suffix's, never a CloudFormation stack's)",
+    )
+
+
 def _destroying(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="delete without typing the suffix")
     p.add_argument("--dry-run", action="store_true", help="list only, delete nothing")
@@ -217,9 +226,9 @@ Group = Callable[[argparse.ArgumentParser], None]
 COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
     "apply": (
         "show what differs, apply it, verify (the default)",
-        (_report, _reads, _writes, _changes),
+        (_report, _reads, _writes, _changes, _adopting),
     ),
-    "plan": ("show what differs; exit 2 when anything does", (_report, _reads)),
+    "plan": ("show what differs; exit 2 when anything does", (_report, _reads, _adopting)),
     "destroy": (
         "remove everything the suffix owns, and nothing else",
         (_report, _reads, _writes, _destroying),
@@ -349,6 +358,7 @@ def _options(args: argparse.Namespace) -> Options:
         accounts=tuple(args.account),
         lock_wait_s=getattr(args, "lock_wait", 30.0),
         allow_replace=getattr(args, "allow_replace", False),
+        adopt=getattr(args, "adopt", False),
         pc_timeout_s=getattr(args, "pc_timeout", 900.0),
         max_workers=getattr(args, "max_workers", 32),
         rate_limits=tuple(getattr(args, "rate_limit", ())),

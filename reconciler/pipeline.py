@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -42,7 +42,6 @@ from reconciler.planning import preflight
 from reconciler.planning.plan import Plan, plan_apply, plan_destroy
 
 log = structlog.get_logger()
-Planner = Callable[..., Plan]
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,6 @@ class Goal:
     """What the pipeline aims at: the declared state, or nothing the suffix owns."""
 
     removes: bool
-    planner: Planner = field(compare=False)
 
     @property
     def needs_secrets(self) -> bool:
@@ -69,8 +67,8 @@ class Goal:
         return self.removes
 
 
-CONVERGE = Goal(removes=False, planner=plan_apply)
-REMOVE = Goal(removes=True, planner=plan_destroy)
+CONVERGE = Goal(removes=False)
+REMOVE = Goal(removes=True)
 
 
 class Command(StrEnum):
@@ -105,6 +103,8 @@ class Options:
     # Set by a signal handler: finish what is in flight, start nothing new.
     stop: threading.Event | None = field(default=None, compare=False)
     allow_replace: bool = False
+    # Take over declared resources that exist without our tags (see planning.plan).
+    adopt: bool = False
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
     max_workers: int = 32
@@ -230,7 +230,12 @@ def snapshot(
         live = observe(ctx, resources, options.max_workers)
         found = classify(listed.result(), options.suffix, scope)
     live.update(found.live)
-    plan = options.goal.planner(resources, live, options.suffix, found.orphans, found.unreadable)
+    if options.goal.removes:
+        plan = plan_destroy(resources, live, options.suffix, found.orphans, found.unreadable)
+    else:
+        plan = plan_apply(
+            resources, live, options.suffix, found.orphans, found.unreadable, adopt=options.adopt
+        )
     return live, plan
 
 

@@ -125,7 +125,7 @@ def _dispatch(ctx: Context, action: Action, live: Live | None) -> None:
     resource = action.resource
     if action.op is Op.CREATE:
         adapter.create(ctx, resource)
-    elif action.op is Op.UPDATE:
+    elif action.op in (Op.UPDATE, Op.ADOPT):
         assert live is not None
         adapter.update(ctx, resource, action.changes, live)
     elif action.op is Op.REPLACE:

@@ -30,3 +30,21 @@ def owned_by(tags: object, suffix: str) -> bool:
 
 def stack_of(tags: Mapping[str, str]) -> str:
     return tags.get(STACK, "")
+
+
+# CloudFormation tags what it manages (CDK, SAM and the Serverless Framework deploy through it).
+CLOUDFORMATION = "aws:cloudformation:"
+
+
+def foreign_owner(tags: Mapping[str, str], suffix: str) -> str | None:
+    """Why a resource belongs to someone else for good, or None: another suffix of ours, or a
+    CloudFormation stack, which would put back or delete what we change."""
+    if tags.get(MANAGED_BY) == OWNER and tags.get(SUFFIX, suffix) != suffix:
+        return f"owned by suffix {tags[SUFFIX]!r}: never taken over"
+    if any(key.startswith(CLOUDFORMATION) for key in tags):
+        stack = tags.get(f"{CLOUDFORMATION}stack-name", "?")
+        return (
+            f"managed by CloudFormation stack {stack!r}: never taken over; release it first "
+            "(DeletionPolicy: Retain on it, remove it from the template, update the stack)"
+        )
+    return None

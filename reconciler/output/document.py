@@ -31,6 +31,7 @@ def _action_json(action: Action) -> dict[str, Any]:
         "kind": action.id.kind,
         "name": action.id.name,
         "action": action.op.value,
+        **({"notes": list(action.notes)} if action.notes else {}),
         "changes": [
             {
                 "field": c.path,

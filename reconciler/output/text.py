@@ -39,12 +39,13 @@ def shown_changes(action: Action) -> tuple[FieldChange, ...]:
 
 
 def action_lines(action: Action) -> list[str]:
-    lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}"]
+    taken = " (taken over: tagged and changed in place)" if action.op is Op.ADOPT else ""
+    lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}{taken}"]
     if action.op is Op.CREATE:
-        return lines + _created_lines(action)
-    if action.op is not Op.DELETE:
+        lines += _created_lines(action)
+    elif action.op is not Op.DELETE:
         lines.extend(change_line(change) for change in action.changes)
-    return lines
+    return lines + [f"    note: {note}" for note in action.notes]
 
 
 def _created_lines(action: Action) -> list[str]:
@@ -61,8 +62,9 @@ def _created_lines(action: Action) -> list[str]:
 
 
 def summary(plan: Plan) -> str:
-    counts = ", ".join(f"{plan.count(op)} to {op.value}" for op in Op)
-    return f"Plan: {counts}."
+    # Adoption is named only when there is some: most runs have none to take over.
+    shown = [op for op in Op if op is not Op.ADOPT or plan.count(op)]
+    return f"Plan: {', '.join(f'{plan.count(op)} to {op.value}' for op in shown)}."
 
 
 def calls_line(calls: CallCount) -> str:

@@ -7,20 +7,24 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from reconciler.expand.catalog import rank
-from reconciler.expand.ownership import owned_by
+from reconciler.expand.ownership import foreign_owner, owned_by
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.diff import FieldChange, adopt_ignored, diff_fields
 
 
 class Op(StrEnum):
     CREATE = "create"
+    # An existing resource without our tags, taken over with --adopt: tagged, updated in place.
+    ADOPT = "adopt"
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
 
     @property
     def symbol(self) -> str:
-        return {"create": "+", "update": "~", "replace": "±", "delete": "-"}[self.value]
+        return {"create": "+", "adopt": "@", "update": "~", "replace": "±", "delete": "-"}[
+            self.value
+        ]
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Action:
     op: Op
     resource: Resource
     changes: tuple[FieldChange, ...] = ()
+    # What a reviewer must know beyond the field changes (data a replacement loses, ...).
+    notes: tuple[str, ...] = ()
 
     @property
     def id(self) -> ResourceId:
@@ -45,6 +51,7 @@ class Skipped:
 
 
 UNREADABLE = "its tags could not be read: left alone (fail closed)"
+NOT_OURS = "exists without this suffix's ownership tags (--adopt takes it over)"
 
 
 @dataclass(frozen=True)
@@ -66,20 +73,23 @@ def plan_apply(
     suffix: str,
     orphans: Sequence[Resource] = (),
     unreadable: Sequence[ResourceId] = (),
+    *,
+    adopt: bool = False,
 ) -> Plan:
-    """Create what is missing, update what differs, refuse to adopt what is not ours,
-    and delete what this suffix owns that the desired state no longer names."""
+    """Create what is missing, update what differs, leave alone what is not ours (or, with
+    `adopt`, take over what nobody else owns), and delete what this suffix owns that the
+    desired state no longer names."""
     actions: list[Action] = []
     skipped: list[Skipped] = []
     adopted: dict[ResourceId, Resource] = {}
     for declared in order(desired):
         current = live.get(declared.id)
         resource = _with_adopted(declared, current, adopted)
-        refusal = _refusal(resource, current, suffix, skipped)
+        refusal = _refusal(resource, current, suffix, skipped, adopt)
         if refusal:
             skipped.append(refusal)
             continue
-        action = _action(resource, current, actions)
+        action = _action(resource, current, actions, _taken_over(resource, current, suffix))
         if action is not None:
             actions.append(action)
     actions += [Action(Op.DELETE, r) for r in reversed(order(orphans))]
@@ -87,15 +97,31 @@ def plan_apply(
     return Plan(tuple(actions), tuple(skipped))
 
 
-def _action(resource: Resource, current: Live | None, earlier: list[Action]) -> Action | None:
+def _action(
+    resource: Resource, current: Live | None, earlier: list[Action], adopting: bool
+) -> Action | None:
     """What one desired resource needs, given its live state and the actions before it."""
     if current is None:
         return None if resource.derived else Action(Op.CREATE, resource)
     changes = diff_fields(resource, current) or _followed(resource, earlier)
     if not changes:
         return None
-    forced = any(_base(c.path) in resource.replace_on for c in changes)
-    return Action(Op.REPLACE if forced else Op.UPDATE, resource, changes)
+    forced = [c.path for c in changes if _base(c.path) in resource.replace_on]
+    if forced and adopting:
+        # What exists is someone's, with its data: replacing it loses that data.
+        note = f"replacing it deletes the existing {resource.id.kind} with its data ({forced[0]})"
+        return Action(Op.REPLACE, resource, changes, (note,))
+    if forced:
+        return Action(Op.REPLACE, resource, changes)
+    return Action(Op.ADOPT if adopting else Op.UPDATE, resource, changes)
+
+
+def _taken_over(resource: Resource, current: Live | None, suffix: str) -> bool:
+    """Exists, takes tags, and is not ours yet (nor ours left by a crash): planned at all, it
+    is being adopted."""
+    if current is None or not _taggable(resource) or owned_by(current.tags, suffix):
+        return False
+    return not _left_by_a_crash(resource, current)
 
 
 def plan_destroy(
@@ -177,18 +203,26 @@ def _followed(resource: Resource, actions: list[Action]) -> tuple[FieldChange, .
 
 
 def _refusal(
-    resource: Resource, current: Live | None, suffix: str, skipped: list[Skipped]
+    resource: Resource,
+    current: Live | None,
+    suffix: str,
+    skipped: list[Skipped],
+    adopt: bool = False,
 ) -> Skipped | None:
-    """Why we must not touch this resource: it, or what it belongs to, is not ours."""
+    """Why we must not touch this resource: it, or what it belongs to, is not ours (and,
+    when adopting, someone else's for good)."""
     refused = {s.id for s in skipped}
     blocked = [dep for dep in resource.depends_on if dep in refused]
     if blocked and current is not None:
         return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours")
-    if current is not None and _taggable(resource) and not owned_by(current.tags, suffix):
-        if _left_by_a_crash(resource, current):
-            return None
-        return Skipped(resource.id, "exists without this suffix's ownership tags")
-    return None
+    if current is None or not _taggable(resource) or owned_by(current.tags, suffix):
+        return None
+    if _left_by_a_crash(resource, current):
+        return None
+    foreign = foreign_owner(current.tags, suffix)
+    if foreign is not None:
+        return Skipped(resource.id, foreign)
+    return None if adopt else Skipped(resource.id, NOT_OURS)
 
 
 def _left_by_a_crash(resource: Resource, current: Live) -> bool:

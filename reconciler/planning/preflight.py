@@ -21,7 +21,9 @@ def runtime_problems(plan: Plan, today: dt.date) -> tuple[list[str], list[str]]:
         if action.id.kind != "lambda.function" or action.op is Op.DELETE:
             continue
         runtime = runtimes.known_runtime(str(action.resource.fields["runtime"]))
-        reason = runtimes.blocked_reason(runtime, today, creating=action.op is not Op.UPDATE)
+        reason = runtimes.blocked_reason(
+            runtime, today, creating=action.op in (Op.CREATE, Op.REPLACE)
+        )
         if reason:
             refusals.append(f"function {action.id.name}: {reason}")
         warning = runtimes.deprecation_warning(runtime, today)

@@ -34,9 +34,13 @@ def on_date(sandbox: Sandbox) -> Iterator[SetToday]:
 
 def _create(lam: LambdaClient, role_arn: str, runtime: RuntimeType = "nodejs14.x") -> None:
     lam.create_function(
-        FunctionName="legacy", Runtime=runtime, Role=role_arn, Handler="index.handler",
-        Code={"ZipFile": handler_zip()}, Architectures=["x86_64"],
-    )  # fmt: skip
+        FunctionName="legacy",
+        Runtime=runtime,
+        Role=role_arn,
+        Handler="index.handler",
+        Code={"ZipFile": handler_zip()},
+        Architectures=["x86_64"],
+    )
     wait_until(lambda: lam.get_function_configuration(FunctionName="legacy")["State"] == "Active")
 
 

@@ -10,7 +10,7 @@ from reconciler.adapters.base import Found
 from reconciler.expand.ownership import owned_by, ownership_tags
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.observe.discover import classify
-from reconciler.planning.plan import UNREADABLE, Op, plan_apply, plan_destroy
+from reconciler.planning.plan import NOT_OURS, UNREADABLE, Op, plan_apply, plan_destroy
 from tests.fixtures.small_stack import live_of, of_kind
 
 OURS = ownership_tags("u1", "small")
@@ -63,7 +63,7 @@ def test_a_resource_with_our_name_but_not_our_tags_is_left_alone_with_what_hangs
     live[alias.id] = live_of(alias, version_fingerprint="older")
     plan = plan_apply(resources, live, "u1")
     reasons = {s.id: s.reason for s in plan.skipped}
-    assert reasons[function.id] == "exists without this suffix's ownership tags"
+    assert reasons[function.id] == NOT_OURS
     assert reasons[alias.id] == f"belongs to {function.id}, which is not ours"
     assert {a.id for a in plan.actions}.isdisjoint({function.id, alias.id})
 
