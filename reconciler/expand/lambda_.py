@@ -104,7 +104,8 @@ def _function(stack: StackContext, fn: FunctionSpec) -> Resource:
         fields,
         depends_on=needs,
         sensitive=frozenset(f"environment.{key}" for key, _ in fn.secrets),
-        payload={"zip": code.zip_bytes},
+        # The aliases it declares: any other alias on it is a caller's.
+        payload={"zip": code.zip_bytes, "aliases": (fn.alias.name,) if fn.alias else ()},
     )
 
 
@@ -240,13 +241,22 @@ FUNCTION = Kind(
         "lambda:DeleteFunctionConcurrency",
         "lambda:GetFunction",
         "lambda:GetFunctionConfiguration",
+        "lambda:GetFunctionUrlConfig",
+        "lambda:GetPolicy",
+        "lambda:ListAliases",
         "lambda:PutFunctionConcurrency",
         "lambda:TagResource",
         "lambda:UntagResource",
         "lambda:UpdateFunctionCode",
         "lambda:UpdateFunctionConfiguration",
     ),
-    listing=("lambda:GetAccountSettings", "lambda:ListFunctions", "lambda:ListTags"),
+    # ListEventSourceMappings takes no resource: IAM evaluates it on "*".
+    listing=(
+        "lambda:GetAccountSettings",
+        "lambda:ListEventSourceMappings",
+        "lambda:ListFunctions",
+        "lambda:ListTags",
+    ),
 )
 EVENT_INVOKE_CONFIG = Kind(
     key="lambda.event_invoke_config",

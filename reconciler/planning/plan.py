@@ -113,7 +113,10 @@ def _action(
         return Action(Op.REPLACE, resource, changes, (note,))
     if forced:
         return Action(Op.REPLACE, resource, changes)
-    return Action(Op.ADOPT if adopting else Op.UPDATE, resource, changes)
+    if adopting:
+        # What callers attached to it (the adapter lists them) stays as it is.
+        return Action(Op.ADOPT, resource, changes, tuple(current.meta.get("kept", ())))
+    return Action(Op.UPDATE, resource, changes)
 
 
 def _taken_over(resource: Resource, current: Live | None, suffix: str) -> bool:

@@ -313,3 +313,47 @@ def test_a_function_moves_off_a_blocked_runtime_with_its_code_and_architecture(
     finally:
         sandbox.fidelity.configure(today="")
     assert diff_fields(function, _read(ctx, function)) == ()
+
+
+def test_a_function_someone_else_deployed_lists_what_its_callers_rely_on(
+    ctx: Context, small: StackSpec
+) -> None:
+    """Read before taking it over: every alias it does not declare, event source mapping,
+    permission and URL is listed (and nothing of ours is read for a function of ours)."""
+    stack = _stack(ctx, small)
+    function = _of_kind(stack, "lambda.function")
+    for item in _with_needs(stack, function):
+        adapter_for(item.id.kind).create(ctx, item)
+    assert "kept" not in _read(ctx, function).meta
+    lam, sqs, iam = ctx.client("lambda"), ctx.client("sqs"), ctx.client("iam")
+    name = function.id.name
+    arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    lam.untag_resource(Resource=arn, TagKeys=["ManagedBy", "EnvironmentSuffix", "Stack"])
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="prod", FunctionVersion=version)
+    queue = sqs.create_queue(QueueName=f"orders-{ctx.target.suffix}")["QueueUrl"]
+    source = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    lam.create_event_source_mapping(
+        FunctionName=name, EventSourceArn=source["Attributes"]["QueueArn"]
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="api-gateway",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn="arn:aws:execute-api:us-east-1:123456789012:abc123/*",
+    )
+    trust = json.dumps(_of_kind(stack, "iam.role").fields["trust_policy"])
+    shared = f"legacy-shared-{ctx.target.suffix}"
+    role = iam.create_role(RoleName=shared, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    lam.update_function_configuration(FunctionName=name, Role=role)
+    lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM")
+    kept = _read(ctx, function).meta["kept"]
+    assert f"alias prod (version {version}): not declared, kept" in kept
+    assert any(line.startswith("event source mapping ") and ":orders-" in line for line in kept)
+    assert (
+        "permission api-gateway for apigateway.amazonaws.com from "
+        "arn:aws:execute-api:us-east-1:123456789012:abc123/* to invoke it: kept"
+    ) in kept
+    assert f"role {shared}: no longer used by this function, not ours: left in place" in kept
+    assert any(line.startswith("function URL ") and "(AWS_IAM)" in line for line in kept)

@@ -14,6 +14,7 @@ from reconciler.adapters.base import (
     sync_tags,
     unless_missing,
 )
+from reconciler.adapters.lambda_.callers import kept
 from reconciler.adapters.lambda_.configuration import (
     MISSING,
     config_fields,
@@ -23,6 +24,7 @@ from reconciler.adapters.lambda_.configuration import (
 )
 from reconciler.adapters.lambda_.layers import functions, layer_ref
 from reconciler.expand.lambda_ import CODE_FIELDS, CONFIG_FIELDS, FUNCTION
+from reconciler.expand.ownership import owned_by
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -41,7 +43,12 @@ class Functions:
             "reserved_concurrency": got.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
             "tags": dict(got.get("Tags", {})),
         }
-        return Live(fields, {"arn": config["FunctionArn"], "state": config.get("State")})
+        meta = {"arn": config["FunctionArn"], "state": config.get("State")}
+        if not owned_by(fields["tags"], ctx.target.suffix):
+            # Only a function someone else deployed has callers to list: it costs no read
+            # on a function that is ours.
+            meta["kept"] = kept(ctx, resource, config.get("Role"))
+        return Live(fields, meta)
 
     def create(self, ctx: Context, resource: Resource) -> None:
         fields = resource.fields

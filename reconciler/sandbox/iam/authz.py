@@ -114,7 +114,8 @@ def _lambda(arn: _Arns, operation: str, p: dict[str, Any]) -> Iterable[str]:
         if operation == "ListLayerVersions":
             return []
         return [arn.of("lambda", f"layer:{layer}{version}")]
-    if "FunctionName" not in p:
+    # ListEventSourceMappings names a function but takes no resource: evaluated on "*".
+    if "FunctionName" not in p or operation == "ListEventSourceMappings":
         return []
     name, qualifier = split_function_ref(str(p["FunctionName"]))
     if operation != "CreateAlias":

@@ -6,6 +6,7 @@ import pytest
 
 from reconciler.expand.ownership import foreign_owner
 from reconciler.expand.resources import Live, Resource, ResourceId
+from reconciler.output.text import action_lines
 from reconciler.planning.plan import NOT_OURS, Op, plan_apply
 from tests.fixtures.small_stack import live_of, of_kind
 
@@ -105,3 +106,19 @@ def test_our_own_dashboard_left_untagged_by_a_crash_is_not_an_adoption(
     board = of_kind(resources, "cloudwatch.dashboard")
     plan = plan_apply([board], {board.id: live_of(board, tags={})}, "u1", adopt=True)
     assert [a.op for a in plan.actions] == [Op.UPDATE]
+
+
+def test_what_callers_rely_on_is_listed_with_the_adoption(
+    resources: tuple[Resource, ...],
+) -> None:
+    live = _legacy(resources, "lambda.function", memory_mb=128)
+    function = of_kind(resources, "lambda.function")
+    kept = ("alias prod (version 3): not declared, kept", "function URL https://x (NONE): kept")
+    legacy = live[function.id]
+    assert legacy is not None
+    live[function.id] = Live(dict(legacy.fields), {"kept": kept})
+    (action,) = plan_apply(resources, live, "u1", adopt=True).actions
+    assert action.notes == kept
+    text = "\n".join(action_lines(action))
+    assert text.startswith("@ lambda.function worker-u1 (taken over: tagged and changed in place)")
+    assert "    note: alias prod (version 3): not declared, kept" in text
