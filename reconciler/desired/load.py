@@ -31,6 +31,7 @@ from reconciler.desired.schema import (
     read_table,
     string_table,
 )
+from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.errors import InputError
 from reconciler.expand.catalog import KEYS
 
@@ -61,8 +62,6 @@ LOG_RETENTION_DAYS = (
 )
 SECRET_SOURCE = re.compile(r"^(env):([A-Za-z_][A-Za-z0-9_]*)$|^(ssm):(/[A-Za-z0-9_.\-/]+)$")
 ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-# Names that carry credentials: a literal value under one of these is a leak waiting to happen.
-SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|DATABASE_URL")
 # Lambda reserves these keys; setting them fails at AWS, so refuse them here.
 RESERVED_ENV = {
     "AWS_REGION",

@@ -3,11 +3,15 @@ ones are read by `reconciler.aws.parameters`. Values are never printed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from reconciler.desired.model import SecretRef, StackSpec
 from reconciler.errors import InputError
 
+# Names that carry credentials: a literal value under one is refused when the file loads, and
+# a live value under one is never shown, declared or not (a system taken over has its own).
+SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|DATABASE_URL")
 # (stack, function key, environment key): two stacks may reuse a function key.
 SecretKey = tuple[str, str, str]
 

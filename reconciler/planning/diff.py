@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
+from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning import normalize
 
@@ -85,7 +86,7 @@ def creation_changes(resource: Resource) -> tuple[FieldChange, ...]:
         if name in KEYED_FIELDS and isinstance(value, Mapping):
             for key in sorted(value):
                 path = f"{name}.{key}"
-                changes.append(FieldChange(path, None, value[key], path in resource.sensitive))
+                changes.append(FieldChange(path, None, value[key], secret(resource, path)))
         else:
             changes.append(FieldChange(name, None, value, name in resource.sensitive))
     return tuple(changes)
@@ -101,8 +102,17 @@ def _keyed(resource: Resource, name: str, desired: Any, current: Any) -> list[Fi
         old, new = have.get(key), want.get(key)
         if not _equal(name, new, old):
             path = f"{name}.{key}"
-            changes.append(FieldChange(path, old, new, path in resource.sensitive))
+            changes.append(FieldChange(path, old, new, secret(resource, path)))
     return changes
+
+
+def secret(resource: Resource, path: str) -> bool:
+    """Whether a field's values must never be shown: declared secret, or an environment
+    variable whose name says it carries a credential (a system taken over has its own)."""
+    field, _, key = path.partition(".")
+    return path in resource.sensitive or (
+        field == "environment" and bool(SECRET_LIKE.search(key.upper()))
+    )
 
 
 def _equal(name: str, desired: Any, current: Any) -> bool:

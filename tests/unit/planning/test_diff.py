@@ -117,3 +117,12 @@ def test_a_dashboard_body_compares_as_json_whatever_its_text(
     board = of_kind(resources, "cloudwatch.dashboard")
     text = json.dumps(board.fields["body"], indent=4)
     assert diff_fields(board, live_of(board, body=text)) == ()
+
+
+def test_an_undeclared_variable_named_like_a_credential_is_never_shown(function: Resource) -> None:
+    """A system taken over brings its own secrets: removed, their values still stay hidden."""
+    env = {**function.fields["environment"], "PAYMENTS_API_TOKEN": "tok_legacy_42", "DEBUG": "1"}
+    changes = {c.path: c for c in diff_fields(function, live_of(function, environment=env))}
+    token = changes["environment.PAYMENTS_API_TOKEN"]
+    assert token.sensitive and token.masked(token.old) == "(sensitive)"
+    assert not changes["environment.DEBUG"].sensitive
