@@ -214,13 +214,18 @@ def _refusal(
 ) -> Skipped | None:
     """Why we must not touch this resource: it, or what it belongs to, is not ours (and,
     when adopting, someone else's for good)."""
+    if current is None:
+        return None
+    if _taggable(resource):
+        return _by_its_tags(resource, current, suffix, adopt)
+    # No tags of its own (an alias, provisioned concurrency): it is whose its owner is.
     refused = {s.id for s in skipped}
     blocked = [dep for dep in resource.depends_on if dep in refused]
-    if blocked and current is not None:
-        return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours")
-    if current is None or not _taggable(resource) or owned_by(current.tags, suffix):
-        return None
-    if _left_by_a_crash(resource, current):
+    return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours") if blocked else None
+
+
+def _by_its_tags(resource: Resource, current: Live, suffix: str, adopt: bool) -> Skipped | None:
+    if owned_by(current.tags, suffix) or _left_by_a_crash(resource, current):
         return None
     foreign = foreign_owner(current.tags, suffix)
     if foreign is not None:

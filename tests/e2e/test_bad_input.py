@@ -100,6 +100,8 @@ CASES = [
          args=("--yes",)),
     Case("a watch flag given to plan", "`reconcile plan` takes no --once (a flag of watch)",
          args=("plan", "--once")),
+    Case("adopt on destroy", "`reconcile destroy` takes no --adopt (a flag of apply and plan)",
+         args=("destroy", "--adopt")),
     Case("unknown command", "invalid choice: 'deploy'", args=("deploy",)),
     Case("zero workers", "must be a whole number above 0", args=("--max-workers", "0")),
     Case("negative lock wait", "'-1' must be 0 or more", args=("--lock-wait", "-1")),

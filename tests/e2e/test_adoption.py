@@ -1,0 +1,185 @@
+"""Taking over what already runs: both legacy systems adopted in place, callers unbroken."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e import legacy
+from tests.e2e.helpers import LocalAws, Run, run
+from tests.e2e.legacy import LEGACY_SECRETS, Legacy, on_date
+
+# After AWS stopped taking updates on nodejs14.x: only moving off it is allowed.
+LATER = "2027-06-01"
+
+
+def adopt_run(aws: LocalAws, stack: str, suffix: str, *args: str) -> Run:
+    result = run(aws, *args, "--suffix", suffix, "--stack", stack)
+    for value in LEGACY_SECRETS.values():
+        assert value not in result.stdout and value not in result.stderr
+    return result
+
+
+def _function(aws: LocalAws, name: str) -> Any:
+    return aws.client("lambda").get_function(FunctionName=name)
+
+
+def _callers_unbroken(aws: LocalAws, system: Legacy, name: str) -> None:
+    lam, iam = aws.client("lambda"), aws.client("iam")
+    alias = lam.get_alias(FunctionName=name, Name="prod")
+    assert lam.get_function_configuration(FunctionName=name, Qualifier=alias["FunctionVersion"])
+    mapping = lam.get_event_source_mapping(UUID=system.mapping)
+    assert mapping["FunctionArn"].split(":")[6] == name
+    policy = lam.get_policy(FunctionName=name)["Policy"]
+    assert '"api-gateway"' in policy and "apigateway.amazonaws.com" in policy
+    role = system.role.rsplit("/", 1)[1]
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["everything-dynamodb"]
+
+
+@pytest.fixture(scope="module")
+def payments(local_aws: LocalAws) -> Legacy:
+    return legacy.transactions(local_aws, "bf")
+
+
+def test_the_adopt_plan_shows_each_takeover_its_changes_and_what_stays(
+    local_aws: LocalAws, payments: Legacy
+) -> None:
+    local_aws.control.reset_calls()
+    plan = adopt_run(local_aws, "transactions", "bf", "plan", "--adopt")
+    assert plan.code == 2, plan.stdout + plan.stderr
+    assert local_aws.control.writes() == []
+    out = plan.stdout
+    for line in (
+        "@ lambda.function lambda-function-bf (taken over: tagged and changed in place)",
+        "@ dynamodb.table transactions-bf (taken over: tagged and changed in place)",
+        "@ logs.log_group /aws/lambda/lambda-function-bf (taken over: tagged and changed in place)",
+        '    runtime: "nodejs14.x" -> "nodejs24.x"',
+        '    architecture: "x86_64" -> "arm64"',
+        '    tags.ManagedBy: (none) -> "lambda-reconciler"',
+        "    retention_days: (none) -> 7",
+        "    environment.PAYMENTS_API_TOKEN: (sensitive) -> (none)",
+        "    note: alias prod (version 1): not declared, kept",
+        "    note: role payments-shared-role-bf: no longer used by this function, not ours: "
+        "left in place",
+    ):
+        assert line in out.splitlines(), line
+    assert "    note: event source mapping " in out and "    note: permission api-gateway" in out
+    assert "Plan: 5 to create, 3 to adopt," in out
+
+
+def test_adopt_migrates_the_payments_system_in_place(local_aws: LocalAws, payments: Legacy) -> None:
+    (name, arn) = next(iter(payments.functions.items()))
+    with on_date(local_aws, LATER):
+        result = adopt_run(local_aws, "transactions", "bf", "--adopt")
+    assert result.code == 0, result.stdout + result.stderr
+    got = _function(local_aws, name)
+    config = got["Configuration"]
+    assert config["FunctionArn"] == arn
+    assert (config["Runtime"], config["Architectures"]) == ("nodejs24.x", ["arm64"])
+    assert (config["MemorySize"], config["Timeout"]) == (1024, 30)
+    assert config["TracingConfig"] == {"Mode": "Active"}
+    assert config["Role"].endswith(":role/lambda-function-role-bf")
+    assert "PAYMENTS_API_TOKEN" not in config["Environment"]["Variables"]
+    assert got["Concurrency"]["ReservedConcurrentExecutions"] == 100
+    assert got["Tags"]["ManagedBy"] == "lambda-reconciler" and "owner" not in got["Tags"]
+    lam, logs, ddb = (local_aws.client(s) for s in ("lambda", "logs", "dynamodb"))
+    pc = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+    assert (pc["RequestedProvisionedConcurrentExecutions"], pc["Status"]) == (5, "READY")
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+    assert group["retentionInDays"] == 7
+    item = ddb.get_item(TableName="transactions-bf", Key={"transactionId": {"S": "t-1"}})
+    assert item["Item"]["cents"] == {"N": "1250"}
+    _callers_unbroken(local_aws, payments, name)
+
+
+def test_after_the_takeover_a_plan_is_quiet_and_costs_no_write(
+    local_aws: LocalAws, payments: Legacy
+) -> None:
+    local_aws.control.reset_calls()
+    again = adopt_run(local_aws, "transactions", "bf", "--adopt")
+    assert again.code == 0 and "No changes" in again.stdout, again.stdout + again.stderr
+    assert local_aws.control.writes() == []
+
+
+def test_destroy_removes_what_was_adopted_and_nothing_of_the_callers(
+    local_aws: LocalAws, payments: Legacy
+) -> None:
+    gone = adopt_run(local_aws, "transactions", "bf", "destroy", "--yes")
+    assert gone.code == 0, gone.stdout + gone.stderr
+    functions = local_aws.client("lambda").list_functions()["Functions"]
+    assert "lambda-function-bf" not in {f["FunctionName"] for f in functions}
+    iam, sqs = local_aws.client("iam"), local_aws.client("sqs")
+    assert iam.get_role(RoleName="payments-shared-role-bf")["Role"]
+    assert sqs.get_queue_attributes(QueueUrl=payments.queue_url, AttributeNames=["All"])
+
+
+def test_the_etl_pipeline_is_taken_over_with_dlqs_alarms_and_its_own_roles(
+    local_aws: LocalAws,
+) -> None:
+    pipeline = legacy.etl(local_aws, "bfe")
+    with on_date(local_aws, LATER):
+        result = adopt_run(local_aws, "etl", "bfe", "--adopt")
+    assert result.code == 0, result.stdout + result.stderr
+    lam = local_aws.client("lambda")
+    for name, arn in pipeline.functions.items():
+        config = lam.get_function_configuration(FunctionName=name)
+        assert config["FunctionArn"] == arn
+        assert config["Runtime"] == "nodejs24.x" and config["TracingConfig"]["Mode"] == "Active"
+        assert config["DeadLetterConfig"]["TargetArn"].endswith(
+            f":{name.rsplit('-', 1)[0]}-dlq-bfe"
+        )
+        assert config["Role"].endswith(f":role/{name.rsplit('-', 1)[0]}-role-bfe")
+    alarms = local_aws.client("cloudwatch").describe_alarms(AlarmNamePrefix="batch-")
+    assert len([a for a in alarms["MetricAlarms"] if a["AlarmName"].endswith("-bfe")]) == 6
+    jobs = local_aws.client("dynamodb").get_item(
+        TableName="etl-jobs-bfe", Key={"jobId": {"S": "j-1"}}
+    )
+    assert "Item" in jobs
+    _callers_unbroken(local_aws, pipeline, "api-handler-bfe")
+    local_aws.control.reset_calls()
+    assert adopt_run(local_aws, "etl", "bfe", "plan").code == 0
+    assert local_aws.control.writes() == []
+    assert adopt_run(local_aws, "etl", "bfe", "destroy", "--yes").code == 0
+
+
+def test_without_adopt_nothing_legacy_is_written_and_the_run_names_it(
+    local_aws: LocalAws,
+) -> None:
+    system = legacy.transactions(local_aws, "bfn")
+    (name, _) = next(iter(system.functions.items()))
+    before = _function(local_aws, name)
+    result = adopt_run(local_aws, "transactions", "bfn")
+    assert result.code == 3, result.stdout + result.stderr
+    for kind, resource in (
+        ("lambda.function", name),
+        ("dynamodb.table", "transactions-bfn"),
+        ("logs.log_group", f"/aws/lambda/{name}"),
+    ):
+        assert (
+            f"! {kind} {resource}: left alone, exists without this suffix's ownership tags "
+            "(--adopt takes it over)"
+        ) in result.stdout.splitlines()
+    after = _function(local_aws, name)
+    assert after["Configuration"] == before["Configuration"] and after["Tags"] == before["Tags"]
+    assert adopt_run(local_aws, "transactions", "bfn", "destroy", "--yes").code == 0
+
+
+def test_a_cloudformation_stacks_function_is_never_taken_over(local_aws: LocalAws) -> None:
+    system = legacy.transactions(local_aws, "bfc")
+    (name, arn) = next(iter(system.functions.items()))
+    stack_tags = {
+        "aws:cloudformation:stack-name": "payments-prod",
+        "aws:cloudformation:logical-id": "Processor",
+    }
+    local_aws.client("lambda").tag_resource(Resource=arn, Tags=stack_tags)
+    before = _function(local_aws, name)["Configuration"]
+    result = adopt_run(local_aws, "transactions", "bfc", "--adopt")
+    assert result.code == 3
+    assert (
+        f"! lambda.function {name}: left alone, managed by CloudFormation stack 'payments-prod': "
+        "never taken over; release it first (DeletionPolicy: Retain on it, remove it from the "
+        "template, update the stack)"
+    ) in result.stdout.splitlines()
+    assert _function(local_aws, name)["Configuration"] == before
+    assert adopt_run(local_aws, "transactions", "bfc", "destroy", "--yes").code == 0
