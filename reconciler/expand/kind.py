@@ -47,6 +47,12 @@ class Named:
 
 Names = Callable[[StackSpec], list[Named]]
 Builder = Callable[["StackContext"], list[Resource]]
+# What a reviewer must know about a change of this kind beyond its fields.
+Notes = Callable[[frozenset[str]], tuple[str, ...]]
+
+
+def no_notes(_: frozenset[str]) -> tuple[str, ...]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class Kind:
     scope: str = ""
     # Account-wide reads its adapter makes (listings and tag reads of discovery): `*`.
     listing: tuple[str, ...] = ()
+    # Given the top-level fields an update changes.
+    notes: Notes = field(default=no_notes, compare=False, repr=False)
 
     @property
     def scoped_by(self) -> str:

@@ -59,6 +59,17 @@ def alias_fields(function_fields: Mapping[str, Any]) -> dict[str, Any]:
     return {"version_fingerprint": version_fingerprint(function_fields)}
 
 
+def _function_notes(changed: frozenset[str]) -> tuple[str, ...]:
+    if "runtime" in changed and changed & {"code_sha256", "architecture"}:
+        # UpdateFunctionConfiguration and UpdateFunctionCode are two calls, made back to back.
+        return (
+            "the runtime and the code change in two calls, one right after the other: in "
+            "between, callers of $LATEST run the old code on the new runtime (callers of an "
+            "alias keep the version it serves until it moves)",
+        )
+    return ()
+
+
 def _function_names(spec: StackSpec) -> list[Named]:
     return [
         Named(f.name, f"{function_owner(f.key)}.name", function_owner(f.key))
@@ -233,6 +244,7 @@ FUNCTION = Kind(
     names=_function_names,
     build=_functions,
     rule=NameRule("Lambda function", 64, NAME),
+    notes=_function_notes,
     # Versions and aliases are `function:<name>:<qualifier>`.
     arns=ArnForms("lambda", ("function:{}", "function:{}:*")),
     actions=(

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from reconciler.expand.catalog import rank
+from reconciler.expand.catalog import BY_KEY, rank
 from reconciler.expand.ownership import foreign_owner, owned_by
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.diff import FieldChange, adopt_ignored, diff_fields
@@ -113,10 +113,11 @@ def _action(
         return Action(Op.REPLACE, resource, changes, (note,))
     if forced:
         return Action(Op.REPLACE, resource, changes)
+    notes = BY_KEY[resource.id.kind].notes(frozenset(_base(c.path) for c in changes))
     if adopting:
         # What callers attached to it (the adapter lists them) stays as it is.
-        return Action(Op.ADOPT, resource, changes, tuple(current.meta.get("kept", ())))
-    return Action(Op.UPDATE, resource, changes)
+        return Action(Op.ADOPT, resource, changes, (*notes, *current.meta.get("kept", ())))
+    return Action(Op.UPDATE, resource, changes, notes)
 
 
 def _taken_over(resource: Resource, current: Live | None, suffix: str) -> bool:

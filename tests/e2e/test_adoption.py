@@ -65,6 +65,7 @@ def test_the_adopt_plan_shows_each_takeover_its_changes_and_what_stays(
     ):
         assert line in out.splitlines(), line
     assert "    note: event source mapping " in out and "    note: permission api-gateway" in out
+    assert "    note: the runtime and the code change in two calls" in out
     assert "Plan: 5 to create, 3 to adopt," in out
 
 

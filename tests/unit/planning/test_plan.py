@@ -102,3 +102,14 @@ def test_the_alias_fingerprint_follows_the_function_fields_adopted_from_live(
     live[alias.id] = Live(dict(wanted))
     others = [r for r in resources if r.id not in (function.id, alias.id)]
     assert plan_apply([*others, function, alias], live, "u1").empty
+
+
+def test_a_runtime_and_code_change_is_flagged_for_the_window_between_the_two_calls(
+    resources: tuple[Resource, ...],
+) -> None:
+    function = of_kind(resources, "lambda.function")
+    live = {function.id: live_of(function, runtime="nodejs16.x", architecture="x86_64")}
+    (action,) = plan_apply([function], live, "u1").actions
+    assert len(action.notes) == 1 and "in two calls" in action.notes[0]
+    memory_only = {function.id: live_of(function, memory_mb=512)}
+    assert plan_apply([function], memory_only, "u1").actions[0].notes == ()
