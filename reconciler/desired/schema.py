@@ -20,6 +20,14 @@ class Field:
     default: Any = None
     check: Check | None = None
 
+    @property
+    def allows(self) -> str:
+        return self.check.allows if isinstance(self.check, Rule) else ""
+
+    @property
+    def type_name(self) -> str:
+        return _type_name(self.type)
+
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
@@ -64,29 +72,44 @@ def _read_field(where: str, table: Mapping[str, Any], key: str, spec: Field) -> 
     return value
 
 
-def in_range(low: int, high: int, what: str) -> Check:
+@dataclass(frozen=True)
+class Rule:
+    """A value check that says in words what it allows (the format's reference shows it)."""
+
+    allows: str
+    problem: Check
+
+    def __call__(self, value: Any) -> str | None:
+        return self.problem(value)
+
+
+def in_range(low: int, high: int, what: str) -> Rule:
     def check(value: int) -> str | None:
         if low <= value <= high:
             return None
         return f"{value} is out of {what}'s range {low}..{high}"
 
-    return check
+    return Rule(f"{low}..{high}", check)
 
 
-def one_of(allowed: tuple[Any, ...], what: str) -> Check:
+def one_of(allowed: tuple[Any, ...], what: str) -> Rule:
     def check(value: Any) -> str | None:
         if value in allowed:
             return None
         return f"{value!r} is not a {what} AWS allows ({', '.join(map(str, allowed))})"
 
-    return check
+    return Rule(", ".join(repr(a) if a == "" else str(a) for a in allowed), check)
 
 
-def list_of_strings(value: list[Any]) -> str | None:
+def _strings(value: list[Any]) -> str | None:
     bad = [item for item in value if not isinstance(item, str)]
     return f"every item must be a string, got {bad[0]!r}" if bad else None
 
 
-def string_table(value: dict[str, Any]) -> str | None:
+def _string_values(value: dict[str, Any]) -> str | None:
     bad = [key for key, item in value.items() if not isinstance(item, str)]
     return f"{bad[0]}: expected a string, got {value[bad[0]]!r}" if bad else None
+
+
+list_of_strings = Rule("strings", _strings)
+string_table = Rule("string values", _string_values)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.desired.fields import SECTIONS
+from reconciler.desired.schema import Field
+
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -46,3 +49,35 @@ def test_every_relative_link_resolves(page: Path) -> None:
     for target in LINK.findall(page.read_text()):
         if "://" not in target:
             assert (page.parent / target).exists(), f"{page.name}: {target}"
+
+
+def _documented_sections() -> dict[str, list[list[str]]]:
+    """Each `## `[table]`` of the reference, with the cells of its key table."""
+    sections: dict[str, list[list[str]]] = {}
+    current = None
+    for line in (ROOT / "docs" / "desired-state.md").read_text().splitlines():
+        heading = re.match(r"^##+ `(.+)`$", line)
+        if heading:
+            current = heading.group(1)
+            sections.setdefault(current, [])
+        elif current and line.startswith("| `"):
+            sections[current].append([cell.strip() for cell in line.strip("|").split(" | ")])
+    return sections
+
+
+def _default(field: Field) -> str:
+    if field.required:
+        return "required"
+    return "none" if field.default is None else repr(field.default).replace("'", '"')
+
+
+@pytest.mark.parametrize("heading", list(SECTIONS))
+def test_every_key_of_the_format_is_documented_as_the_loader_reads_it(heading: str) -> None:
+    rows = {row[0].strip("`"): row for row in _documented_sections().get(heading, [])}
+    fields = SECTIONS[heading]
+    assert sorted(rows) == sorted(fields), f"docs/desired-state.md {heading}: keys differ"
+    for key, field in fields.items():
+        _, kind, default, allowed, sets = rows[key]
+        assert (kind, default) == (field.type_name, _default(field)), f"{heading} {key}"
+        assert allowed == (field.allows or "—"), f"{heading} {key}: allowed values"
+        assert sets, f"{heading} {key}: say what it sets"
