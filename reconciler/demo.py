@@ -1,4 +1,9 @@
-"""`make demo`: the product's story against an embedded local AWS, in under a minute."""
+"""`make demo`: the product's story against an embedded local AWS, in under a minute.
+
+It starts where the two systems' owners stood: a legacy deployment built by hand years ago.
+The reconciler shows what taking it over changes, migrates it in place with every caller
+unbroken, then keeps it in shape: nothing to do, drift found and fixed, destroy.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,11 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.control.client import SandboxControl
+    from reconciler.sandbox.legacy import Legacy
 
 SUFFIX = "demo"
 FUNCTION = f"lambda-function-{SUFFIX}"
@@ -16,6 +26,7 @@ DEMO_SECRETS = {
     "TRANSACTIONS_DATABASE_URL": "postgres://ledger:demo-only-password@localhost:5432/ledger",
     "TRANSACTIONS_API_KEY": "demo-only-api-key-0000",
 }
+EXPECTED = [2, 0, 0, 2, 0, 0]
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,18 @@ class Step:
     reads: int
     writes: int
     seconds: float
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    """The local AWS as the legacy builder uses it: its controls and boto3's default clients."""
+
+    control: SandboxControl
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service)  # type: ignore[call-overload]
 
 
 def banner(text: str) -> None:
@@ -41,10 +64,9 @@ def main() -> int:
         print(
             f"{DIM}Local AWS (moto + fidelity layer) at {sandbox.url}; no AWS account used.{RESET}"
         )
-        steps = _story(SandboxControl(sandbox.url))
+        steps = _story(LocalAws(SandboxControl(sandbox.url)))
     _summary(steps, time.monotonic() - started)
-    expected = [2, 0, 0, 2, 0, 0]
-    return 0 if [s.exit_code for s in steps] == expected else 1
+    return 0 if [s.exit_code for s in steps] == EXPECTED else 1
 
 
 def _point_at(url: str) -> None:
@@ -58,31 +80,61 @@ def _point_at(url: str) -> None:
         os.environ.setdefault(key, value)
 
 
-def _story(control: object) -> list[Step]:
-    from reconciler.sandbox.control.client import SandboxControl
-
-    assert isinstance(control, SandboxControl)
-    run = _runner(control)
+def _story(aws: LocalAws) -> list[Step]:
+    run = _runner(aws.control)
+    systems = _legacy(aws)
     steps = [
-        run("1. plan: a fresh suffix, everything to create (exit 2)", ["plan"]),
-        run("2. apply: create it all, wait for provisioned concurrency READY", []),
-        run("3. plan again: nothing to do (exit 0, zero writes)", ["plan"]),
+        run("2. plan --adopt: what taking it over changes (exit 2)", ["plan", "--adopt"]),
+        run("3. apply --adopt: migrate it in place, callers unbroken", ["--adopt"]),
     ]
-    banner("4. someone changes things by hand: memory 1024 -> 512, log retention 7 -> 30 days")
-    _drift()
+    _callers_unbroken(aws, systems)
+    steps.append(run("4. plan: nothing left to do (exit 0, zero writes)", ["plan"]))
+    banner("5. someone changes things by hand: memory 1024 -> 512, log retention 7 -> 30 days")
+    _drift(aws)
     steps += [
-        run("5. plan finds exactly that drift (exit 2)", ["plan"]),
-        run("6. apply puts it back", []),
-        run("7. destroy: remove everything this suffix owns", ["destroy", "--yes"]),
+        run("6. plan finds exactly that drift (exit 2)", ["plan"]),
+        run("7. apply puts it back", []),
+        run(
+            "8. destroy: remove everything this suffix owns, nothing of the callers'",
+            ["destroy", "--yes"],
+        ),
     ]
     return steps
 
 
-def _runner(control: object) -> Callable[[str, list[str]], Step]:
-    from reconciler.cli import main as reconcile
-    from reconciler.sandbox.control.client import SandboxControl
+def _legacy(aws: LocalAws) -> list[Legacy]:
+    from reconciler.sandbox import legacy
 
-    assert isinstance(control, SandboxControl)
+    banner("1. a legacy deployment, as both systems ran before the refactor")
+    systems = [legacy.transactions(aws, SUFFIX), legacy.etl(aws, SUFFIX)]
+    print(
+        "Node.js 14.x on x86_64, 128 MB and 3 s, no tracing, logs that never expire, no DLQ,\n"
+        "one shared role per system with dynamodb:* and a managed policy; callers attached an\n"
+        "alias 'prod', an API Gateway permission and an SQS event source mapping. Built through\n"
+        "boto3 with the local AWS's date set to 2023-06-01."
+    )
+    return systems
+
+
+def _callers_unbroken(aws: LocalAws, systems: list[Legacy]) -> None:
+    lam = aws.client("lambda")
+    for system in systems:
+        for name, arn in system.functions.items():
+            config = lam.get_function_configuration(FunctionName=name)
+            same = "same ARN" if config["FunctionArn"] == arn else "ARN CHANGED"
+            print(f"{name}: {config['Runtime']}, {config['Architectures'][0]}, {same}")
+        mapping = lam.get_event_source_mapping(UUID=system.mapping)
+        caller = mapping["FunctionArn"].split(":")[6]
+        alias = lam.get_alias(FunctionName=caller, Name="prod")["FunctionVersion"]
+        role = system.role.rsplit("/", 1)[1]
+        print(
+            f"  callers of {caller}: alias prod -> version {alias}, event source mapping "
+            f"{mapping['State']}, role {role} left in place"
+        )
+
+
+def _runner(control: SandboxControl) -> Callable[[str, list[str]], Step]:
+    from reconciler.cli import main as reconcile
 
     def run(title: str, args: list[str]) -> Step:
         banner(title)
@@ -98,11 +150,9 @@ def _runner(control: object) -> Callable[[str, list[str]], Step]:
     return run
 
 
-def _drift() -> None:
-    import boto3
-
-    boto3.client("lambda").update_function_configuration(FunctionName=FUNCTION, MemorySize=512)
-    boto3.client("logs").put_retention_policy(
+def _drift(aws: LocalAws) -> None:
+    aws.client("lambda").update_function_configuration(FunctionName=FUNCTION, MemorySize=512)
+    aws.client("logs").put_retention_policy(
         logGroupName=f"/aws/lambda/{FUNCTION}", retentionInDays=30
     )
     print("(changed through boto3, behind the reconciler's back)")

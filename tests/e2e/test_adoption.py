@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e import legacy
+from reconciler.sandbox import legacy
+from reconciler.sandbox.legacy import LEGACY_SECRETS, Legacy, on_date
 from tests.e2e.helpers import LocalAws, Run, run
-from tests.e2e.legacy import LEGACY_SECRETS, Legacy, on_date
 
 # After AWS stopped taking updates on nodejs14.x: only moving off it is allowed.
 LATER = "2027-06-01"

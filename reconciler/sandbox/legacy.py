@@ -1,8 +1,8 @@
-"""The two systems as they ran before the refactor, built through boto3 the way a team built
-them years ago (the local AWS's `today` set in the past): Node.js 14.x on x86_64, 128 MB and
-3 s, no tracing, log groups that never expire, no DLQ, one shared role with `dynamodb:*` and a
-managed policy, and what callers attached: an undeclared alias, an API Gateway permission and an
-event source mapping."""
+"""A legacy deployment to take over, for the demo and the tests: the two systems as they ran
+before the refactor, built through boto3 the way a team built them years ago (the local AWS's
+`today` set in the past). Node.js 14.x on x86_64, 128 MB and 3 s, no tracing, log groups that
+never expire, no DLQ, one shared role with `dynamodb:*` and a managed policy, and what callers
+attached: an undeclared alias, an API Gateway permission and an event source mapping."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from tests.e2e.helpers import LocalAws
+from reconciler.sandbox.control.client import SandboxControl
 
 ACCOUNT = "123456789012"
 THEN = "2023-06-01"
@@ -58,8 +58,17 @@ class Legacy:
     mapping: str
 
 
+class Aws(Protocol):
+    """What the builder needs: the local AWS's controls and a boto3 client per service."""
+
+    @property
+    def control(self) -> SandboxControl: ...
+
+    def client(self, service: str) -> Any: ...
+
+
 @contextmanager
-def on_date(aws: LocalAws, day: str) -> Iterator[None]:
+def on_date(aws: Aws, day: str) -> Iterator[None]:
     """The local AWS's `today`, for what happens inside the block."""
     aws.control.configure(today=day)
     try:
@@ -75,7 +84,7 @@ def _zip(source: str) -> bytes:
     return buffer.getvalue()
 
 
-def _shared_role(aws: LocalAws, name: str) -> str:
+def _shared_role(aws: Aws, name: str) -> str:
     iam = aws.client("iam")
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     iam.put_role_policy(RoleName=name, PolicyName="everything-dynamodb", PolicyDocument=WIDE)
@@ -84,7 +93,7 @@ def _shared_role(aws: LocalAws, name: str) -> str:
     return str(arn)
 
 
-def _function(aws: LocalAws, name: str, role: str, env: dict[str, str]) -> str:
+def _function(aws: Aws, name: str, role: str, env: dict[str, str]) -> str:
     request = {
         "FunctionName": name,
         "Runtime": "nodejs14.x",
@@ -114,7 +123,7 @@ def _once_the_role_is_assumable(create: Callable[[], Any]) -> Any:
             time.sleep(0.25)
 
 
-def _callers(aws: LocalAws, name: str, suffix: str) -> tuple[str, str]:
+def _callers(aws: Aws, name: str, suffix: str) -> tuple[str, str]:
     """What others built on the function: an alias, a permission, an event source mapping."""
     lam, sqs = aws.client("lambda"), aws.client("sqs")
     _wait_active(aws, name)
@@ -135,13 +144,13 @@ def _callers(aws: LocalAws, name: str, suffix: str) -> tuple[str, str]:
     return str(url), str(mapping["UUID"])
 
 
-def _wait_active(aws: LocalAws, name: str) -> None:
+def _wait_active(aws: Aws, name: str) -> None:
     lam = aws.client("lambda")
     waiter = lam.get_waiter("function_active_v2")
     waiter.wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
 
-def transactions(aws: LocalAws, suffix: str) -> Legacy:
+def transactions(aws: Aws, suffix: str) -> Legacy:
     """The payments function as it ran: cold starts, throttling, everything on one role."""
     with on_date(aws, THEN):
         role = _shared_role(aws, f"payments-shared-role-{suffix}")
@@ -161,7 +170,7 @@ def transactions(aws: LocalAws, suffix: str) -> Legacy:
     return Legacy(suffix, {name: arn}, role, queue, mapping)
 
 
-def etl(aws: LocalAws, suffix: str) -> Legacy:
+def etl(aws: Aws, suffix: str) -> Legacy:
     """The pipeline as it ran: failures unnoticed (no DLQ, no alarm), one shared role."""
     with on_date(aws, THEN):
         role = _shared_role(aws, f"etl-shared-role-{suffix}")
