@@ -20,6 +20,7 @@ from reconciler.sandbox.iam.gate import needed, refusal
 from reconciler.sandbox.iam.policies import IamPolicies
 from reconciler.sandbox.iam.propagation import IamPropagation
 from reconciler.sandbox.lambda_.account import AccountLimits
+from reconciler.sandbox.lambda_.code import CodeLocations
 from reconciler.sandbox.lambda_.functions import LambdaFunctions
 from reconciler.sandbox.lambda_.invoke_config import EventInvokeConfigs
 from reconciler.sandbox.lambda_.layers import LambdaLayers
@@ -196,6 +197,8 @@ def _components(context: LayerContext) -> list[Component]:
         IamPropagation(context),
         RuntimeLifecycle(context),
         IamPolicies(context),
+        # Wraps the Lambda components below: it rewrites their final answer's code location.
+        CodeLocations(context),
         LambdaFunctions(context),
         LambdaLayers(context),
         EventInvokeConfigs(context),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from reconciler.sandbox.control.faults import FaultRule
+from reconciler.sandbox.lambda_.code import CODE_PATH, download
 from reconciler.sandbox.wire.wsgi import Environ, Response, json_response, read_body
 
 if TYPE_CHECKING:
@@ -34,6 +36,9 @@ class ControlApi:
 
     def handle(self, environ: Environ) -> Response:
         path = str(environ.get("PATH_INFO", ""))[len(CONTROL_PREFIX) :].strip("/")
+        if path.startswith(f"{CODE_PATH}/") and environ.get("REQUEST_METHOD") == "GET":
+            # Where GetFunction and GetLayerVersion say the code is (see lambda_.code).
+            return download([unquote(part) for part in path.split("/")[1:]])
         endpoint = self._endpoints.get((str(environ.get("REQUEST_METHOD", "")), path))
         if endpoint is None:
             return json_response(404, {"error": f"no control endpoint {path!r}"})

@@ -120,3 +120,23 @@ def _principal(kind: str, entity: Any) -> Principal:
         attached=frozenset(entity.managed_policies),
         boundary=getattr(entity, "permissions_boundary_arn", None) or None,
     )
+
+
+def function_code(account: str, region: str, name: str, qualifier: str | None) -> bytes | None:
+    """The zip a function (or one of its published versions) was deployed with."""
+    function = latest_function(account, region, name)
+    if function is not None and qualifier not in (None, "", "$LATEST"):
+        function = next(
+            # moto keeps a version number as an int or a str, depending on how it was made.
+            (v for v in published_versions(account, region, name) if str(v.version) == qualifier),
+            None,
+        )
+    code = getattr(function, "code_bytes", None) if function is not None else None
+    return bytes(code) if code else None
+
+
+def layer_code(account: str, region: str, name: str, version: int) -> bytes | None:
+    layer = lambda_backends[account][region]._layers._layers.get(name)
+    found = None if layer is None else layer.layer_versions.get(str(version))
+    code = getattr(found, "code_bytes", None) if found is not None else None
+    return bytes(code) if code else None
