@@ -60,7 +60,8 @@ class LogGroups:
         name = resource.id.name
         # Tags at creation: a crash right after never leaves an untagged orphan.
         logs.create_log_group(logGroupName=name, tags=dict(resource.fields["tags"]))
-        self._retention(logs, name, resource.fields["retention_days"])
+        if resource.fields["retention_days"] is not None:
+            self._retention(logs, name, resource.fields["retention_days"])
 
     def update(
         self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
@@ -89,9 +90,13 @@ class LogGroups:
             unless_missing(lambda: logs.delete_log_group(logGroupName=name), *MISSING)
 
     @staticmethod
-    def _retention(logs: Any, name: str, days: int) -> None:
-        # Every declared log group has a retention (a never-expiring one is a cost leak).
-        logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+    def _retention(logs: Any, name: str, days: int | None) -> None:
+        # A never-expiring log group is a cost leak: only a system taken over as it is keeps
+        # one, until its desired state names a retention.
+        if days is None:
+            logs.delete_retention_policy(logGroupName=name)
+        else:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=days)
 
 
 def _tags(logs: Any, arn: str) -> dict[str, str]:

@@ -82,6 +82,12 @@ def _runtime(value: str) -> str | None:
     return None
 
 
+def _role_arn(value: str) -> str | None:
+    if value == "" or (value.startswith("arn:aws") and ":role/" in value):
+        return None
+    return f"{value!r} is not an IAM role ARN"
+
+
 KMS_KEY = Rule("a KMS key ARN, or empty for the AWS managed key", _kms)
 RUNTIME = Rule(", ".join(sorted(runtimes.RUNTIMES)), _runtime)
 
@@ -99,7 +105,9 @@ FUNCTION = {
         int, required=False, check=in_range(0, 100000, "reserved concurrency")
     ),
     "kms_key_arn": Field(str, required=False, default="", check=KMS_KEY),
-    "log_retention_days": Field(int, check=one_of(LOG_RETENTION_DAYS, "log retention in days")),
+    "log_retention_days": Field(
+        int, required=False, check=one_of(LOG_RETENTION_DAYS, "log retention in days")
+    ),
     "log_format": Field(
         str, required=False, default="Text", check=one_of(("Text", "JSON"), "log format")
     ),
@@ -118,8 +126,10 @@ ALIAS = {
         int, required=False, default=0, check=in_range(0, 100000, "provisioned concurrency")
     ),
 }
+ROLE_ARN = Rule("an IAM role ARN (arn:aws:iam::<account>:role/<name>)", _role_arn)
 ROLE = {
-    "name": Field(str),
+    "name": Field(str, required=False, default=""),
+    "arn": Field(str, required=False, default="", check=ROLE_ARN),
     "dynamodb": Field(list, required=False, default=[]),
     "invoke": Field(list, required=False, default=[], check=list_of_strings),
 }

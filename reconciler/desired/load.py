@@ -39,6 +39,7 @@ from reconciler.desired.model import (
     TableSpec,
     XRayGroupSpec,
 )
+from reconciler.desired.packaging import is_zip
 from reconciler.desired.schema import read_table
 from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.errors import InputError
@@ -169,7 +170,7 @@ def _layer(base: Path, key: str, raw: Any) -> LayerSpec:
     for runtime in x["compatible_runtimes"]:
         runtimes.known_runtime(runtime)
     source = (base / x["source"]).resolve()
-    if not (source / "nodejs").is_dir():
+    if not ((source / "nodejs").is_dir() or is_zip(source)):
         raise InputError(f"layers.{key}.source: {source} has no nodejs/ folder")
     return LayerSpec(
         key,
@@ -294,6 +295,16 @@ def _secret(where: str, key: str, source: str) -> SecretRef:
 
 def _role(where: str, raw: Any) -> RoleSpec:
     r = read_table(f"{where}.role", raw, ROLE)
+    if bool(r["name"]) == bool(r["arn"]):
+        raise InputError(
+            f"{where}.role: give name (a role of its own) or arn (an existing role the stack "
+            "does not manage), one of the two"
+        )
+    if r["arn"] and (r["dynamodb"] or r["invoke"]):
+        raise InputError(
+            f"{where}.role: a role given by arn is not managed here: its permissions cannot "
+            "be declared"
+        )
     access = []
     for index, item in enumerate(r["dynamodb"]):
         a = read_table(f"{where}.role.dynamodb[{index}]", item, TABLE_ACCESS)
@@ -304,7 +315,7 @@ def _role(where: str, raw: Any) -> RoleSpec:
                     "DynamoDB action (no wildcards)"
                 )
         access.append(TableAccess(a["table"], tuple(a["actions"])))
-    return RoleSpec(r["name"], tuple(access), tuple(r["invoke"]))
+    return RoleSpec(r["name"], tuple(access), tuple(r["invoke"]), r["arn"])
 
 
 def _xray(raw: Any) -> XRayGroupSpec | None:
@@ -330,8 +341,8 @@ def _check_references(spec: StackSpec) -> None:
         _refs(f"{where}.role.dynamodb", [a.table for a in fn.role.dynamodb], tables, "tables")
         _refs(f"{where}.role.invoke", list(fn.role.invoke), functions, "functions")
         _refs(f"{where}.layers", list(fn.layers), layers, "layers")
-        if not fn.source.is_dir():
-            raise InputError(f"{where}.source: {fn.source} is not a directory")
+        if not (fn.source.is_dir() or is_zip(fn.source)):
+            raise InputError(f"{where}.source: {fn.source} is not a directory or a .zip file")
 
 
 def _refs(where: str, used: list[str], known: set[str], section: str) -> None:

@@ -44,9 +44,13 @@ class TableAccess:
 
 @dataclass(frozen=True)
 class RoleSpec:
+    """The function's own role (`name`), or one it uses that the stack does not manage (`arn`,
+    e.g. a role several legacy functions share)."""
+
     name: str
     dynamodb: tuple[TableAccess, ...]
     invoke: tuple[str, ...] = ()
+    arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,8 @@ class FunctionSpec:
     tracing: str
     reserved_concurrency: int | None
     kms_key_arn: str
-    log_retention_days: int
+    # None: the log group never expires (AWS's default; a system taken over may have that).
+    log_retention_days: int | None
     log_format: str
     environment: tuple[tuple[str, str], ...]
     secrets: tuple[tuple[str, SecretRef], ...]

@@ -37,11 +37,23 @@ class CodePackage:
         return base64.b64encode(hashlib.sha256(self.zip_bytes).digest()).decode()
 
 
+def is_zip(source: Path) -> bool:
+    return source.is_file() and source.suffix == ".zip"
+
+
 def package(source: Path, layer: bool = False) -> CodePackage:
-    """Zip the deployable files of a folder deterministically (tests and docs left out).
+    """Zip the deployable files of a folder deterministically (tests and docs left out), or
+    take a `.zip` as it is: the code exactly as it runs (what `reconcile import` downloads).
 
     A layer keeps its `nodejs/node_modules` tree: that is what Lambda mounts under /opt.
     """
+    if is_zip(source):
+        data = source.read_bytes()
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            raise InputError(f"{source}: not a zip file") from None
+        return CodePackage(source, tuple(sorted(names)), data)
     files = sorted(_deployable(source, layer))
     if not files:
         raise InputError(f"{source}: no deployable files")

@@ -24,11 +24,13 @@ def _role_names(spec: StackSpec) -> list[Named]:
     return [
         Named(fn.role.name, f"{function_owner(fn.key)}.role.name", function_owner(fn.key))
         for fn in spec.functions
+        if not fn.role.arn
     ]
 
 
 def _roles(stack: StackContext) -> list[Resource]:
-    return [_role(stack, fn) for fn in stack.spec.functions]
+    # A role given by ARN is someone else's: used, never built.
+    return [_role(stack, fn) for fn in stack.spec.functions if not fn.role.arn]
 
 
 def _role(stack: StackContext, fn: FunctionSpec) -> Resource:
@@ -55,7 +57,14 @@ def _role(stack: StackContext, fn: FunctionSpec) -> Resource:
 
 
 def role_arn(stack: StackContext, fn: FunctionSpec) -> str:
+    if fn.role.arn:
+        return fn.role.arn
     return stack.target.arn("iam", f"role/{stack.name(ROLE, function_owner(fn.key))}", region=False)
+
+
+def role_id(stack: StackContext, fn: FunctionSpec) -> ResourceId | None:
+    """The function's own role, or None when it uses one the stack does not manage."""
+    return None if fn.role.arn else stack.id(ROLE, function_owner(fn.key))
 
 
 def policy_arn(stack: StackContext, name: str) -> str:

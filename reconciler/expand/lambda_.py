@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.desired.model import FunctionSpec, LayerSpec, StackSpec
 from reconciler.desired.names import NameRule
-from reconciler.expand.iam import ROLE, role_arn
+from reconciler.expand.iam import role_arn, role_id
 from reconciler.expand.kind import ArnForms, Kind, Named, function_owner, no_names
 from reconciler.expand.logs import LOG_GROUP
 from reconciler.expand.resources import ComputedFields, Resource, ResourceId
@@ -104,8 +104,9 @@ def _function(stack: StackContext, fn: FunctionSpec) -> Resource:
         "reserved_concurrency": fn.reserved_concurrency,
         "tags": stack.tags,
     }
+    role = role_id(stack, fn)
     needs = (
-        stack.id(ROLE, owner),
+        *((role,) if role else ()),
         stack.id(LOG_GROUP, owner),
         *((queue,) if queue else ()),
         *(ResourceId(LAYER.key, ref.split("@")[0]) for ref in layers),

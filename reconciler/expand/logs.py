@@ -45,6 +45,7 @@ LOG_GROUP = Kind(
     arns=ArnForms("logs", ("log-group:{}", "log-group:{}:*")),
     actions=(
         "logs:CreateLogGroup",
+        "logs:DeleteRetentionPolicy",
         "logs:DeleteLogGroup",
         "logs:PutRetentionPolicy",
         "logs:TagResource",

@@ -59,7 +59,8 @@ def policy(specs: Iterable[StackSpec], scope: PolicyScope) -> dict[str, object]:
         arns = sorted({arn for k, t in names if k is kind for arn in arns_of(kind, t, scope)})
         if arns:
             statements.append(_statement(_sid(kind.key), _actions_scoped_by(kind), arns))
-    statements.append(_pass_role(names, scope))
+    used = {fn.role.arn for spec in specs for fn in spec.functions if fn.role.arn}
+    statements.append(_pass_role(names, scope, used))
     parameters = _parameters(specs, scope)
     if parameters:
         statements.append(_statement("ReadSecrets", ("ssm:GetParameters",), parameters))
@@ -84,9 +85,13 @@ def arns_of(kind: Kind, template: str, scope: PolicyScope) -> list[str]:
     return [scope.arn(forms.service, form.format(name), forms.regional) for form in forms.resources]
 
 
-def _pass_role(names: list[tuple[Kind, str]], scope: PolicyScope) -> dict[str, object]:
-    # Lambda needs iam:PassRole to give a function its role; only to Lambda, only our roles.
-    roles = sorted({a for k, t in names if k.key == "iam.role" for a in arns_of(k, t, scope)})
+def _pass_role(
+    names: list[tuple[Kind, str]], scope: PolicyScope, used: set[str]
+) -> dict[str, object]:
+    # Lambda needs iam:PassRole to give a function its role; only to Lambda, only our roles
+    # and the existing ones the stacks name by ARN.
+    ours = {a for k, t in names if k.key == "iam.role" for a in arns_of(k, t, scope)}
+    roles = sorted(ours | used)
     statement = _statement("PassFunctionRoles", ("iam:PassRole",), roles)
     statement["Condition"] = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
     return statement

@@ -357,3 +357,17 @@ def test_a_function_someone_else_deployed_lists_what_its_callers_rely_on(
     ) in kept
     assert f"role {shared}: no longer used by this function, not ours: left in place" in kept
     assert any(line.startswith("function URL ") and "(AWS_IAM)" in line for line in kept)
+
+
+def test_a_log_group_declared_without_retention_loses_the_one_it_has(
+    ctx: Context, small: StackSpec
+) -> None:
+    """A stack imported as it ran keeps its never-expiring logs until it names a retention."""
+    stack = _stack(ctx, small)
+    group = _create(ctx, stack, "logs.log_group")
+    forever = replace(group, fields={**group.fields, "retention_days": None})
+    live = _read(ctx, forever)
+    changes = diff_fields(forever, live)
+    assert [(c.path, c.old, c.new) for c in changes] == [("retention_days", 7, None)]
+    adapter_for("logs.log_group").update(ctx, forever, changes, live)
+    assert diff_fields(forever, _read(ctx, forever)) == ()

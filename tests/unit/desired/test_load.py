@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from reconciler.desired.compat import checked_packages
 from reconciler.desired.load import load_stack
 from reconciler.desired.model import SecretRef
 from reconciler.errors import InputError
@@ -110,3 +112,53 @@ def test_an_environment_the_stack_does_not_declare_is_named_with_the_known_ones(
 def test_a_stack_that_declares_no_environment_takes_any_and_is_unaffected(tmp_path: Path) -> None:
     path = small_stack.write(tmp_path)
     assert load_stack(path, "qa-7").functions == load_stack(path, "dev").functions
+
+
+SHARED = "arn:aws:iam::123456789012:role/legacy-shared"
+OWN_ROLE = (
+    'name = "worker-role-{suffix}"\n'
+    'dynamodb = [{ table = "items", actions = ["dynamodb:GetItem"] }]'
+)
+
+
+@pytest.mark.parametrize(
+    ("role", "message"),
+    [
+        (
+            f'name = "worker-role-{{suffix}}"\narn = "{SHARED}"',
+            "give name (a role of its own) or arn",
+        ),
+        ("", "give name (a role of its own) or arn"),
+        ('arn = "legacy-shared"', "'legacy-shared' is not an IAM role ARN"),
+        (f'arn = "{SHARED}"\ninvoke = ["worker"]', "a role given by arn is not managed here"),
+    ],
+)
+def test_a_role_is_its_own_or_an_existing_one_by_arn(
+    tmp_path: Path, role: str, message: str
+) -> None:
+    assert OWN_ROLE in small_stack.TOML
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_stack(_edited(tmp_path, OWN_ROLE, role))
+
+
+def test_a_role_by_arn_is_used_never_built(tmp_path: Path) -> None:
+    spec = load_stack(_edited(tmp_path, OWN_ROLE, f'arn = "{SHARED}"'))
+    resources = small_stack.resources(spec)
+    assert "iam.role" not in {r.id.kind for r in resources}
+    function = small_stack.of_kind(resources, "lambda.function")
+    assert function.fields["role_arn"] == SHARED
+    assert all(d.kind != "iam.role" for d in function.depends_on)
+
+
+def test_a_zip_source_is_deployed_byte_for_byte(tmp_path: Path) -> None:
+    spec = small_stack.load(tmp_path)
+    built = checked_packages(spec)["worker"].zip_bytes
+    (tmp_path / "worker.zip").write_bytes(built)
+    zipped = load_stack(_edited(tmp_path, 'source = "worker"', 'source = "worker.zip"'))
+    assert checked_packages(zipped)["worker"].zip_bytes == built
+
+
+def test_no_retention_means_the_log_group_never_expires(tmp_path: Path) -> None:
+    spec = load_stack(_edited(tmp_path, "log_retention_days = 7\n", ""))
+    group = small_stack.of_kind(small_stack.resources(spec), "logs.log_group")
+    assert group.fields["retention_days"] is None
