@@ -78,6 +78,21 @@ def _env_name(text: str) -> str:
     return text
 
 
+def _stack_name(text: str) -> str:
+    if not re.match(r"^[a-z][a-z0-9_-]*$", text) or text == "all":
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a stack name (lowercase letters, digits, - and _; not 'all')"
+        )
+    return text
+
+
+def _tag(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return key, value
+
+
 def _rate(text: str) -> tuple[str, float]:
     key, sep, value = text.partition("=")
     service, _, operation = key.partition(":")
@@ -92,23 +107,12 @@ def _rate(text: str) -> tuple[str, float]:
 # --- flag groups -----------------------------------------------------------------------------
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    """What every command takes: where the desired state is, which part, and where it goes."""
+def _where(p: argparse.ArgumentParser) -> None:
+    """What every command takes: the environment, where its desired state is, which account."""
     p.add_argument(
         "--suffix",
         default=os.environ.get("RECONCILE_SUFFIX") or None,
         help="environment suffix, e.g. pr42 (default $RECONCILE_SUFFIX)",
-    )
-    p.add_argument(
-        "--stack",
-        default="all",
-        help="a stack of the desired-state folder, several separated by commas, or all (default)",
-    )
-    p.add_argument(
-        "--env",
-        type=_env_name,
-        default="dev",
-        help="an environment the stacks' [environments] declare (default dev)",
     )
     p.add_argument("--region", help="AWS region (default: the stack's, else us-east-1)")
     p.add_argument(
@@ -126,6 +130,53 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="refuse to run unless AWS says we are in this account (repeatable)",
     )
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+
+
+def _which(p: argparse.ArgumentParser) -> None:
+    """Which part of the desired state, for which of its environments."""
+    p.add_argument(
+        "--stack",
+        default="all",
+        help="a stack of the desired-state folder, several separated by commas, or all (default)",
+    )
+    p.add_argument(
+        "--env",
+        type=_env_name,
+        default="dev",
+        help="an environment the stacks' [environments] declare (default dev)",
+    )
+
+
+def _importing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--stack",
+        required=True,
+        type=_stack_name,
+        help="the new stack's name: <stack>.toml is written, never over a file",
+    )
+    p.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a function to take in, by its full name (repeatable)",
+    )
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        type=_tag,
+        metavar="KEY=VALUE",
+        help="take in every function carrying this tag (repeatable: all of them)",
+    )
+    p.add_argument(
+        "--plain",
+        action="append",
+        default=[],
+        metavar="VARIABLE",
+        help="an environment variable written as plain configuration instead of a "
+        "secret reference (repeatable; never one named like a credential)",
+    )
 
 
 def _report(p: argparse.ArgumentParser) -> None:
@@ -236,6 +287,10 @@ COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
     "watch": ("apply every --interval seconds, for months", (_reads, _writes, _changes, _watching)),
     "unlock": ("remove a crashed run's lease on the suffix", ()),
     "policy": ("print the IAM policy the reconciler needs (no AWS call; --suffix optional)", ()),
+    "import": (
+        "write a stack's desired state and code from functions that already run",
+        (_importing,),
+    ),
 }
 
 
@@ -246,11 +301,15 @@ def parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 in sync, 1 failed or bad input, 2 drift found (plan), "
         "3 apply left work undone. `reconcile COMMAND --help` lists a command's flags.",
     )
-    common = _Parser(add_help=False)
-    _common(common)
+    everywhere = _Parser(add_help=False)
+    _where(everywhere)
+    reconciling = _Parser(add_help=False, parents=[everywhere])
+    _which(reconciling)
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (summary, groups) in COMMANDS.items():
-        sub = commands.add_parser(name, parents=[common], help=summary, description=summary)
+        # import names the one stack it writes; every other command reads stacks.
+        parents = [everywhere] if name == "import" else [reconciling]
+        sub = commands.add_parser(name, parents=parents, help=summary, description=summary)
         for group in groups:
             group(sub)
     return top
@@ -354,7 +413,7 @@ def _options(args: argparse.Namespace) -> Options:
         stacks=stacks or ("all",),
         desired_dir=args.desired_dir or default_desired_dir(),
         region=args.region,
-        env=args.env,
+        env=getattr(args, "env", "dev"),
         accounts=tuple(args.account),
         lock_wait_s=getattr(args, "lock_wait", 30.0),
         allow_replace=getattr(args, "allow_replace", False),
@@ -375,7 +434,7 @@ def _run(args: argparse.Namespace) -> int:
     structlog.get_logger().info(
         "reconcile.started", command=options.command.value, suffix=options.suffix
     )
-    runner = {"unlock": _unlock, "watch": _watch}.get(args.command, _reconcile)
+    runner = {"unlock": _unlock, "watch": _watch, "import": _import}.get(args.command, _reconcile)
     return runner(args, options)
 
 
@@ -428,6 +487,37 @@ def _policy(args: argparse.Namespace) -> int:
     region = known_region(args.region) if args.region else "*"
     scope = reconciler_policy.PolicyScope(options.suffix, next(iter(args.account), "*"), region)
     print(reconciler_policy.rendered(specs, scope), end="")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace, options: Options) -> int:
+    from reconciler import pipeline
+    from reconciler.errors import InputError
+    from reconciler.importer.toml import check_plain
+    from reconciler.importer.write import Choice, import_stack
+
+    if bool(args.function) == bool(args.tag):
+        raise InputError("import takes --function NAME or --tag KEY=VALUE (one of the two)")
+    check_plain(args.plain)
+    choice = Choice(
+        args.stack,
+        options.desired_dir,
+        tuple(args.function),
+        tuple(args.tag),
+        frozenset(args.plain),
+    )
+    path, result = import_stack(pipeline.session(options), choice)
+    print(
+        f"Wrote {path} and the code it deploys, as it runs, in {path.parent / choice.stack}-code/."
+    )
+    if result.secrets:
+        print("Before reconciling it, set each of these to the value its function has now:")
+        for secret in result.secrets:
+            print(f"  {secret.variable}  ({secret.function}'s {secret.key})")
+    print(
+        "Not taken in: tables, alarms, and the roles (used by ARN, left as they are). Next: "
+        f"reconcile plan --adopt --stack {choice.stack} --suffix {options.suffix}"
+    )
     return EXIT_OK
 
 

@@ -78,6 +78,7 @@ class Command(StrEnum):
     WATCH = "watch"
     UNLOCK = "unlock"
     POLICY = "policy"
+    IMPORT = "import"
 
     @property
     def goal(self) -> Goal:
@@ -199,6 +200,12 @@ def _secret_values(
 def connect(options: Options) -> Context:
     """An AWS context for commands that need no plan (unlock)."""
     return _connect(options, load(options))
+
+
+def session(options: Options) -> Context:
+    """An AWS context that reads no stack (import writes one)."""
+    validate_suffix(options.suffix)
+    return _connect(options, [])
 
 
 def _connect(options: Options, specs: list[StackSpec]) -> Context:

@@ -1,0 +1,1 @@
+"""Import: a desired state written from what already runs (`reconcile import`)."""
