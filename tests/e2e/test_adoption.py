@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.sandbox import legacy
 from reconciler.sandbox.legacy import LEGACY_SECRETS, Legacy, on_date
+from tests.e2e import requirements
 from tests.e2e.helpers import LocalAws, Run, run
 
 # After AWS stopped taking updates on nodejs14.x: only moving off it is allowed.
@@ -74,22 +75,13 @@ def test_adopt_migrates_the_payments_system_in_place(local_aws: LocalAws, paymen
     with on_date(local_aws, LATER):
         result = adopt_run(local_aws, "transactions", "bf", "--adopt")
     assert result.code == 0, result.stdout + result.stderr
+    requirements.transactions(local_aws, "bf")
     got = _function(local_aws, name)
-    config = got["Configuration"]
-    assert config["FunctionArn"] == arn
-    assert (config["Runtime"], config["Architectures"]) == ("nodejs24.x", ["arm64"])
-    assert (config["MemorySize"], config["Timeout"]) == (1024, 30)
-    assert config["TracingConfig"] == {"Mode": "Active"}
-    assert config["Role"].endswith(":role/lambda-function-role-bf")
-    assert "PAYMENTS_API_TOKEN" not in config["Environment"]["Variables"]
-    assert got["Concurrency"]["ReservedConcurrentExecutions"] == 100
-    assert got["Tags"]["ManagedBy"] == "lambda-reconciler" and "owner" not in got["Tags"]
-    lam, logs, ddb = (local_aws.client(s) for s in ("lambda", "logs", "dynamodb"))
-    pc = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
-    assert (pc["RequestedProvisionedConcurrentExecutions"], pc["Status"]) == (5, "READY")
-    (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
-    assert group["retentionInDays"] == 7
-    item = ddb.get_item(TableName="transactions-bf", Key={"transactionId": {"S": "t-1"}})
+    assert got["Configuration"]["FunctionArn"] == arn
+    assert "PAYMENTS_API_TOKEN" not in got["Configuration"]["Environment"]["Variables"]
+    item = local_aws.client("dynamodb").get_item(
+        TableName="transactions-bf", Key={"transactionId": {"S": "t-1"}}
+    )
     assert item["Item"]["cents"] == {"N": "1250"}
     _callers_unbroken(local_aws, payments, name)
 
@@ -122,17 +114,10 @@ def test_the_etl_pipeline_is_taken_over_with_dlqs_alarms_and_its_own_roles(
     with on_date(local_aws, LATER):
         result = adopt_run(local_aws, "etl", "bfe", "--adopt")
     assert result.code == 0, result.stdout + result.stderr
+    requirements.etl(local_aws, "bfe", 7)
     lam = local_aws.client("lambda")
     for name, arn in pipeline.functions.items():
-        config = lam.get_function_configuration(FunctionName=name)
-        assert config["FunctionArn"] == arn
-        assert config["Runtime"] == "nodejs24.x" and config["TracingConfig"]["Mode"] == "Active"
-        assert config["DeadLetterConfig"]["TargetArn"].endswith(
-            f":{name.rsplit('-', 1)[0]}-dlq-bfe"
-        )
-        assert config["Role"].endswith(f":role/{name.rsplit('-', 1)[0]}-role-bfe")
-    alarms = local_aws.client("cloudwatch").describe_alarms(AlarmNamePrefix="batch-")
-    assert len([a for a in alarms["MetricAlarms"] if a["AlarmName"].endswith("-bfe")]) == 6
+        assert lam.get_function_configuration(FunctionName=name)["FunctionArn"] == arn
     jobs = local_aws.client("dynamodb").get_item(
         TableName="etl-jobs-bfe", Key={"jobId": {"S": "j-1"}}
     )
@@ -166,21 +151,41 @@ def test_without_adopt_nothing_legacy_is_written_and_the_run_names_it(
     assert adopt_run(local_aws, "transactions", "bfn", "destroy", "--yes").code == 0
 
 
-def test_a_cloudformation_stacks_function_is_never_taken_over(local_aws: LocalAws) -> None:
-    system = legacy.transactions(local_aws, "bfc")
+CLOUDFORMATION = {
+    "aws:cloudformation:stack-name": "payments-prod",
+    "aws:cloudformation:logical-id": "Processor",
+}
+OTHER_SUFFIX = {
+    "ManagedBy": "lambda-reconciler",
+    "EnvironmentSuffix": "pr7",
+    "Stack": "transactions",
+}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "tags", "reason"),
+    [
+        (
+            "bfc",
+            CLOUDFORMATION,
+            "managed by CloudFormation stack 'payments-prod': never taken over; release it first "
+            "(DeletionPolicy: Retain on it, remove it from the template, update the stack)",
+        ),
+        ("bfo", OTHER_SUFFIX, "owned by suffix 'pr7': never taken over"),
+    ],
+    ids=["cloudformation", "another-suffix"],
+)
+def test_a_function_someone_else_owns_is_never_taken_over(
+    local_aws: LocalAws, suffix: str, tags: dict[str, str], reason: str
+) -> None:
+    system = legacy.transactions(local_aws, suffix)
     (name, arn) = next(iter(system.functions.items()))
-    stack_tags = {
-        "aws:cloudformation:stack-name": "payments-prod",
-        "aws:cloudformation:logical-id": "Processor",
-    }
-    local_aws.client("lambda").tag_resource(Resource=arn, Tags=stack_tags)
-    before = _function(local_aws, name)["Configuration"]
-    result = adopt_run(local_aws, "transactions", "bfc", "--adopt")
-    assert result.code == 3
-    assert (
-        f"! lambda.function {name}: left alone, managed by CloudFormation stack 'payments-prod': "
-        "never taken over; release it first (DeletionPolicy: Retain on it, remove it from the "
-        "template, update the stack)"
-    ) in result.stdout.splitlines()
-    assert _function(local_aws, name)["Configuration"] == before
-    assert adopt_run(local_aws, "transactions", "bfc", "destroy", "--yes").code == 0
+    local_aws.client("lambda").tag_resource(Resource=arn, Tags=tags)
+    before = _function(local_aws, name)
+    result = adopt_run(local_aws, "transactions", suffix, "--adopt")
+    assert result.code == 3, result.stdout + result.stderr
+    assert f"! lambda.function {name}: left alone, {reason}" in result.stdout.splitlines()
+    after = _function(local_aws, name)
+    assert after["Configuration"] == before["Configuration"] and after["Tags"] == before["Tags"]
+    assert adopt_run(local_aws, "transactions", suffix, "destroy", "--yes").code == 0
+    assert _function(local_aws, name)["Configuration"]["FunctionArn"] == arn

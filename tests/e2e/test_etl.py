@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e import requirements
 from tests.e2e.helpers import LocalAws, Run, copy_tree, names_ending, run
 
-FUNCTIONS = {"api-handler": (512, 30), "batch-transform": (1024, 300), "batch-load": (1024, 300)}
-CRITICAL = ("batch-transform", "batch-load")
+FUNCTIONS = requirements.ETL_FUNCTIONS
 
 
 def etl(aws: LocalAws, *args: str) -> Run:
@@ -29,75 +28,17 @@ def deployed(request: pytest.FixtureRequest, local_aws: LocalAws) -> Any:
 
 
 def test_functions_have_every_required_value(local_aws: LocalAws, deployed: Any) -> None:
-    suffix, _ = deployed
-    lam = local_aws.client("lambda")
-    for base, (memory, timeout) in FUNCTIONS.items():
-        got = lam.get_function(FunctionName=f"{base}-{suffix}")
-        config = got["Configuration"]
-        assert (config["Runtime"], config["Architectures"]) == ("nodejs24.x", ["arm64"])
-        assert (config["MemorySize"], config["Timeout"]) == (memory, timeout)
-        assert config["TracingConfig"] == {"Mode": "Active"}
-        assert config["LoggingConfig"]["LogFormat"] == "JSON"
-        assert config["LoggingConfig"]["LogGroup"] == f"/aws/lambda/{base}-{suffix}"
-        assert config["DeadLetterConfig"]["TargetArn"].endswith(f":{base}-dlq-{suffix}")
-        (layer,) = config["Layers"]
-        assert f":layer:etl-shared-{suffix}:" in layer["Arn"]
-        reserved = got.get("Concurrency", {}).get("ReservedConcurrentExecutions")
-        assert reserved == (5 if base in CRITICAL else None)
-        invoke = lam.get_function_event_invoke_config(FunctionName=f"{base}-{suffix}")
-        assert (invoke["MaximumRetryAttempts"], invoke["MaximumEventAgeInSeconds"]) == (2, 3600)
-        env = config["Environment"]["Variables"]
-        assert env.get("MAX_CONNECTIONS") == (None if base == "batch-transform" else "10")
-        assert got["Tags"]["CostCenter"] == "data-platform" and got["Tags"]["Stack"] == "etl"
+    requirements.etl_functions(local_aws, deployed[0])
 
 
 def test_log_groups_dlqs_and_alarms(local_aws: LocalAws, deployed: Any) -> None:
     suffix, days = deployed
-    logs, sqs, cw = (local_aws.client(s) for s in ("logs", "sqs", "cloudwatch"))
-    for base in FUNCTIONS:
-        (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{base}-{suffix}")[
-            "logGroups"
-        ]
-        assert group["retentionInDays"] == days
-        url = sqs.get_queue_url(QueueName=f"{base}-dlq-{suffix}")["QueueUrl"]
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        assert attrs["SqsManagedSseEnabled"] == "true"
-        assert attrs["MessageRetentionPeriod"] == str(14 * 24 * 3600)
-    alarms = cw.describe_alarms(AlarmNamePrefix="batch-")["MetricAlarms"]
-    ours = {a["AlarmName"]: a for a in alarms if a["AlarmName"].endswith(f"-{suffix}")}
-    assert len(ours) == 6
-    errors = ours[f"batch-load-errors-{suffix}"]
-    assert (errors["MetricName"], errors["Namespace"], errors["Statistic"]) == (
-        "Errors",
-        "AWS/Lambda",
-        "Sum",
-    )
-    assert (errors["Period"], errors["Threshold"], errors["ComparisonOperator"]) == (
-        300,
-        0.0,
-        "GreaterThanThreshold",
-    )
-    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": f"batch-load-{suffix}"}]
-    dlq = ours[f"batch-transform-dlq-messages-{suffix}"]
-    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": f"batch-transform-dlq-{suffix}"}]
+    requirements.etl_logs_and_dlqs(local_aws, suffix, days)
+    requirements.etl_alarms(local_aws, suffix)
 
 
 def test_roles_are_bounded_and_scoped(local_aws: LocalAws, deployed: Any) -> None:
-    suffix, _ = deployed
-    iam = local_aws.client("iam")
-    boundary = f"arn:aws:iam::123456789012:policy/etl-boundary-{suffix}"
-    for base in FUNCTIONS:
-        name = f"{base}-role-{suffix}"
-        role = iam.get_role(RoleName=name)["Role"]
-        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
-        (policy,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
-        doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
-        by_sid = {s["Sid"]: s for s in doc["Statement"]}
-        assert by_sid["OwnDeadLetterQueue"]["Resource"].endswith(f":{base}-dlq-{suffix}")
-        assert by_sid["OwnLogGroup"]["Resource"].endswith(
-            f":log-group:/aws/lambda/{base}-{suffix}:*"
-        )
-        assert "dynamodb:*" not in json.dumps(doc)
+    requirements.etl_roles(local_aws, deployed[0])
 
 
 def test_a_converged_run_makes_no_writes(local_aws: LocalAws, deployed: Any) -> None:

@@ -8,18 +8,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.e2e import requirements
 from tests.e2e.helpers import ROOT, SECRET_DB, SECRET_KEY, LocalAws, Run, run
 
 SUFFIX = "e2e"
 FN = f"lambda-function-{SUFFIX}"
-TAGS = {
-    "Environment": "production",
-    "Team": "payments",
-    "CostCenter": "fintech",
-    "ManagedBy": "lambda-reconciler",
-    "EnvironmentSuffix": SUFFIX,
-    "Stack": "transactions",
-}
 
 
 @pytest.fixture(scope="module")
@@ -33,94 +26,31 @@ def first_apply(local_aws: LocalAws) -> Run:
 def test_first_apply_gives_the_function_every_required_value(
     local_aws: LocalAws, first_apply: Run
 ) -> None:
-    lam = local_aws.client("lambda")
-    got = lam.get_function(FunctionName=FN)
-    config = got["Configuration"]
-    assert config["Runtime"] == "nodejs24.x"
-    assert config["Architectures"] == ["arm64"]
-    assert (config["MemorySize"], config["Timeout"]) == (1024, 30)
-    assert config["TracingConfig"] == {"Mode": "Active"}
-    assert "KMSKeyArn" not in config
-    env = config["Environment"]["Variables"]
-    assert (env["DATABASE_URL"], env["API_KEY"]) == (SECRET_DB, SECRET_KEY)
-    assert env["TABLE_NAME"] == f"transactions-{SUFFIX}"
-    assert got["Concurrency"]["ReservedConcurrentExecutions"] == 100
-    assert got["Tags"] == TAGS
-    assert config["Role"].endswith(f":role/lambda-function-role-{SUFFIX}")
+    requirements.transactions_function(local_aws, SUFFIX)
 
 
 def test_first_apply_puts_provisioned_concurrency_5_ready_on_a_published_alias(
     local_aws: LocalAws, first_apply: Run
 ) -> None:
-    lam = local_aws.client("lambda")
-    alias = lam.get_alias(FunctionName=FN, Name="live")
-    assert alias["FunctionVersion"] not in ("$LATEST", "")
-    pc = lam.get_provisioned_concurrency_config(FunctionName=FN, Qualifier="live")
-    assert pc["RequestedProvisionedConcurrentExecutions"] == 5
-    assert pc["Status"] == "READY"
-    configs = lam.list_provisioned_concurrency_configs(FunctionName=FN)[
-        "ProvisionedConcurrencyConfigs"
-    ]
-    assert [c["FunctionArn"].rsplit(":", 1)[1] for c in configs] == ["live"]
+    requirements.transactions_provisioned(local_aws, SUFFIX)
 
 
 def test_first_apply_creates_the_log_group_with_7_days_before_the_function(
     local_aws: LocalAws, first_apply: Run
 ) -> None:
-    logs = local_aws.client("logs")
-    name = f"/aws/lambda/{FN}"
-    (group,) = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-    assert group["retentionInDays"] == 7
-    arn = group["arn"].removesuffix(":*")
-    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == TAGS
+    requirements.transactions_log_group(local_aws, SUFFIX)
     ops = [c.operation for c in local_aws.control.writes()]
     assert ops.index("CreateLogGroup") < ops.index("CreateFunction")
 
 
 def test_first_apply_creates_a_least_privilege_role(local_aws: LocalAws, first_apply: Run) -> None:
-    iam = local_aws.client("iam")
-    role_name = f"lambda-function-role-{SUFFIX}"
-    role = iam.get_role(RoleName=role_name)["Role"]
-    assert {t["Key"]: t["Value"] for t in role["Tags"]} == TAGS
-    trust = role["AssumeRolePolicyDocument"]
-    assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
-    (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
-    doc = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-    text = json.dumps(doc)
-    assert "dynamodb:*" not in text and "logs:CreateLogGroup" not in text
-    resources = [s["Resource"] for s in doc["Statement"] if s["Sid"] != "XRayWrite"]
-    flat = [r for item in resources for r in (item if isinstance(item, list) else [item])]
-    assert all(r != "*" for r in flat)
-    assert any(r.endswith(f":table/transactions-{SUFFIX}") for r in flat)
-    assert any(f"log-group:/aws/lambda/{FN}:" in r for r in flat)
-    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    requirements.transactions_role(local_aws, SUFFIX)
 
 
 def test_first_apply_creates_table_xray_group_and_dashboard(
     local_aws: LocalAws, first_apply: Run
 ) -> None:
-    table = local_aws.client("dynamodb").describe_table(TableName=f"transactions-{SUFFIX}")["Table"]
-    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert not table.get("DeletionProtectionEnabled", False)
-    tags = local_aws.client("dynamodb").list_tags_of_resource(ResourceArn=table["TableArn"])
-    assert {t["Key"]: t["Value"] for t in tags["Tags"]} == TAGS
-    group = local_aws.client("xray").get_group(GroupName=f"transactions-{SUFFIX}")["Group"]
-    assert group["FilterExpression"] == f'service("{FN}")'
-    cw = local_aws.client("cloudwatch")
-    board = cw.get_dashboard(DashboardName=f"transactions-{SUFFIX}")
-    body = board["DashboardBody"]
-    for metric in (
-        "Invocations",
-        "Errors",
-        "Throttles",
-        "Duration",
-        "ConcurrentExecutions",
-        "ProvisionedConcurrencyUtilization",
-        "ProvisionedConcurrencySpilloverInvocations",
-    ):
-        assert f'"{metric}"' in body
-    tagged = cw.list_tags_for_resource(ResourceARN=board["DashboardArn"])["Tags"]
-    assert {t["Key"]: t["Value"] for t in tagged} == TAGS
+    requirements.transactions_table_trace_and_dashboard(local_aws, SUFFIX)
 
 
 def test_a_second_run_makes_no_writes(local_aws: LocalAws, first_apply: Run) -> None:
