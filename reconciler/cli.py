@@ -514,8 +514,10 @@ def _import(args: argparse.Namespace, options: Options) -> int:
         print("Before reconciling it, set each of these to the value its function has now:")
         for secret in result.secrets:
             print(f"  {secret.variable}  ({secret.function}'s {secret.key})")
+    for note in result.notes:
+        print(f"  note: {note}")
     print(
-        "Not taken in: tables, alarms, and the roles (used by ARN, left as they are). Next: "
+        "Not taken in: tables, and the roles (used by ARN, left as they are). Next: "
         f"reconcile plan --adopt --stack {choice.stack} --suffix {options.suffix}"
     )
     return EXIT_OK

@@ -137,3 +137,10 @@ def _layer(ctx: Context, arn: str) -> LiveLayer:
         runtimes=tuple(got.get("CompatibleRuntimes", [])),
         architectures=tuple(got.get("CompatibleArchitectures", [])),
     )
+
+
+def metric_alarms(ctx: Context) -> list[dict[str, Any]]:
+    """Every metric alarm of the account and region (one paginated read; CloudWatch cannot
+    filter by dimension)."""
+    cloudwatch = ctx.client("cloudwatch")
+    return paginate(cloudwatch, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])

@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.errors import InputError
 from reconciler.expand.ownership import CLOUDFORMATION, MANAGED_BY, STACK, SUFFIX
+from reconciler.importer.alarms import Alarms
 from reconciler.importer.read import LiveFunction, LiveLayer
 
 KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -37,6 +38,7 @@ class Imported:
     secrets: tuple[Secret, ...]
     # (file name in the code folder, where to download it from)
     code: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Request:
     code_folder: str
 
 
-def imported(request: Request, functions: Sequence[LiveFunction]) -> Imported:
+def imported(request: Request, functions: Sequence[LiveFunction], alarms: Alarms) -> Imported:
     check_plain(request.plain)
     secrets: list[Secret] = []
     code = [(f"{_key(request, f.name)}.zip", f.code_location) for f in functions]
@@ -58,8 +60,9 @@ def imported(request: Request, functions: Sequence[LiveFunction]) -> Imported:
     blocks = [_header(request, functions)]
     blocks += [_layer(request, layer) for _, layer in sorted(layers.items())]
     for function in functions:
-        blocks.append(_function(request, function, secrets))
-    return Imported("\n".join(blocks), tuple(secrets), tuple(code))
+        blocks.append(_function(request, function, secrets, function.name in alarms.critical))
+    blocks += _alarms(alarms)
+    return Imported("\n".join(blocks), tuple(secrets), tuple(code), alarms.notes)
 
 
 def check_plain(plain: Iterable[str]) -> None:
@@ -136,7 +139,9 @@ def _layer(request: Request, layer: LiveLayer) -> str:
     return "\n" + _table(f"layers.{key}", values)
 
 
-def _function(request: Request, function: LiveFunction, secrets: list[Secret]) -> str:
+def _function(
+    request: Request, function: LiveFunction, secrets: list[Secret], critical: bool
+) -> str:
     if any(tag.startswith(CLOUDFORMATION) for tag in function.tags):
         raise InputError(
             f"{function.name}: a CloudFormation stack manages it; release it from the stack "
@@ -144,7 +149,8 @@ def _function(request: Request, function: LiveFunction, secrets: list[Secret]) -
         )
     key = _key(request, function.name)
     where = f"functions.{key}"
-    blocks = [_table(where, _settings(request, function, key))]
+    settings = _settings(request, function, key) | {"critical": critical or None}
+    blocks = [_table(where, settings)]
     environment, refs = _environment(request, function, key, secrets)
     if environment:
         blocks.append(_table(f"{where}.environment", environment))
@@ -216,3 +222,12 @@ def _extras(request: Request, function: LiveFunction, where: str) -> list[str]:
         async_ = {"max_retry_attempts": retries, "max_event_age_s": age}
         blocks.append(_table(f"{where}.async", async_))
     return blocks
+
+
+def _alarms(alarms: Alarms) -> list[str]:
+    if not alarms.templates:
+        return []
+    tables = [_table(f"alarms.{t.key}", t.settings) for t in alarms.templates]
+    if alarms.action_arn:
+        tables.insert(0, _table("alarms", {"action_arn": alarms.action_arn}))
+    return ["\n" + "\n".join(tables)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reconciler.adapters.base import Context
 from reconciler.errors import InputError
-from reconciler.importer import read
+from reconciler.importer import alarms, read
 from reconciler.importer.toml import Imported, Request, imported
 
 DOWNLOAD_TIMEOUT_S = 60
@@ -47,7 +47,8 @@ def import_stack(ctx: Context, choice: Choice) -> tuple[Path, Imported]:
         choice.plain,
         folder,
     )
-    result = imported(request, live)
+    found = alarms.folded(ctx.target.suffix, live, read.metric_alarms(ctx))
+    result = imported(request, live, found)
     code = {name: _download(url) for name, url in result.code}
     (choice.desired_dir / folder).mkdir(parents=True)
     for name, data in code.items():

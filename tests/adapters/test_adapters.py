@@ -315,18 +315,10 @@ def test_a_function_moves_off_a_blocked_runtime_with_its_code_and_architecture(
     assert diff_fields(function, _read(ctx, function)) == ()
 
 
-def test_a_function_someone_else_deployed_lists_what_its_callers_rely_on(
-    ctx: Context, small: StackSpec
-) -> None:
-    """Read before taking it over: every alias it does not declare, event source mapping,
-    permission and URL is listed (and nothing of ours is read for a function of ours)."""
-    stack = _stack(ctx, small)
-    function = _of_kind(stack, "lambda.function")
-    for item in _with_needs(stack, function):
-        adapter_for(item.id.kind).create(ctx, item)
-    assert "kept" not in _read(ctx, function).meta
+def _attach_callers(ctx: Context, stack: dict[ResourceId, Resource], name: str) -> tuple[str, str]:
+    """What callers of a function deployed by someone else rely on: an alias, a mapping, a
+    permission, a URL, and the role it ran as. Returns the alias's version and that role."""
     lam, sqs, iam = ctx.client("lambda"), ctx.client("sqs"), ctx.client("iam")
-    name = function.id.name
     arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     lam.untag_resource(Resource=arn, TagKeys=["ManagedBy", "EnvironmentSuffix", "Stack"])
     version = lam.publish_version(FunctionName=name)["Version"]
@@ -348,6 +340,20 @@ def test_a_function_someone_else_deployed_lists_what_its_callers_rely_on(
     role = iam.create_role(RoleName=shared, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     lam.update_function_configuration(FunctionName=name, Role=role)
     lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM")
+    return version, shared
+
+
+def test_a_function_someone_else_deployed_lists_what_its_callers_rely_on(
+    ctx: Context, small: StackSpec
+) -> None:
+    """Read before taking it over: every alias it does not declare, event source mapping,
+    permission and URL is listed (and nothing of ours is read for a function of ours)."""
+    stack = _stack(ctx, small)
+    function = _of_kind(stack, "lambda.function")
+    for item in _with_needs(stack, function):
+        adapter_for(item.id.kind).create(ctx, item)
+    assert "kept" not in _read(ctx, function).meta
+    version, shared = _attach_callers(ctx, stack, function.id.name)
     kept = _read(ctx, function).meta["kept"]
     assert f"alias prod (version {version}): not declared, kept" in kept
     assert any(line.startswith("event source mapping ") and ":orders-" in line for line in kept)

@@ -127,6 +127,55 @@ def test_the_pipeline_imports_with_plain_configuration_and_plans_back_to_its_tag
     _only_tags_to_add(local_aws, tmp_path, "pipeline", "impe", {})
 
 
+def _legacy_alarm(aws: LocalAws, name: str, function: str, metric: str, period: int = 60) -> None:
+    aws.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Statistic="Sum",
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        Period=period,
+        EvaluationPeriods=2,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+    )
+
+
+def test_the_alarms_watching_the_pipeline_come_back_as_templates_on_critical_functions(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    legacy.etl(local_aws, "impa")
+    for base in ("batch-transform", "batch-load"):
+        for metric in ("Errors", "Throttles"):
+            name = f"{base}-{metric.lower()}-impa"
+            _legacy_alarm(local_aws, name, f"{base}-impa", metric)
+    _legacy_alarm(local_aws, "batch-load-slow-impa", "batch-load-impa", "Duration", period=120)
+    names = [f"{base}-impa" for base in ("api-handler", "batch-transform", "batch-load")]
+    functions = [arg for name in names for arg in ("--function", name)]
+    result = import_(
+        local_aws,
+        tmp_path,
+        "--suffix",
+        "impa",
+        "--stack",
+        "pipeline",
+        *functions,
+        "--plain",
+        "STAGE",
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    text = (tmp_path / "pipeline.toml").read_text()
+    assert text.count("critical = true") == 2
+    assert '[alarms.errors]\nname = "{function}-errors-{suffix}"\nsource = "function"' in text
+    assert "[alarms.throttles]" in text and "period_s = 60" in text
+    assert (
+        "  note: alarm batch-load-slow-impa: not taken in: alarms.slow.period_s: 120 is not a "
+        "period AWS allows (10, 30, 60, 300, 900, 3600, 21600, 86400)"
+    ) in result.stdout.splitlines()
+    _only_tags_to_add(local_aws, tmp_path, "pipeline", "impa", {})
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
