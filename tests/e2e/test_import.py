@@ -103,25 +103,21 @@ def test_the_payments_system_imports_and_plans_back_to_only_its_tags(
     _only_tags_to_add(local_aws, tmp_path, "payments", "imp", _current_values(local_aws, wanted))
 
 
+def _import_pipeline(aws: LocalAws, folder: Path, suffix: str) -> tuple[Run, str]:
+    """The legacy pipeline's three functions imported, STAGE kept as plain configuration."""
+    names = [f"{base}-{suffix}" for base in ("api-handler", "batch-transform", "batch-load")]
+    functions = [arg for name in names for arg in ("--function", name)]
+    args = ("--suffix", suffix, "--stack", "pipeline", *functions, "--plain", "STAGE")
+    result = import_(aws, folder, *args)
+    assert result.code == 0, result.stdout + result.stderr
+    return result, (folder / "pipeline.toml").read_text()
+
+
 def test_the_pipeline_imports_with_plain_configuration_and_plans_back_to_its_tags(
     local_aws: LocalAws, tmp_path: Path
 ) -> None:
     legacy.etl(local_aws, "impe")
-    names = [f"{base}-impe" for base in ("api-handler", "batch-transform", "batch-load")]
-    functions = [arg for name in names for arg in ("--function", name)]
-    result = import_(
-        local_aws,
-        tmp_path,
-        "--suffix",
-        "impe",
-        "--stack",
-        "pipeline",
-        *functions,
-        "--plain",
-        "STAGE",
-    )
-    assert result.code == 0, result.stdout + result.stderr
-    text = (tmp_path / "pipeline.toml").read_text()
+    result, text = _import_pipeline(local_aws, tmp_path, "impe")
     assert '[functions.batch_load.environment]\nSTAGE = "legacy"' in text
     assert _variables(result.stdout) == {}
     _only_tags_to_add(local_aws, tmp_path, "pipeline", "impe", {})
@@ -151,21 +147,7 @@ def test_the_alarms_watching_the_pipeline_come_back_as_templates_on_critical_fun
             name = f"{base}-{metric.lower()}-impa"
             _legacy_alarm(local_aws, name, f"{base}-impa", metric)
     _legacy_alarm(local_aws, "batch-load-slow-impa", "batch-load-impa", "Duration", period=120)
-    names = [f"{base}-impa" for base in ("api-handler", "batch-transform", "batch-load")]
-    functions = [arg for name in names for arg in ("--function", name)]
-    result = import_(
-        local_aws,
-        tmp_path,
-        "--suffix",
-        "impa",
-        "--stack",
-        "pipeline",
-        *functions,
-        "--plain",
-        "STAGE",
-    )
-    assert result.code == 0, result.stdout + result.stderr
-    text = (tmp_path / "pipeline.toml").read_text()
+    result, text = _import_pipeline(local_aws, tmp_path, "impa")
     assert text.count("critical = true") == 2
     assert '[alarms.errors]\nname = "{function}-errors-{suffix}"\nsource = "function"' in text
     assert "[alarms.throttles]" in text and "period_s = 60" in text
