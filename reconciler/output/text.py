@@ -119,7 +119,9 @@ def closing_text(outcome: Outcome) -> str:
 def _done_line(outcome: Outcome) -> str:
     options = outcome.prepared.options
     if not options.goal.removes:
-        return "In sync."
+        alone = len(outcome.remaining.skipped) if outcome.remaining else 0
+        # Not "in sync" while something declared is left alone: say so where the eye lands.
+        return f"In sync, but for the {alone} left alone above." if alone else "In sync."
     if outcome.result is None:
         return f"Nothing owned by suffix {options.suffix!r} was found: nothing to delete."
     return "Destroyed."

@@ -215,11 +215,10 @@ def _refusal(
 ) -> Skipped | None:
     """Why we must not touch this resource: it, or what it belongs to, is not ours (and,
     when adopting, someone else's for good)."""
-    if current is None:
-        return None
     if _taggable(resource):
-        return _by_its_tags(resource, current, suffix, adopt)
-    # No tags of its own (an alias, provisioned concurrency): it is whose its owner is.
+        return None if current is None else _by_its_tags(resource, current, suffix, adopt)
+    # No tags of its own (an alias, provisioned concurrency): it is whose its owner is, and
+    # one that does not exist yet is not created on what is not ours either.
     refused = {s.id for s in skipped}
     blocked = [dep for dep in resource.depends_on if dep in refused]
     return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours") if blocked else None

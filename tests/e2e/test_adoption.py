@@ -13,6 +13,8 @@ from tests.e2e.helpers import LocalAws, Run, run
 
 # After AWS stopped taking updates on nodejs14.x: only moving off it is allowed.
 LATER = "2027-06-01"
+# What a run writes to DynamoDB besides the stack's tables: its lease on the suffix.
+LEASE = {"CreateTable", "PutItem", "UpdateItem", "DeleteItem"}
 
 
 def adopt_run(aws: LocalAws, stack: str, suffix: str, *args: str) -> Run:
@@ -135,8 +137,13 @@ def test_without_adopt_nothing_legacy_is_written_and_the_run_names_it(
     system = legacy.transactions(local_aws, "bfn")
     (name, _) = next(iter(system.functions.items()))
     before = _function(local_aws, name)
+    local_aws.control.reset_calls()
     result = adopt_run(local_aws, "transactions", "bfn")
     assert result.code == 3, result.stdout + result.stderr
+    # The stack's only function, log group and table are the legacy ones: no write reaches them.
+    writes = {(c.service, c.operation) for c in local_aws.control.writes()}
+    assert {op for service, op in writes if service in ("lambda", "logs")} == set(), writes
+    assert {op for service, op in writes if service == "dynamodb"} <= LEASE, writes
     for kind, resource in (
         ("lambda.function", name),
         ("dynamodb.table", "transactions-bfn"),
@@ -146,6 +153,12 @@ def test_without_adopt_nothing_legacy_is_written_and_the_run_names_it(
             f"! {kind} {resource}: left alone, exists without this suffix's ownership tags "
             "(--adopt takes it over)"
         ) in result.stdout.splitlines()
+    for part, parent in (("alias", "function"), ("provisioned_concurrency", "alias")):
+        assert (
+            f"! lambda.{part} {name}:live: left alone, belongs to lambda.{parent} "
+            f"{name}{':live' if parent == 'alias' else ''}, which is not ours"
+        ) in result.stdout.splitlines()
+    assert "In sync, but for the 5 left alone above." in result.stdout.splitlines()
     after = _function(local_aws, name)
     assert after["Configuration"] == before["Configuration"] and after["Tags"] == before["Tags"]
     assert adopt_run(local_aws, "transactions", "bfn", "destroy", "--yes").code == 0

@@ -33,6 +33,21 @@ def test_without_adopt_an_untagged_resource_is_left_alone_with_a_hint(
     assert {s.id: s.reason for s in plan.skipped}[function.id] == NOT_OURS
 
 
+def test_nothing_is_added_to_a_function_left_alone(resources: tuple[Resource, ...]) -> None:
+    """Its alias and provisioned concurrency do not exist yet: creating them would publish a
+    version and add an alias on someone else's function."""
+    live = _legacy(resources, "lambda.function")
+    parts = [of_kind(resources, k) for k in ("lambda.alias", "lambda.provisioned_concurrency")]
+    for part in parts:
+        live[part.id] = None
+    plan = plan_apply(resources, live, "u1")
+    assert not {p.id for p in parts} & {a.id for a in plan.actions}
+    reasons = {s.id: s.reason for s in plan.skipped}
+    function = of_kind(resources, "lambda.function").id
+    assert reasons[parts[0].id] == f"belongs to {function}, which is not ours"
+    assert reasons[parts[1].id] == f"belongs to {parts[0].id}, which is not ours"
+
+
 def test_adopt_takes_it_over_in_place_with_every_change_and_the_tags_it_adds(
     resources: tuple[Resource, ...],
 ) -> None:
