@@ -202,3 +202,35 @@ def test_a_function_someone_else_owns_is_never_taken_over(
     assert after["Configuration"] == before["Configuration"] and after["Tags"] == before["Tags"]
     assert adopt_run(local_aws, "transactions", suffix, "destroy", "--yes").code == 0
     assert _function(local_aws, name)["Configuration"]["FunctionArn"] == arn
+
+
+def test_provisioned_concurrency_left_on_a_callers_alias_is_shown_going_and_goes(
+    local_aws: LocalAws,
+) -> None:
+    """Paid for on `prod`, which the stack does not declare: it moves to the declared alias."""
+    system = legacy.transactions(local_aws, "bfp")
+    (name, _) = next(iter(system.functions.items()))
+    lam = local_aws.client("lambda")
+    with on_date(local_aws, "2021-06-01"):
+        lam.put_provisioned_concurrency_config(
+            FunctionName=name, Qualifier="prod", ProvisionedConcurrentExecutions=2
+        )
+    with on_date(local_aws, LATER):
+        plan = adopt_run(local_aws, "transactions", "bfp", "plan", "--adopt")
+        lines = plan.stdout.splitlines()
+        start = lines.index(f"~ lambda.provisioned_concurrency {name}:live")
+        assert lines[start + 1 : start + 4] == [
+            "    count: (none) -> 5",
+            '    status: (none) -> "READY"',
+            '    elsewhere: ["prod"] -> []',
+        ]
+        assert adopt_run(local_aws, "transactions", "bfp", "--adopt").code == 0
+    configs = lam.list_provisioned_concurrency_configs(FunctionName=name)
+    assert [
+        c["FunctionArn"].rsplit(":", 1)[1] for c in configs["ProvisionedConcurrencyConfigs"]
+    ] == ["live"]
+    _callers_unbroken(local_aws, system, name)
+    local_aws.control.reset_calls()
+    assert adopt_run(local_aws, "transactions", "bfp").code == 0
+    assert local_aws.control.writes() == []
+    assert adopt_run(local_aws, "transactions", "bfp", "destroy", "--yes").code == 0

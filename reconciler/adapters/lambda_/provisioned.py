@@ -69,11 +69,16 @@ class ProvisionedConcurrency:
     kind = PROVISIONED_CONCURRENCY.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
-        """One list call: the alias's configuration and any left on other qualifiers."""
+        """One list call: the alias's configuration and any left on other qualifiers.
+
+        Some left elsewhere while the alias has none (a function taken over) reads as a count
+        of none: the plan shows that it goes, and the update puts the alias's and removes it.
+        """
         by_qualifier = configs(ctx, resource.payload["function"])
         config = by_qualifier.pop(resource.payload["alias"], None)
-        if config is None:
+        if config is None and not by_qualifier:
             return None
+        config = config or {}
         fields = {
             "count": config.get("RequestedProvisionedConcurrentExecutions"),
             "status": config.get("Status"),
