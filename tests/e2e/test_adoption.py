@@ -126,9 +126,15 @@ def test_the_etl_pipeline_is_taken_over_with_dlqs_alarms_and_its_own_roles(
     assert "Item" in jobs
     _callers_unbroken(local_aws, pipeline, "api-handler-bfe")
     local_aws.control.reset_calls()
-    assert adopt_run(local_aws, "etl", "bfe", "plan").code == 0
+    again = adopt_run(local_aws, "etl", "bfe", "--adopt")
+    assert again.code == 0 and "No changes" in again.stdout, again.stdout + again.stderr
     assert local_aws.control.writes() == []
     assert adopt_run(local_aws, "etl", "bfe", "destroy", "--yes").code == 0
+    left = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+    assert not set(pipeline.functions) & left
+    iam, sqs = local_aws.client("iam"), local_aws.client("sqs")
+    assert iam.get_role(RoleName=pipeline.role.rsplit("/", 1)[1])["Role"]
+    assert sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["All"])
 
 
 def test_without_adopt_nothing_legacy_is_written_and_the_run_names_it(
