@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from reconciler.apply.lease_times import WAIT_S
 from reconciler.output.exits import EXIT_FAILED, EXIT_OK, exit_code
 
 if TYPE_CHECKING:
@@ -207,8 +208,9 @@ def _writes(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lock-wait",
         type=_non_negative,
-        default=30.0,
-        help="seconds to wait for another run of this suffix (default 30)",
+        default=WAIT_S,
+        help="seconds to wait for a live run of this suffix (default %(default).0f, longer "
+        "than a crashed run's lease lasts)",
     )
 
 
@@ -285,7 +287,7 @@ COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
         (_report, _reads, _writes, _destroying),
     ),
     "watch": ("apply every --interval seconds, for months", (_reads, _writes, _changes, _watching)),
-    "unlock": ("remove a crashed run's lease on the suffix", ()),
+    "unlock": ("remove the suffix's lease now, whoever holds it", ()),
     "policy": ("print the IAM policy the reconciler needs (no AWS call; --suffix optional)", ()),
     "import": (
         "write a stack's desired state and code from functions that already run",
@@ -415,7 +417,7 @@ def _options(args: argparse.Namespace) -> Options:
         region=args.region,
         env=getattr(args, "env", "dev"),
         accounts=tuple(args.account),
-        lock_wait_s=getattr(args, "lock_wait", 30.0),
+        lock_wait_s=getattr(args, "lock_wait", WAIT_S),
         allow_replace=getattr(args, "allow_replace", False),
         adopt=getattr(args, "adopt", False),
         pc_timeout_s=getattr(args, "pc_timeout", 900.0),

@@ -20,7 +20,8 @@ import structlog
 
 from reconciler.adapters.base import Context, DiscoveryScope, Listings
 from reconciler.apply.executor import ApplyResult, apply
-from reconciler.apply.lock import Lease
+from reconciler.apply.lease_times import TTL_S, WAIT_S
+from reconciler.apply.lock import Lease, LockHeld
 from reconciler.aws import identity, parameters
 from reconciler.aws.clients import CallCount, Clients
 from reconciler.aws.pacing import Pacer, with_overrides
@@ -99,8 +100,8 @@ class Options:
     region: str | None = None
     env: str = "dev"
     accounts: tuple[str, ...] = ()
-    lock_wait_s: float = 30.0
-    lock_ttl_s: float = 120.0
+    lock_wait_s: float = WAIT_S
+    lock_ttl_s: float = TTL_S
     # Set by a signal handler: finish what is in flight, start nothing new.
     stop: threading.Event | None = field(default=None, compare=False)
     allow_replace: bool = False
@@ -303,8 +304,13 @@ def execute(prepared: Prepared) -> Outcome:
             current.live,
             options.max_workers,
             options.allow_replace,
-            stop=options.stop,
+            stops=(lease.lost,) if options.stop is None else (lease.lost, options.stop),
         )
+        if lease.lost.is_set():
+            raise LockHeld(
+                f"suffix {options.suffix!r}: another run took the lease while this one "
+                "was writing (its renewals failed); stopped before the next change"
+            )
         return _finished(current, result, verify(current))
     finally:
         lease.release()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -66,15 +66,16 @@ def apply(
     workers: int,
     allow_replace: bool,
     *,
-    stop: threading.Event | None = None,
+    stops: Sequence[threading.Event] = (),
 ) -> ApplyResult:
-    """Run every action; a failed wave stops the waves after it, and so does `stop`
-    (actions in flight finish, nothing new starts: a SIGTERM never cuts a change in half)."""
+    """Run every action; a failed wave stops the waves after it, and so does any of `stops`
+    (a signal, a lost lease: actions in flight finish, nothing new starts, so a change is
+    never cut in half)."""
     applied: list[Action] = []
     failed: list[Failure] = []
     pending = waves(plan)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        while pending and not failed and not (stop is not None and stop.is_set()):
+        while pending and not failed and not any(e.is_set() for e in stops):
             wave = pending.pop(0)
             outcomes = pool.map(lambda a: _run(ctx, a, live.get(a.id), allow_replace), wave)
             for action, problem in zip(wave, outcomes, strict=True):

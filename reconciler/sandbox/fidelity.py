@@ -75,6 +75,9 @@ class Fidelity:
         self._control = ControlApi(self)
         self._rng = random.Random(self._knobs.fault_seed)
         self._rng_seed = self._knobs.fault_seed
+        # Which freeze knob an operation tripped, e.g. ("from", "PublishLayerVersion").
+        self._tripped: tuple[str, str] | None = None
+        self._held: list[str] = []
 
     @property
     def knobs(self) -> Knobs:
@@ -84,6 +87,8 @@ class Fidelity:
     def configure(self, **changes: object) -> Knobs:
         with self._lock:
             self._knobs = self._knobs.replaced(changes)
+            if {"freeze_from_operation", "freeze_after_operation"} & changes.keys():
+                self._tripped = None  # a new drill starts untripped
             return self._knobs
 
     def calls(self) -> list[RecordedCall]:
@@ -121,6 +126,8 @@ class Fidelity:
         call = Call(route, account, environ, body)
         needs = needed(call)
         response = self._serve(call, needs)
+        if call.operation == self.knobs.freeze_after_operation and response.status < 300:
+            self._tripped = ("after", call.operation)
         self.recorder.record(
             call.service,
             call.operation,
@@ -175,16 +182,32 @@ class Fidelity:
         """Hold a write past the freeze point; True when it must be refused unperformed."""
         if not is_write(call.service, call.operation):
             return False
-        held = False
+        if call.operation == self.knobs.freeze_from_operation:
+            self._tripped = ("from", call.operation)
+        if not self._past_freeze():
+            return False
+        with self._lock:
+            self._held.append(call.operation)
         deadline = time.monotonic() + 120
-        while self._past_freeze() and time.monotonic() < deadline:
-            held = True
-            time.sleep(0.05)
-        return held
+        try:
+            while self._past_freeze() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            with self._lock:
+                self._held.remove(call.operation)
+        return True
+
+    def held(self) -> list[str]:
+        """The writes being held by a freeze knob now (the drill kills their caller)."""
+        with self._lock:
+            return list(self._held)
 
     def _past_freeze(self) -> bool:
-        limit = self.knobs.freeze_after_writes
-        return limit >= 0 and len(self.writes()) >= limit
+        knobs = self.knobs
+        limit = knobs.freeze_after_writes
+        # A trip lasts while its knob still names the operation: clearing it releases the hold.
+        armed = {("from", knobs.freeze_from_operation), ("after", knobs.freeze_after_operation)}
+        return (limit >= 0 and len(self.writes()) >= limit) or self._tripped in armed
 
     def _forward(self, call: Call) -> Response:
         return call_app(self._app, with_body(call.environ, call.body))

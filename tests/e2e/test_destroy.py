@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import pytest
-
-from tests.e2e.helpers import ROOT, LocalAws, copy_tree, names_ending, run
+from tests.e2e.helpers import LocalAws, copy_tree, names_ending, run
 
 OWNED = {"ManagedBy": "lambda-reconciler", "Stack": "etl"}
 
@@ -100,48 +95,6 @@ def test_a_function_dropped_from_the_desired_state_is_deleted_by_the_next_apply(
     assert not any("report-handler" in name for name in names_ending(local_aws, "-prn"))
     assert run(local_aws, "plan", *args).code == 0
     assert run(local_aws, "destroy", "--yes", *args).code == 0
-
-
-@pytest.mark.parametrize("after", [1, 2, 3, 4, 5, 6, 7, 8])
-def test_a_destroy_killed_after_n_writes_finishes_when_run_again(
-    local_aws: LocalAws, after: int
-) -> None:
-    suffix = f"kill{after}"
-    assert run(local_aws, "--suffix", suffix).code == 0
-    local_aws.control.reset_calls()
-    local_aws.control.configure(freeze_after_writes=after)
-    try:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reconciler",
-                "destroy",
-                "--suffix",
-                suffix,
-                "--yes",
-                "--stack",
-                "transactions",
-            ],
-            env=local_aws.env(),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while len(local_aws.control.writes()) < after and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)  # let it reach the held write
-        proc.kill()
-        proc.wait(timeout=10)
-    finally:
-        local_aws.control.configure(freeze_after_writes=-1)
-    assert len(local_aws.control.writes()) >= after
-    # The killed run's lease would expire in 2 minutes; a person unlocks after a crash.
-    assert run(local_aws, "unlock", "--suffix", suffix).code == 0
-    result = run(local_aws, "destroy", "--suffix", suffix, "--yes", "--lock-wait", "0")
-    assert result.code == 0, result.stdout + result.stderr
-    assert names_ending(local_aws, f"-{suffix}") == set()
 
 
 def test_a_dry_run_lists_everything_and_writes_nothing(local_aws: LocalAws) -> None:

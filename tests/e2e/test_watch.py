@@ -86,7 +86,6 @@ def watcher(local_aws: LocalAws) -> Iterator[Watcher]:
         w.proc.kill()
         w.proc.wait()
     local_aws.control.clear_faults()
-    run(local_aws, "unlock", "--suffix", "wch")
     run(local_aws, "destroy", "--suffix", "wch", "--yes")
 
 

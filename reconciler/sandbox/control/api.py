@@ -28,6 +28,7 @@ class ControlApi:
             ("POST", "config"): self._configure,
             ("GET", "calls"): lambda _: self._calls(),
             ("POST", "calls/reset"): lambda _: self._done(fidelity.reset_calls),
+            ("GET", "held"): lambda _: json_response(200, {"held": fidelity.held()}),
             ("GET", "faults"): lambda _: self._faults(),
             ("POST", "faults"): self._add_fault,
             ("DELETE", "faults"): lambda _: self._done(fidelity.clear_faults),

@@ -35,6 +35,10 @@ class SandboxControl:
     def writes(self) -> list[RecordedCall]:
         return [call for call in self.calls() if call.write]
 
+    def held(self) -> list[str]:
+        """The operations of the writes a freeze knob is holding now."""
+        return [str(op) for op in self._request("GET", "held")["held"]]
+
     def reset_calls(self) -> None:
         self._request("POST", "calls/reset")
 

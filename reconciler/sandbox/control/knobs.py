@@ -29,6 +29,10 @@ class Knobs:
     # Crash drills: once this many writes were recorded, hold every further write until the
     # knob is lowered, then refuse it unperformed (-1: off). The caller is killed meanwhile.
     freeze_after_writes: int = -1
+    # The same, from the first write of this operation (held itself: the caller is killed in
+    # the middle of it), or after it (performed: killed between it and the next write).
+    freeze_from_operation: str = ""
+    freeze_after_operation: str = ""
     # A share (0..1) of AWS calls answered with the service's throttling error, or a 5xx;
     # drawn from a seeded generator so that a run repeats exactly.
     throttle_share: float = 0.0
