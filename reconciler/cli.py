@@ -180,6 +180,16 @@ def _importing(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _fleet(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fleet",
+        type=Path,
+        metavar="FILE",
+        help="run every target of a fleet file (suffixes, accounts, regions) instead of "
+        "one --suffix (docs/fleet.md)",
+    )
+
+
 def _report(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--output",
@@ -279,9 +289,12 @@ Group = Callable[[argparse.ArgumentParser], None]
 COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
     "apply": (
         "show what differs, apply it, verify (the default)",
-        (_report, _reads, _writes, _changes, _adopting),
+        (_report, _reads, _writes, _changes, _adopting, _fleet),
     ),
-    "plan": ("show what differs; exit 2 when anything does", (_report, _reads, _adopting)),
+    "plan": (
+        "show what differs; exit 2 when anything does",
+        (_report, _reads, _adopting, _fleet),
+    ),
     "destroy": (
         "remove everything the suffix owns, and nothing else",
         (_report, _reads, _writes, _destroying),
@@ -349,11 +362,28 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     args, extra = top.parse_known_args(command_first(argv, _value_flags(top)))
     if extra:
         raise UsageError(_misplaced(extra[0], args.command), f"reconcile {args.command}")
+    if getattr(args, "fleet", None) is not None:
+        _fleet_alone(argv, args.command)
+        return args
     if args.suffix is None and args.command != "policy":
         raise UsageError(
             "--suffix is required (or set RECONCILE_SUFFIX)", f"reconcile {args.command}"
         )
     return args
+
+
+# What a fleet file says for each of its targets; given beside --fleet it would be ignored.
+PER_TARGET = ("--suffix", "--stack", "--env", "--region", "--account")
+
+
+def _fleet_alone(argv: Sequence[str], command: str) -> None:
+    given = [f for f in PER_TARGET if any(a == f or a.startswith(f"{f}=") for a in argv)]
+    if given:
+        raise UsageError(
+            f"--fleet takes each target's {given[0].lstrip('-')} from the fleet file; "
+            f"drop {given[0]}",
+            f"reconcile {command}",
+        )
 
 
 def _misplaced(flag: str, command: str) -> str:
@@ -411,7 +441,8 @@ def _options(args: argparse.Namespace) -> Options:
     stacks = tuple(s.strip() for s in args.stack.split(",") if s.strip())
     return Options(
         command=Command(args.command),
-        suffix=args.suffix,
+        # A fleet's targets each bring their own.
+        suffix=args.suffix or "",
         stacks=stacks or ("all",),
         desired_dir=args.desired_dir or default_desired_dir(),
         region=args.region,
@@ -432,6 +463,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "policy":
         return _policy(args)
     options = _options(args)
+    if getattr(args, "fleet", None) is not None:
+        return _fleet_run(args, options)
     structlog.contextvars.bind_contextvars(suffix=options.suffix, command=options.command.value)
     structlog.get_logger().info(
         "reconcile.started", command=options.command.value, suffix=options.suffix
@@ -452,6 +485,32 @@ def _reconcile(args: argparse.Namespace, options: Options) -> int:
     if options.goal.removes and not prepared.plan.empty and not args.yes:
         _confirm(options.suffix)
     return _finish(args, pipeline.execute(prepared))
+
+
+def _fleet_run(args: argparse.Namespace, options: Options) -> int:
+    from reconciler import pipeline
+    from reconciler.fleet import report, run
+    from reconciler.fleet.load import load_fleet
+    from reconciler.output.text import closing_text, prepared_text
+
+    fleet = load_fleet(args.fleet, pipeline.fleet_check(options))
+    only_plan = options.command.reports_drift
+
+    def step(target_options: Options) -> Outcome:
+        prepared = pipeline.prepare(target_options)
+        return pipeline.plan_only(prepared) if only_plan else pipeline.execute(prepared)
+
+    runs = run.run(fleet, options, step)
+    if args.output == "json":
+        print(report.fleet_document(options.command.value, runs))
+    else:
+        for done in runs:
+            if done.outcome is not None and not done.outcome.prepared.plan.empty:
+                print(f"== {done.target.label}")
+                print(prepared_text(done.outcome.prepared))
+                print(closing_text(done.outcome), end="\n\n")
+        print(report.fleet_table(runs))
+    return run.worst([done.exit_code for done in runs])
 
 
 def _watch(args: argparse.Namespace, options: Options) -> int:

@@ -10,11 +10,12 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -36,6 +37,7 @@ from reconciler.desired.secrets import SecretKey
 from reconciler.errors import InputError
 from reconciler.expand import Target, declared_names, expand, name_checks
 from reconciler.expand.resources import Live, Resource, ResourceId
+from reconciler.fleet.model import FleetTarget
 from reconciler.observe.discover import classify, discover
 from reconciler.observe.read import observe
 from reconciler.output.log import keep_out_of_logs
@@ -113,6 +115,10 @@ class Options:
     # `service` or `service:Operation` -> calls per second (0: not paced); see aws/pacing.py.
     rate_limits: tuple[tuple[str, float], ...] = ()
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+    # A fleet's: a boto3 session acting in the target's account (None: the environment's
+    # credentials), and the pacer its account-region's targets share.
+    session: Any = field(default=None, compare=False)
+    pacer: Pacer | None = field(default=None, compare=False)
 
     @property
     def goal(self) -> Goal:
@@ -158,6 +164,15 @@ def load(options: Options) -> list[StackSpec]:
     for spec in specs:
         check_names(options.suffix, name_checks(spec))
     return specs
+
+
+def fleet_check(options: Options) -> Callable[[FleetTarget], None]:
+    """What refuses a fleet's target before any AWS call: what `load` refuses for its run."""
+
+    def check(target: FleetTarget) -> None:
+        load(replace(options, suffix=target.suffix, stacks=target.stacks, env=target.env))
+
+    return check
 
 
 def prepare(options: Options) -> Prepared:
@@ -212,8 +227,8 @@ def session(options: Options) -> Context:
 def _connect(options: Options, specs: list[StackSpec]) -> Context:
     """Who and where we are; the first AWS calls, so reach and credentials fail here."""
     region = _region(options, specs)
-    pacer = Pacer(with_overrides(dict(options.rate_limits)))
-    clients = Clients(region, workers=options.max_workers, pacer=pacer)
+    pacer = options.pacer or Pacer(with_overrides(dict(options.rate_limits)))
+    clients = Clients(region, workers=options.max_workers, pacer=pacer, session=options.session)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
     account = identity.account_id(clients.get("sts", max_attempts=2), endpoint)
     allowed = [*options.accounts, *(a for spec in specs for a in spec.account_ids)]

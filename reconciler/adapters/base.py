@@ -152,7 +152,20 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def unless_missing(call: Callable[[], T], *missing: str) -> T | None:
+@dataclass(frozen=True)
+class Answer:
+    """An error answer that means "not found" only with this text in its message: where an
+    emulator says so with a code AWS uses for other things (see each use)."""
+
+    code: str
+    says: str
+
+    def matches(self, exc: ClientError) -> bool:
+        message = str(exc.response.get("Error", {}).get("Message", ""))
+        return error_code(exc) == self.code and self.says in message
+
+
+def unless_missing(call: Callable[[], T], *missing: str | Answer) -> T | None:
     """The call's result, or None when AWS says the thing does not exist.
 
     Reads use it to tell "absent" from "failed"; deletes use it to be idempotent.
@@ -161,7 +174,7 @@ def unless_missing(call: Callable[[], T], *missing: str) -> T | None:
     try:
         return call()
     except ClientError as exc:
-        if error_code(exc) in missing:
+        if any(m.matches(exc) if isinstance(m, Answer) else m == error_code(exc) for m in missing):
             return None
         raise
 

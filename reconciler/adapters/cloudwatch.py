@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from reconciler.adapters.base import (
+    Answer,
     Context,
     DiscoveryScope,
     Found,
@@ -24,6 +25,10 @@ from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
 MISSING = ("ResourceNotFound", "ResourceNotFoundException")
+# GetDashboard of a missing dashboard: AWS answers ResourceNotFound; LocalStack answers
+# InvalidParameterValue "Dashboard <name> does not exist." (a code AWS keeps for bad input,
+# so only with that message does it mean absent).
+DASHBOARD_MISSING = (*MISSING, Answer("InvalidParameterValue", "does not exist"))
 
 
 def _cw_tags(cw: Any, arn: str) -> dict[str, str]:
@@ -39,7 +44,7 @@ class Dashboards:
         got, tags = gather(
             ctx,
             lambda: unless_missing(
-                lambda: cw.get_dashboard(DashboardName=resource.id.name), *MISSING
+                lambda: cw.get_dashboard(DashboardName=resource.id.name), *DASHBOARD_MISSING
             ),
             lambda: unless_missing(lambda: _cw_tags(cw, arn), *MISSING),
         )

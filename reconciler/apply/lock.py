@@ -119,16 +119,8 @@ class Lease:
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)
-        now = str(time.time())
         try:
-            self._ddb.update_item(
-                TableName=TABLE,
-                Key={"suffix": {"S": self.suffix}},
-                UpdateExpression="SET expires_at = :now, released_at = :now",
-                ConditionExpression="#o = :me",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":me": {"S": self.owner}, ":now": {"N": now}},
-            )
+            self._update_ours("SET expires_at = :t, released_at = :t", time.time())
             log.info("lock.released", owner=self.owner)
         except ClientError as exc:
             log.warning("lock.release_failed", error=exc.response["Error"]["Code"])
@@ -196,16 +188,17 @@ class Lease:
                 log.warning("lock.renew_failed", error=code)
 
     def _renew(self) -> None:
+        self._update_ours("SET expires_at = :t", time.time() + self.ttl_s)
+
+    def _update_ours(self, expression: str, at: float) -> None:
+        """Change the lease item, only while it is still ours (`:t` is `at`)."""
         self._ddb.update_item(
             TableName=TABLE,
             Key={"suffix": {"S": self.suffix}},
-            UpdateExpression="SET expires_at = :until",
+            UpdateExpression=expression,
             ConditionExpression="#o = :me",
             ExpressionAttributeNames={"#o": "owner"},
-            ExpressionAttributeValues={
-                ":until": {"N": str(time.time() + self.ttl_s)},
-                ":me": {"S": self.owner},
-            },
+            ExpressionAttributeValues={":me": {"S": self.owner}, ":t": {"N": str(at)}},
         )
 
 

@@ -99,11 +99,13 @@ class Clients:
         ledger: CallLedger | None = None,
         workers: int = 32,
         pacer: Pacer | None = None,
+        session: boto3.session.Session | None = None,
     ) -> None:
         self.region = region
         self.ledger = ledger or CallLedger()
         self.pacer = pacer or Pacer()
-        self._session = boto3.session.Session(region_name=region)
+        # The environment's credentials, unless a session in another account is given.
+        self._session = session or boto3.session.Session(region_name=region)
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, int], Any] = {}
         # Throttling and 5xx are botocore's job: standard mode, jittered, bounded.

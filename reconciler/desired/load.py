@@ -283,6 +283,11 @@ def _check_env_key(where: str, key: str) -> None:
 
 def _secret(where: str, key: str, source: str) -> SecretRef:
     _check_env_key(where, key)
+    return secret_ref(where, source)
+
+
+def secret_ref(where: str, source: str) -> SecretRef:
+    """`env:NAME` or `ssm:/path`; anything else (a literal value above all) is refused."""
     match = SECRET_SOURCE.match(source)
     if not match:
         raise InputError(

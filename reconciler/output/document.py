@@ -62,13 +62,18 @@ def document(**parts: Any) -> str:
 
 
 def outcome_document(outcome: Outcome, code: int) -> str:
+    return document(**outcome_json(outcome, code))
+
+
+def outcome_json(outcome: Outcome, code: int) -> dict[str, Any]:
+    """One run's report, as `outcome_document` prints it (without the schema version)."""
     prepared, result = outcome.prepared, outcome.result
     failed = (
         [{"resource": str(f.action.id), "reason": f.reason} for f in result.failed]
         if (result)
         else []
     )
-    return document(
+    return dict(
         command=prepared.options.command.value,
         suffix=prepared.options.suffix,
         env=prepared.options.env,

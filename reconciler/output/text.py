@@ -97,6 +97,10 @@ def prepared_text(prepared: Prepared) -> str:
     return plan_text(prepared.plan, header)
 
 
+def _actions(count: int) -> str:
+    return f"{count} action" if count == 1 else f"{count} actions"
+
+
 def closing_text(outcome: Outcome) -> str:
     """What happened: the plan applied instead, failures, what still differs, the calls."""
     lines = []
@@ -106,8 +110,8 @@ def closing_text(outcome: Outcome) -> str:
     if outcome.result is not None:
         lines += [f"failed: {f.action.id}: {f.reason}" for f in outcome.result.failed]
         if outcome.result.not_attempted:
-            lines.append(f"not attempted: {len(outcome.result.not_attempted)} actions")
-        lines.append(f"Applied {len(outcome.result.applied)} actions.")
+            lines.append(f"not attempted: {_actions(len(outcome.result.not_attempted))}")
+        lines.append(f"Applied {_actions(len(outcome.result.applied))}.")
     if outcome.remaining is not None and not outcome.remaining.empty:
         lines.append(plan_text(outcome.remaining, "Still differs after apply:"))
     elif outcome.remaining is not None:

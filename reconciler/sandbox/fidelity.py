@@ -11,10 +11,12 @@ from typing import Protocol
 
 from reconciler.sandbox.cloudwatch.alarms import AlarmStates
 from reconciler.sandbox.cloudwatch.tags import CloudWatchTags
+from reconciler.sandbox.contract import breaches
 from reconciler.sandbox.control.api import CONTROL_PREFIX, ControlApi
 from reconciler.sandbox.control.faults import FaultBook, FaultRule
 from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.control.recorder import CallRecorder, RecordedCall, is_write
+from reconciler.sandbox.dynamodb import TableDescriptions
 from reconciler.sandbox.iam.authz import Authorization
 from reconciler.sandbox.iam.gate import needed, refusal
 from reconciler.sandbox.iam.policies import IamPolicies
@@ -26,6 +28,7 @@ from reconciler.sandbox.lambda_.invoke_config import EventInvokeConfigs
 from reconciler.sandbox.lambda_.layers import LambdaLayers
 from reconciler.sandbox.lambda_.lifecycle import RuntimeLifecycle
 from reconciler.sandbox.lambda_.provisioned import ProvisionedConcurrency
+from reconciler.sandbox.logs import LogGroupClasses
 from reconciler.sandbox.sqs import QueueNames
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Handler, LayerContext, RouteKey, run_chain
@@ -44,6 +47,8 @@ from reconciler.sandbox.wire.wsgi import (
 )
 from reconciler.sandbox.xray.groups import XRay
 
+# Breaches of AWS's output contract kept for the tests (see contract.py).
+MAX_BREACHES = 1000
 # Each service's own throttling answer (botocore's standard retry mode knows them all).
 THROTTLE = {
     "lambda": ("TooManyRequestsException", 429),
@@ -78,6 +83,7 @@ class Fidelity:
         # Which freeze knob an operation tripped, e.g. ("from", "PublishLayerVersion").
         self._tripped: tuple[str, str] | None = None
         self._held: list[str] = []
+        self._breaches: list[str] = []
 
     @property
     def knobs(self) -> Knobs:
@@ -126,6 +132,7 @@ class Fidelity:
         call = Call(route, account, environ, body)
         needs = needed(call)
         response = self._serve(call, needs)
+        self._hold_to_contract(call, response)
         if call.operation == self.knobs.freeze_after_operation and response.status < 300:
             self._tripped = ("after", call.operation)
         self.recorder.record(
@@ -197,6 +204,21 @@ class Fidelity:
                 self._held.remove(call.operation)
         return True
 
+    def _hold_to_contract(self, call: Call, response: Response) -> None:
+        found = breaches(call.service, call.operation, call.route.protocol, response)
+        with self._lock:
+            # Kept for the tests to read and clear; bounded for a local AWS left running.
+            self._breaches = (self._breaches + found)[-MAX_BREACHES:]
+
+    def breaches(self) -> list[str]:
+        """Answers that broke botocore's model of their operation's output, oldest first."""
+        with self._lock:
+            return list(self._breaches)
+
+    def clear_breaches(self) -> None:
+        with self._lock:
+            self._breaches = []
+
     def held(self) -> list[str]:
         """The writes being held by a freeze knob now (the drill kills their caller)."""
         with self._lock:
@@ -231,6 +253,8 @@ def _components(context: LayerContext) -> list[Component]:
         CloudWatchTags(context),
         AlarmStates(context),
         QueueNames(context),
+        TableDescriptions(context),
+        LogGroupClasses(context),
     ]
 
 

@@ -7,12 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from reconciler.sandbox.control.client import SandboxControl
 
@@ -20,10 +22,48 @@ ROOT = Path(__file__).parents[2]
 SECRET_DB = "postgres://ledger:Sup3r-Secret-pw@db.internal:5432/ledger"
 SECRET_KEY = "ak_live_9f8e7d6c5b4a39281706"
 RECONCILER_KEY = "reconciler"
+STACK_LAYERS = ("etl-shared",)
 # The tests' own client stands for a person at a console, not for the code under test: it
 # retries through every injected fault (at the fault matrix's 25% a call fails 16 times running
 # about once in 4e9), so a test fails only on what `reconcile` did.
 BYSTANDER = Config(retries={"mode": "standard", "total_max_attempts": 16})
+
+
+class Aws(Protocol):
+    """An AWS the command runs against and the tests read back from."""
+
+    def env(self, **extra: str) -> dict[str, str]: ...
+
+    def client(self, service: str) -> Any: ...
+
+
+def cli_env(endpoints: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """The command's environment: `AWS_ENDPOINT_URL[_<SERVICE>]` from `endpoints` ("" for the
+    default one), the stacks' secrets, and nothing of the caller's own AWS settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    for service, url in endpoints.items():
+        env["AWS_ENDPOINT_URL" + (f"_{service.upper()}" if service else "")] = url
+    env.update(
+        # The CLI signs with its own key, so the local AWS tells its calls from the tests'.
+        AWS_ACCESS_KEY_ID=RECONCILER_KEY,
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        TRANSACTIONS_DATABASE_URL=SECRET_DB,
+        TRANSACTIONS_API_KEY=SECRET_KEY,
+    )
+    env.update(extra)
+    return env
+
+
+def client(url: str, service: str) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=BYSTANDER,
+    )
 
 
 @dataclass
@@ -32,28 +72,10 @@ class LocalAws:
     control: SandboxControl
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            AWS_ENDPOINT_URL=self.url,
-            # The CLI signs with its own key, so the local AWS tells its calls from the tests'.
-            AWS_ACCESS_KEY_ID=RECONCILER_KEY,
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-            TRANSACTIONS_DATABASE_URL=SECRET_DB,
-            TRANSACTIONS_API_KEY=SECRET_KEY,
-        )
-        env.update(extra)
-        return env
+        return cli_env({"": self.url}, **extra)
 
     def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            endpoint_url=self.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=BYSTANDER,
-        )
+        return client(self.url, service)
 
 
 @dataclass(frozen=True)
@@ -63,7 +85,7 @@ class Run:
     stderr: str
 
 
-def reconcile(aws: LocalAws, *args: str, stdin: str = "", **env: str) -> Run:
+def reconcile(aws: Aws, *args: str, stdin: str = "", **env: str) -> Run:
     """The installed console script, as a user runs it."""
     proc = subprocess.run(
         [sys.executable, "-m", "reconciler", *args],
@@ -78,7 +100,7 @@ def reconcile(aws: LocalAws, *args: str, stdin: str = "", **env: str) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
-def run(aws: LocalAws, *args: str, stdin: str = "", **env: str) -> Run:
+def run(aws: Aws, *args: str, stdin: str = "", **env: str) -> Run:
     """A run of the transactions stack (unless another is named), which must keep the
     secrets out of its output whatever it does."""
     if "--stack" not in args:
@@ -90,12 +112,12 @@ def run(aws: LocalAws, *args: str, stdin: str = "", **env: str) -> Run:
     return result
 
 
-def names_ending(aws: LocalAws, end: str) -> set[str]:
+def names_ending(aws: Aws, end: str) -> set[str]:
     """Every resource name in every service the stacks use that ends with `end`."""
     lam, iam, logs = aws.client("lambda"), aws.client("iam"), aws.client("logs")
     sqs, cw, ddb, xray = (aws.client(s) for s in ("sqs", "cloudwatch", "dynamodb", "xray"))
     found = {f"function:{f['FunctionName']}" for f in lam.list_functions()["Functions"]}
-    found |= {f"layer:{x['LayerName']}" for x in lam.list_layers()["Layers"]}
+    found |= {f"layer:{name}" for name in _layers(lam, end)}
     found |= {f"role:{r['RoleName']}" for r in iam.list_roles()["Roles"]}
     found |= {f"policy:{p['PolicyName']}" for p in iam.list_policies(Scope="Local")["Policies"]}
     found |= {f"logs:{g['logGroupName']}" for g in logs.describe_log_groups()["logGroups"]}
@@ -105,6 +127,19 @@ def names_ending(aws: LocalAws, end: str) -> set[str]:
     found |= {f"table:{t}" for t in ddb.list_tables()["TableNames"]}
     found |= {f"xray:{g['GroupName']}" for g in xray.get_groups()["Groups"]}
     return {name for name in found if name.endswith(end)}
+
+
+def _layers(lam: Any, end: str) -> list[str]:
+    """Layer names with at least one version. LocalStack's ListLayers fails (InternalError,
+    "list index out of range") once a layer's last version is deleted, where AWS simply stops
+    listing the layer; there, the stacks' layer is asked for by name instead."""
+    try:
+        return [x["LayerName"] for x in lam.list_layers()["Layers"]]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "InternalError":
+            raise
+    names = [f"{layer}{end}" for layer in STACK_LAYERS]
+    return [n for n in names if lam.list_layer_versions(LayerName=n)["LayerVersions"]]
 
 
 def copy_tree(tmp_path: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.e2e.helpers import SECRET_DB, SECRET_KEY, LocalAws
+from tests.e2e.helpers import SECRET_DB, SECRET_KEY, Aws
 
 ETL_FUNCTIONS = {
     "api-handler": (512, 30),
@@ -43,7 +43,7 @@ def _tag_map(tags: list[dict[str, str]]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags}
 
 
-def transactions_function(aws: LocalAws, suffix: str) -> None:
+def transactions_function(aws: Aws, suffix: str) -> None:
     name = f"lambda-function-{suffix}"
     got = aws.client("lambda").get_function(FunctionName=name)
     config = got["Configuration"]
@@ -60,7 +60,7 @@ def transactions_function(aws: LocalAws, suffix: str) -> None:
     assert config["Role"].endswith(f":role/lambda-function-role-{suffix}")
 
 
-def transactions_provisioned(aws: LocalAws, suffix: str) -> None:
+def transactions_provisioned(aws: Aws, suffix: str) -> None:
     """Five provisioned environments, ready, on the published alias `live` and nowhere else."""
     name, lam = f"lambda-function-{suffix}", aws.client("lambda")
     alias = lam.get_alias(FunctionName=name, Name="live")
@@ -74,7 +74,7 @@ def transactions_provisioned(aws: LocalAws, suffix: str) -> None:
     assert qualifiers == ["live"]
 
 
-def transactions_log_group(aws: LocalAws, suffix: str) -> None:
+def transactions_log_group(aws: Aws, suffix: str) -> None:
     logs = aws.client("logs")
     (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/lambda-function-{suffix}")[
         "logGroups"
@@ -84,7 +84,7 @@ def transactions_log_group(aws: LocalAws, suffix: str) -> None:
     assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == transactions_tags(suffix)
 
 
-def transactions_role(aws: LocalAws, suffix: str) -> None:
+def transactions_role(aws: Aws, suffix: str) -> None:
     """Least privilege: one inline policy naming the table and the log group, nothing managed."""
     iam, role_name = aws.client("iam"), f"lambda-function-role-{suffix}"
     role = iam.get_role(RoleName=role_name)["Role"]
@@ -103,7 +103,7 @@ def transactions_role(aws: LocalAws, suffix: str) -> None:
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
 
 
-def transactions_table_trace_and_dashboard(aws: LocalAws, suffix: str) -> None:
+def transactions_table_trace_and_dashboard(aws: Aws, suffix: str) -> None:
     ddb, cw = aws.client("dynamodb"), aws.client("cloudwatch")
     table = ddb.describe_table(TableName=f"transactions-{suffix}")["Table"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
@@ -119,7 +119,7 @@ def transactions_table_trace_and_dashboard(aws: LocalAws, suffix: str) -> None:
     assert _tag_map(tagged) == transactions_tags(suffix)
 
 
-def transactions(aws: LocalAws, suffix: str) -> None:
+def transactions(aws: Aws, suffix: str) -> None:
     """The payments system, every value."""
     transactions_function(aws, suffix)
     transactions_provisioned(aws, suffix)
@@ -128,7 +128,7 @@ def transactions(aws: LocalAws, suffix: str) -> None:
     transactions_table_trace_and_dashboard(aws, suffix)
 
 
-def _etl_function(aws: LocalAws, base: str, suffix: str) -> None:
+def _etl_function(aws: Aws, base: str, suffix: str) -> None:
     lam, name = aws.client("lambda"), f"{base}-{suffix}"
     memory, timeout = ETL_FUNCTIONS[base]
     got: Any = lam.get_function(FunctionName=name)
@@ -150,12 +150,12 @@ def _etl_function(aws: LocalAws, base: str, suffix: str) -> None:
     assert got["Tags"]["CostCenter"] == "data-platform" and got["Tags"]["Stack"] == "etl"
 
 
-def etl_functions(aws: LocalAws, suffix: str) -> None:
+def etl_functions(aws: Aws, suffix: str) -> None:
     for base in ETL_FUNCTIONS:
         _etl_function(aws, base, suffix)
 
 
-def etl_logs_and_dlqs(aws: LocalAws, suffix: str, days: int) -> None:
+def etl_logs_and_dlqs(aws: Aws, suffix: str, days: int) -> None:
     logs, sqs = aws.client("logs"), aws.client("sqs")
     for base in ETL_FUNCTIONS:
         prefix = f"/aws/lambda/{base}-{suffix}"
@@ -167,7 +167,7 @@ def etl_logs_and_dlqs(aws: LocalAws, suffix: str, days: int) -> None:
         assert attrs["MessageRetentionPeriod"] == str(14 * 24 * 3600)
 
 
-def etl_alarms(aws: LocalAws, suffix: str) -> None:
+def etl_alarms(aws: Aws, suffix: str) -> None:
     alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix="batch-")["MetricAlarms"]
     ours = {a["AlarmName"]: a for a in alarms if a["AlarmName"].endswith(f"-{suffix}")}
     assert len(ours) == 6
@@ -181,10 +181,11 @@ def etl_alarms(aws: LocalAws, suffix: str) -> None:
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": f"batch-transform-dlq-{suffix}"}]
 
 
-def etl_roles(aws: LocalAws, suffix: str) -> None:
+def etl_roles(aws: Aws, suffix: str) -> None:
     """One role per function, under the stack's boundary, scoped to its own queue and logs."""
     iam = aws.client("iam")
-    boundary = f"arn:aws:iam::123456789012:policy/etl-boundary-{suffix}"
+    account = aws.client("sts").get_caller_identity()["Account"]
+    boundary = f"arn:aws:iam::{account}:policy/etl-boundary-{suffix}"
     for base in ETL_FUNCTIONS:
         name = f"{base}-role-{suffix}"
         role = iam.get_role(RoleName=name)["Role"]
@@ -198,7 +199,7 @@ def etl_roles(aws: LocalAws, suffix: str) -> None:
         assert "dynamodb:*" not in json.dumps(doc)
 
 
-def etl(aws: LocalAws, suffix: str, days: int) -> None:
+def etl(aws: Aws, suffix: str, days: int) -> None:
     """The pipeline, every value, for an environment keeping its logs `days` days."""
     etl_functions(aws, suffix)
     etl_logs_and_dlqs(aws, suffix, days)

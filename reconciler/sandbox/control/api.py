@@ -29,6 +29,8 @@ class ControlApi:
             ("GET", "calls"): lambda _: self._calls(),
             ("POST", "calls/reset"): lambda _: self._done(fidelity.reset_calls),
             ("GET", "held"): lambda _: json_response(200, {"held": fidelity.held()}),
+            ("GET", "contract"): lambda _: json_response(200, {"breaches": fidelity.breaches()}),
+            ("DELETE", "contract"): lambda _: self._done(fidelity.clear_breaches),
             ("GET", "faults"): lambda _: self._faults(),
             ("POST", "faults"): self._add_fault,
             ("DELETE", "faults"): lambda _: self._done(fidelity.clear_faults),

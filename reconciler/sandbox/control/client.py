@@ -39,6 +39,13 @@ class SandboxControl:
         """The operations of the writes a freeze knob is holding now."""
         return [str(op) for op in self._request("GET", "held")["held"]]
 
+    def breaches(self) -> list[str]:
+        """Answers that broke botocore's model of their operation's output (contract.py)."""
+        return [str(b) for b in self._request("GET", "contract")["breaches"]]
+
+    def clear_breaches(self) -> None:
+        self._request("DELETE", "contract")
+
     def reset_calls(self) -> None:
         self._request("POST", "calls/reset")
 

@@ -68,8 +68,9 @@ def _limits(limit: int, reserved: int) -> dict[str, int]:
 
 
 def _usage(call: Call, functions: list[Any]) -> dict[str, int]:
-    # Every published version keeps its own copy of the code, so all of them count.
-    total = 0
+    # Every published version keeps its own copy of the code, so all of them count, and so
+    # do layer archives ("deployment packages and layer archives", AWS's AccountUsage).
+    total = sum(moto_backends.layer_archive_sizes(call.account, call.region))
     for function in functions:
         versions = moto_backends.published_versions(
             call.account, call.region, function.function_name

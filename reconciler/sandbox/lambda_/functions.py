@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,6 +22,18 @@ from reconciler.sandbox.wire.wsgi import Response
 
 LAMBDA = "lambda"
 _READS = ("GetFunction", "GetFunctionConfiguration", "ListFunctions")
+LISTINGS = ("ListFunctions", "ListVersionsByFunction")
+# ListFunctions "returns a subset of the FunctionConfiguration fields": these come only from
+# GetFunction (AWS's ListFunctions reference; LocalStack agrees, moto returned them).
+GET_ONLY = (
+    "State",
+    "StateReason",
+    "StateReasonCode",
+    "LastUpdateStatus",
+    "LastUpdateStatusReason",
+    "LastUpdateStatusReasonCode",
+    "RuntimeVersionConfig",
+)
 
 
 class LambdaFunctions:
@@ -162,11 +176,19 @@ class LambdaFunctions:
         with self._ctx.lock:
             for config in _configurations(payload):
                 self._decorate(call, config)
+                if call.operation == "ListFunctions":
+                    for key in GET_ONLY:
+                        config.pop(key, None)
         return response.with_json(payload)
 
     def _decorate(self, call: Call, config: dict[str, Any]) -> None:
         key = function_key(call, str(config.get("FunctionName", "")))
         version = str(config.get("Version", LATEST))
+        # AWS gives every configuration these two; moto gives neither.
+        config.setdefault("RevisionId", self._revision(key, version))
+        if call.operation not in LISTINGS:
+            runtime = {"RuntimeVersionArn": _runtime_arn(call, config)}
+            config.setdefault("RuntimeVersionConfig", runtime)
         if version == LATEST:
             apply_overlay(config, self._overlay(key))
             timeline = self._timelines.get(key)
@@ -174,6 +196,14 @@ class LambdaFunctions:
                 apply_states(config, timeline, self._ctx.knobs(), self._ctx.now())
         else:
             apply_overlay(config, self._snapshots.get((key, version), self._overlay(key)))
+
+    def _revision(self, key: FunctionKey, version: str) -> str:
+        """Changes with every change of $LATEST; a published version's never changes."""
+        if version != LATEST:
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key.arn}:{version}"))
+        timeline = self._timelines.get(key)
+        moment = "" if timeline is None else f"{timeline.created_at}/{timeline.updated_at}"
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key.arn}@{moment}"))
 
     def _overlay(self, key: FunctionKey) -> Overlay:
         return self._overlays.get(key) or default_overlay(key.name)
@@ -199,6 +229,13 @@ def _configurations(payload: Any) -> Iterator[dict[str, Any]]:
         for item in payload.get(listing) or []:
             if isinstance(item, dict):
                 yield item
+
+
+def _runtime_arn(call: Call, config: dict[str, Any]) -> str:
+    """The runtime build a function runs on: one per runtime and region here."""
+    runtime = str(config.get("Runtime", "provided"))
+    build = hashlib.sha256(runtime.encode()).hexdigest()
+    return f"arn:aws:lambda:{call.route.region}::runtime:{build}"
 
 
 def _logging_refusal(call: Call) -> Response | None:

@@ -83,6 +83,16 @@ def layer_versions(account: str, region: str, name: str) -> list[dict[str, Any]]
     return [version.get_layer_version() for version in layer.layer_versions.values()]
 
 
+def layer_archive_sizes(account: str, region: str) -> list[int]:
+    """The zipped size of every live version of every layer in the region."""
+    layers = lambda_backends[account][region]._layers._layers
+    return [
+        int(version.get_layer_version().get("Content", {}).get("CodeSize", 0))
+        for layer in layers.values()
+        for version in layer.layer_versions.values()
+    ]
+
+
 def layer_version_exists(account: str, region: str, name: str, version: int) -> bool:
     return any(v["Version"] == version for v in layer_versions(account, region, name))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
@@ -40,8 +41,15 @@ class Response:
         return self.with_body(json.dumps(payload).encode())
 
     def with_body(self, body: bytes) -> Response:
-        kept = tuple((k, v) for k, v in self.headers if k.lower() != "content-length")
-        return replace(self, body=body, headers=(*kept, ("Content-Length", str(len(body)))))
+        # DynamoDB signs its answers with the body's CRC32, which botocore checks (and
+        # retries on a mismatch): a rewritten body needs its own.
+        derived = {"content-length": str(len(body)), "x-amz-crc32": str(zlib.crc32(body))}
+        headers = tuple(
+            (k, derived.get(k.lower(), v)) for k, v in self.headers if k.lower() != "content-length"
+        )
+        return replace(
+            self, body=body, headers=(*headers, ("Content-Length", derived["content-length"]))
+        )
 
 
 def json_response(status: int, payload: object, content_type: str = JSON_CONTENT_TYPE) -> Response:

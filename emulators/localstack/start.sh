@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run LocalStack (installed by install.sh) in the foreground on 127.0.0.1:${LOCALSTACK_PORT:-4566},
+# its state under $LOCALSTACK_HOME/state. Its account is 000000000000; any access key works.
+# X-Ray is not in LocalStack's free tier: point AWS_ENDPOINT_URL_XRAY at the local AWS.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+home="${LOCALSTACK_HOME:-$(cd "$here/../.." && pwd)/.localstack}"
+"$here/install.sh"
+state="$home/state"
+mkdir -p "$state/tmp" "$state/volume"
+export GATEWAY_LISTEN="127.0.0.1:${LOCALSTACK_PORT:-4566}"
+export SERVICES="lambda,iam,sqs,logs,cloudwatch,dynamodb,sts"
+export DISABLE_EVENTS=1 LOCALSTACK_TELEMETRY_DISABLED=1
+export FILESYSTEM_ROOT="$state" TMPDIR="$state/tmp" LOCALSTACK_VOLUME_DIR="$state/volume"
+# This machine may look like a container (/.dockerenv): keep LocalStack's files in $state.
+export OVERRIDE_IN_DOCKER=0
+export LAMBDA_RUNTIME_EXECUTOR=no-code
+export JAVA_TOOL_OPTIONS="-Djava.io.tmpdir=$state/tmp -XX:-UsePerfData"
+exec "$home/venv/bin/python" -m localstack.runtime.main

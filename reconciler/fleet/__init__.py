@@ -1,0 +1,1 @@
+"""Fleets: many suffixes, accounts and regions from one desired state (`--fleet FILE`)."""

@@ -1,0 +1,135 @@
+"""Fleet runs: each target the same reconcile as a lone run, under its own lease, with its own
+outcome. Account-regions run in parallel; the targets of one run one after another on one
+pacer, so that account-region's quota is respected however many targets it has. One target's
+failure (a role it cannot assume, a throttle storm, bad access) never stops another.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import structlog
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reconciler.aws import assume, parameters
+from reconciler.aws.pacing import Pacer, with_overrides
+from reconciler.errors import InputError, ReconcileError
+from reconciler.fleet.model import Fleet, FleetTarget
+from reconciler.output.exits import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_UNDONE, exit_code
+from reconciler.output.log import describe_error, keep_out_of_logs
+
+if TYPE_CHECKING:
+    from reconciler.pipeline import Options, Outcome
+
+# The fleet's exit code is its worst target's: failed, then undone, then drift, then in sync.
+SEVERITY = {EXIT_OK: 0, EXIT_DRIFT: 1, EXIT_UNDONE: 2, EXIT_FAILED: 3}
+Step = Callable[["Options"], "Outcome"]
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class TargetRun:
+    target: FleetTarget
+    exit_code: int
+    outcome: Outcome | None  # None: failed before its plan was made
+    error: str | None
+    duration_s: float
+
+
+def worst(codes: list[int]) -> int:
+    return max(codes, key=lambda code: SEVERITY.get(code, 3), default=EXIT_OK)
+
+
+def run(fleet: Fleet, base: Options, step: Step) -> list[TargetRun]:
+    """Every target's run, in the fleet file's order."""
+    sessions = Sessions(boto3.session.Session())
+    groups = fleet.by_account_region()
+    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+        done = pool.map(lambda targets: _group(base, targets, sessions, step), groups.values())
+        by_target = {r.target: r for runs in done for r in runs}
+    return [by_target[t] for t in fleet.targets]
+
+
+def _group(
+    base: Options, targets: tuple[FleetTarget, ...], sessions: Sessions, step: Step
+) -> list[TargetRun]:
+    pacer = Pacer(with_overrides(dict(base.rate_limits)))
+    return [_one(base, target, pacer, sessions, step) for target in targets]
+
+
+def _one(
+    base: Options, target: FleetTarget, pacer: Pacer, sessions: Sessions, step: Step
+) -> TargetRun:
+    started = time.monotonic()
+    with structlog.contextvars.bound_contextvars(
+        suffix=target.suffix, account=target.account, region=target.region
+    ):
+        try:
+            options = replace(
+                base,
+                suffix=target.suffix,
+                stacks=target.stacks,
+                env=target.env,
+                region=target.region,
+                # The credentials must act in the target's account, assumed or not.
+                accounts=(target.account,),
+                session=sessions.for_target(target),
+                pacer=pacer,
+            )
+            outcome = step(options)
+            return TargetRun(target, exit_code(outcome), outcome, None, _since(started))
+        except (ReconcileError, ClientError, BotoCoreError) as exc:
+            reason = describe_error(exc)
+            log.error("fleet.target_failed", reason=reason)
+            return TargetRun(target, EXIT_FAILED, None, reason, _since(started))
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+class Sessions:
+    """One AssumeRole per role for the whole fleet, its credentials shared by every region."""
+
+    def __init__(self, base: boto3.session.Session) -> None:
+        self._base = base
+        self._lock = threading.Lock()
+        self._credentials: dict[str, RefreshableCredentials] = {}
+        self._names: dict[str, list[str]] = {}
+
+    def for_target(self, target: FleetTarget) -> Any:
+        if target.role_arn is None:
+            return None  # the environment's credentials; their account is checked
+        with self._lock:
+            credentials = self._credentials.get(target.role_arn)
+            if credentials is None:
+                name = assume.session_name([target.suffix])
+                credentials = assume.assumed_credentials(
+                    self._base, target.role_arn, target.region, name, self._external_id(target)
+                )
+                self._credentials[target.role_arn] = credentials
+        return assume.session_with(credentials, target.region)
+
+    def _external_id(self, target: FleetTarget) -> str | None:
+        ref = target.external_id
+        if ref is None:
+            return None
+        if ref.scheme == "env":
+            value = os.environ.get(ref.locator, "")
+            if not value:
+                raise InputError(f"external_id of {target.label}: ${ref.locator} is not set")
+        else:
+            key = ("fleet", target.label, "external_id")
+            hub_ssm = partial(self._base.client, "ssm", region_name=target.region)
+            value = parameters.resolve_ssm({key: ref}, hub_ssm)[key]
+        keep_out_of_logs([value])
+        return value

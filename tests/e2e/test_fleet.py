@@ -1,0 +1,203 @@
+"""A fleet: many suffixes, accounts and regions from one file, against the local AWS.
+
+Three accounts (the caller's, and two reached through AssumeRole, one with an ExternalId),
+two regions, five suffixes, both stacks. Every target's resources are read back in its own
+account and region, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.e2e.helpers import BYSTANDER, LocalAws, names_ending, reconcile
+
+HOME, SPOKE, THIRD = "123456789012", "222222222222", "333333333333"
+EXTERNAL_ID = "fleet-ext-7c1e"
+FLEET = f"""
+[defaults]
+stacks = ["etl"]
+
+[[targets]]
+account = "{HOME}"
+region = "us-east-1"
+suffix = "fl1"
+stacks = ["all"]
+
+[[targets]]
+account = "{HOME}"
+region = "us-east-1"
+suffix = "fl2"
+
+[[targets]]
+account = "{HOME}"
+region = "eu-west-1"
+suffix = "fl3"
+stacks = ["transactions"]
+
+[[targets]]
+account = "{SPOKE}"
+region = "us-east-1"
+suffix = "fl4"
+role_name = "lambda-reconciler"
+
+[[targets]]
+account = "{THIRD}"
+region = "eu-west-1"
+suffix = "fl5"
+role_arn = "arn:aws:iam::{THIRD}:role/ops/lambda-reconciler"
+external_id = "env:FLEET_EXTERNAL_ID"
+"""
+WHERE = {
+    "fl1": (HOME, "us-east-1"),
+    "fl2": (HOME, "us-east-1"),
+    "fl3": (HOME, "eu-west-1"),
+    "fl4": (SPOKE, "us-east-1"),
+    "fl5": (THIRD, "eu-west-1"),
+}
+
+
+class Account:
+    """The tests' own view of one account and region of the local AWS."""
+
+    def __init__(self, aws: LocalAws, account: str, region: str) -> None:
+        self.url, self.region = aws.url, region
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        if account != HOME:
+            sts = aws.client("sts")
+            role = f"arn:aws:iam::{account}:role/test-reader"
+            got = sts.assume_role(RoleArn=role, RoleSessionName="fleet-tests")["Credentials"]
+            keys = {
+                "aws_access_key_id": got["AccessKeyId"],
+                "aws_secret_access_key": got["SecretAccessKey"],
+                "aws_session_token": got["SessionToken"],
+            }
+        self.keys = keys
+
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.url, region_name=self.region, config=BYSTANDER, **self.keys
+        )
+
+
+def _fleet(aws: LocalAws, path: Path, *args: str, **env: str) -> Any:
+    result = reconcile(aws, *args, "--fleet", str(path), "--output", "json", **env)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.code, json.loads(result.stdout) if result.stdout.startswith("{") else None
+
+
+@pytest.fixture
+def fleet_file(local_aws: LocalAws, tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "fleet.toml"
+    path.write_text(FLEET)
+    yield path
+    for suffix, (account, region) in WHERE.items():
+        view = Account(local_aws, account, region)
+        keys = view.keys
+        creds = {
+            "AWS_ACCESS_KEY_ID": keys["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": keys["aws_secret_access_key"],
+            "AWS_SESSION_TOKEN": keys.get("aws_session_token", ""),
+        }
+        if account == HOME:
+            creds = {}
+        gone = reconcile(
+            local_aws, "destroy", "--suffix", suffix, "--yes", "--region", region, **creds
+        )
+        assert gone.code == 0, gone.stdout + gone.stderr
+
+
+def _functions(view: Account) -> set[str]:
+    return {f["FunctionName"] for f in view.client("lambda").list_functions()["Functions"]}
+
+
+def test_a_fleet_applies_every_target_in_its_own_account_and_region(
+    local_aws: LocalAws, fleet_file: Path
+) -> None:
+    code, report = _fleet(local_aws, fleet_file, "apply", FLEET_EXTERNAL_ID=EXTERNAL_ID)
+    assert code == 0 and report["exit_code"] == 0, report
+    assert [(t["account"], t["region"], t["suffix"]) for t in report["targets"]] == [
+        (a, r, s) for s, (a, r) in WHERE.items()
+    ]
+    places = {place: Account(local_aws, *place) for place in set(WHERE.values())}
+    for (account, region), view in places.items():
+        here = {s for s, where in WHERE.items() if where == (account, region)}
+        found = {name.rsplit("-", 1)[1] for name in _functions(view) if "-fl" in name}
+        assert found == here, (account, region, found)
+    assert {"lambda-function-fl1", "api-handler-fl1"} <= _functions(places[(HOME, "us-east-1")])
+    assert "lambda-function-fl3" in _functions(places[(HOME, "eu-west-1")])
+    # Converged: every target in sync with no write.
+    code, report = _fleet(local_aws, fleet_file, "plan", FLEET_EXTERNAL_ID=EXTERNAL_ID)
+    assert code == 0, report
+    assert all(t["report"]["api_calls"]["writes"] == 0 for t in report["targets"])
+    # Drift in one target of a spoke account: found there only, fixed there only.
+    spoke = places[(SPOKE, "us-east-1")]
+    spoke.client("lambda").update_function_configuration(
+        FunctionName="api-handler-fl4", MemorySize=256
+    )
+    code, report = _fleet(local_aws, fleet_file, "plan", FLEET_EXTERNAL_ID=EXTERNAL_ID)
+    assert code == 2
+    assert [t["suffix"] for t in report["targets"] if t["exit_code"] == 2] == ["fl4"]
+    code, report = _fleet(local_aws, fleet_file, "apply", FLEET_EXTERNAL_ID=EXTERNAL_ID)
+    assert code == 0
+    writes = {t["suffix"]: t["report"]["api_calls"]["writes"] for t in report["targets"]}
+    assert writes["fl4"] > 0 and all(n == 0 for s, n in writes.items() if s != "fl4"), writes
+    config = spoke.client("lambda").get_function_configuration(FunctionName="api-handler-fl4")
+    assert config["MemorySize"] == 512
+    assert names_ending(local_aws, "-fl4") == set()  # nothing of it in the caller's account
+
+
+def test_one_target_failing_never_stops_the_others(local_aws: LocalAws, tmp_path: Path) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(
+        f'[defaults]\nstacks = ["etl"]\n'
+        f'[[targets]]\naccount = "{THIRD}"\nregion = "us-east-1"\nsuffix = "flx"\n'
+        f'[[targets]]\naccount = "{SPOKE}"\nregion = "us-east-1"\nsuffix = "fly"\n'
+        f'role_name = "r"\nexternal_id = "env:FLEET_UNSET_ID"\n'
+        f'[[targets]]\naccount = "{HOME}"\nregion = "us-east-1"\nsuffix = "flz"\n'
+    )
+    local_aws.control.reset_calls()
+    code, report = _fleet(local_aws, path, "apply")
+    assert code == 1 and report["exit_code"] == 1
+    by_suffix = {t["suffix"]: t for t in report["targets"]}
+    # No role, and the credentials act in another account: refused before any write.
+    assert by_suffix["flx"]["exit_code"] == 1
+    assert f"not in the allowed accounts ({THIRD})" in by_suffix["flx"]["error"]
+    assert by_suffix["fly"]["exit_code"] == 1
+    assert "$FLEET_UNSET_ID is not set" in by_suffix["fly"]["error"]
+    assert by_suffix["flz"]["exit_code"] == 0 and by_suffix["flz"]["report"]["applied"] > 0
+    assert reconcile(local_aws, "destroy", "--suffix", "flz", "--yes").code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[[targets]]\naccount = "1"\nregion = "us-east-1"\nsuffix = "a"\n', "12-digit"),
+        (f'[[targets]]\naccount = "{HOME}"\nregion = "mars-1"\nsuffix = "a"\n', "mars-1"),
+        (f'[[targets]]\naccount = "{HOME}"\nregion = "us-east-1"\nsuffix = "A_"\n', "invalid"),
+        ("[defaults]\n", "declares no [[targets]]"),
+    ],
+)
+def test_a_bad_fleet_file_is_one_line_exit_1_and_no_aws_call(
+    local_aws: LocalAws, tmp_path: Path, text: str, says: str
+) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(text)
+    local_aws.control.reset_calls()
+    result = reconcile(local_aws, "apply", "--fleet", str(path))
+    assert result.code == 1 and says in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert local_aws.control.calls() == []
+
+
+def test_per_target_flags_beside_a_fleet_are_refused(local_aws: LocalAws, tmp_path: Path) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(FLEET)
+    for flag in (("--suffix", "a"), ("--region", "us-east-1"), ("--stack", "etl")):
+        result = reconcile(local_aws, "plan", "--fleet", str(path), *flag)
+        assert result.code == 1 and f"drop {flag[0]}" in result.stderr, result.stderr
