@@ -152,11 +152,17 @@ def _external_id(where: str, values: Mapping[str, Any], role_arn: str | None) ->
 
 
 def _no_duplicates(where: str, targets: tuple[FleetTarget, ...]) -> None:
-    seen: dict[tuple[str, str, str], int] = {}
+    # IAM names are global to an account: one suffix in two regions of an account would
+    # make both targets fight over the same roles and policies.
+    seen: dict[tuple[str, str], int] = {}
     for i, target in enumerate(targets):
-        key = (target.account, target.region, target.suffix)
+        key = (target.account, target.suffix)
         if key in seen:
+            first = targets[seen[key]]
+            same = "" if first.region != target.region else " (the same target)"
             raise InputError(
-                f"{where} targets[{i}]: {target.label} is already targets[{seen[key]}]"
+                f"{where} targets[{i}]: suffix {target.suffix!r} in account {target.account} "
+                f"is already targets[{seen[key]}] ({first.region}){same}; IAM names are "
+                "global to an account, so a suffix lives in one region of it"
             )
         seen[key] = i

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.fleet.run import TargetRun, worst
-from reconciler.output.document import document, outcome_json
+from reconciler.output.document import SCHEMA_VERSION, document, outcome_json
 from reconciler.output.exits import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_UNDONE
 
 OUTCOMES = {EXIT_OK: "in sync", EXIT_DRIFT: "drift", EXIT_UNDONE: "undone", EXIT_FAILED: "failed"}
@@ -66,5 +66,10 @@ def _target_json(run: TargetRun) -> dict[str, Any]:
         "exit_code": run.exit_code,
         "error": run.error,
         "duration_s": run.duration_s,
-        "report": outcome_json(run.outcome, run.exit_code) if run.outcome else None,
+        # Each target's report is a whole report of one run, valid on its own.
+        "report": (
+            {"schema_version": SCHEMA_VERSION, **outcome_json(run.outcome, run.exit_code)}
+            if run.outcome
+            else None
+        ),
     }

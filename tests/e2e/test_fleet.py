@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
+from referencing import Registry, Resource
 
-from tests.e2e.helpers import BYSTANDER, LocalAws, names_ending, reconcile
+from tests.e2e.helpers import BYSTANDER, ROOT, LocalAws, names_ending, reconcile
 
 HOME, SPOKE, THIRD = "123456789012", "222222222222", "333333333333"
 EXTERNAL_ID = "fleet-ext-7c1e"
@@ -85,10 +87,27 @@ class Account:
         )
 
 
+def _schema(name: str) -> Any:
+    return json.loads((ROOT / "docs" / name).read_text())
+
+
+# The fleet document's schema refers to the one-run report's, which each target carries.
+SCHEMAS = Registry().with_resources(
+    (s["$id"], Resource.from_contents(s))
+    for s in (_schema("report.schema.json"), _schema("fleet-report.schema.json"))
+)
+FLEET_SCHEMA = jsonschema.Draft202012Validator(
+    _schema("fleet-report.schema.json"), registry=SCHEMAS
+)
+
+
 def _fleet(aws: LocalAws, path: Path, *args: str, **env: str) -> Any:
     result = reconcile(aws, *args, "--fleet", str(path), "--output", "json", **env)
     assert "Traceback" not in result.stderr, result.stderr
-    return result.code, json.loads(result.stdout) if result.stdout.startswith("{") else None
+    report = json.loads(result.stdout)
+    errors = sorted(FLEET_SCHEMA.iter_errors(report), key=str)
+    assert errors == [], errors[0].message
+    return result.code, report
 
 
 @pytest.fixture

@@ -96,7 +96,13 @@ BAD = {
     ),
     "duplicate target": (
         f"[[targets]]\n{TARGET}[[targets]]\n{TARGET}",
-        "targets[1]: 111111111111/us-east-1/pr42 is already targets[0]",
+        "targets[1]: suffix 'pr42' in account 111111111111 is already targets[0] (us-east-1) "
+        "(the same target)",
+    ),
+    "one suffix in two regions of an account": (
+        f"[[targets]]\n{TARGET}[[targets]]\n{TARGET.replace('us-east-1', 'eu-west-1')}",
+        "targets[1]: suffix 'pr42' in account 111111111111 is already targets[0] (us-east-1);"
+        " IAM names are global to an account",
     ),
     "unknown stack": (
         f"[[targets]]\n{TARGET}stacks = ['payroll']\n",
