@@ -21,6 +21,7 @@ from reconciler.sandbox.iam.authz import Authorization
 from reconciler.sandbox.iam.gate import needed, refusal
 from reconciler.sandbox.iam.policies import IamPolicies
 from reconciler.sandbox.iam.propagation import IamPropagation
+from reconciler.sandbox.iam.trust import TrustPolicies
 from reconciler.sandbox.lambda_.account import AccountLimits
 from reconciler.sandbox.lambda_.code import CodeLocations
 from reconciler.sandbox.lambda_.functions import LambdaFunctions
@@ -253,6 +254,7 @@ def _components(context: LayerContext) -> list[Component]:
         CloudWatchTags(context),
         AlarmStates(context),
         QueueNames(context),
+        TrustPolicies(context),
         TableDescriptions(context),
         LogGroupClasses(context),
     ]

@@ -64,6 +64,43 @@ WHERE = {
 }
 
 
+def _trust(external_id: str | None = None) -> str:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{HOME}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    if external_id:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+# The roles each spoke account has, trusting the hub (the caller's account).
+ROLES: dict[str, list[tuple[str, str, str | None]]] = {
+    SPOKE: [("/", "lambda-reconciler", None), ("/", "test-reader", None)],
+    THIRD: [("/ops/", "lambda-reconciler", EXTERNAL_ID), ("/", "test-reader", None)],
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spoke_roles(local_aws: LocalAws) -> None:
+    for account, roles in ROLES.items():
+        iam = local_aws.client("iam")
+        # The local AWS files a call under the account this header names (moto's own way).
+        iam.meta.events.register(
+            "before-sign.iam.*",
+            lambda request, account=account, **_: request.headers.__setitem__(
+                "x-moto-account-id", account
+            ),
+        )
+        existing = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+        for path, name, external_id in roles:
+            if name not in existing:
+                iam.create_role(
+                    Path=path, RoleName=name, AssumeRolePolicyDocument=_trust(external_id)
+                )
+
+
 class Account:
     """The tests' own view of one account and region of the local AWS."""
 
@@ -178,10 +215,15 @@ def test_one_target_failing_never_stops_the_others(local_aws: LocalAws, tmp_path
         f'[[targets]]\naccount = "{THIRD}"\nregion = "us-east-1"\nsuffix = "flx"\n'
         f'[[targets]]\naccount = "{SPOKE}"\nregion = "us-east-1"\nsuffix = "fly"\n'
         f'role_name = "r"\nexternal_id = "env:FLEET_UNSET_ID"\n'
+        f'[[targets]]\naccount = "{SPOKE}"\nregion = "us-east-1"\nsuffix = "flw"\n'
+        f'role_name = "absent"\n'
+        f'[[targets]]\naccount = "{THIRD}"\nregion = "eu-west-1"\nsuffix = "flv"\n'
+        f'role_arn = "arn:aws:iam::{THIRD}:role/ops/lambda-reconciler"\n'
+        f'external_id = "env:FLEET_WRONG_ID"\n'
         f'[[targets]]\naccount = "{HOME}"\nregion = "us-east-1"\nsuffix = "flz"\n'
     )
     local_aws.control.reset_calls()
-    code, report = _fleet(local_aws, path, "apply")
+    code, report = _fleet(local_aws, path, "apply", FLEET_WRONG_ID="not-the-one")
     assert code == 1 and report["exit_code"] == 1
     by_suffix = {t["suffix"]: t for t in report["targets"]}
     # No role, and the credentials act in another account: refused before any write.
@@ -189,6 +231,12 @@ def test_one_target_failing_never_stops_the_others(local_aws: LocalAws, tmp_path
     assert f"not in the allowed accounts ({THIRD})" in by_suffix["flx"]["error"]
     assert by_suffix["fly"]["exit_code"] == 1
     assert "$FLEET_UNSET_ID is not set" in by_suffix["fly"]["error"]
+    # A role that is not there, and a trust whose ExternalId is another: AWS's AccessDenied.
+    assert by_suffix["flw"]["error"] == (
+        f"cannot assume arn:aws:iam::{SPOKE}:role/absent: AccessDenied"
+    )
+    assert by_suffix["flv"]["error"].endswith("/ops/lambda-reconciler: AccessDenied")
+    assert "not-the-one" not in json.dumps(report)
     assert by_suffix["flz"]["exit_code"] == 0 and by_suffix["flz"]["report"]["applied"] > 0
     assert reconcile(local_aws, "destroy", "--suffix", "flz", "--yes").code == 0
 

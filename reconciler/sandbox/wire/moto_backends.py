@@ -10,6 +10,7 @@ from typing import Any
 from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.iam.models import get_account_id_from, iam_backends
+from moto.sts.models import sts_backends
 
 # IAM is global: moto keeps one backend per account and partition.
 IAM_PARTITION = "aws"
@@ -107,6 +108,22 @@ class Principal:
     path: str
     attached: frozenset[str]
     boundary: str | None
+
+
+def trust_policy(role_arn: str) -> str | None:
+    """The trust policy of a role, by ARN, in the role's own account; None if it is not there."""
+    parts = role_arn.split(":")
+    if len(parts) < 6 or not parts[5].startswith("role/"):
+        return None
+    name = parts[5].rsplit("/", 1)[-1]
+    backend = iam_backends[parts[4]][IAM_PARTITION]
+    role = next((r for r in backend.roles.values() if r.name == name), None)
+    return None if role is None else str(role.assume_role_policy_document)
+
+
+def caller_arn(account: str, access_key: str, region: str) -> str:
+    """Who is calling, as STS GetCallerIdentity would say (an assumed role: its session)."""
+    return str(sts_backends[account]["global"].get_caller_identity(access_key, region)[1])
 
 
 def managed_policy(account: str, arn: str) -> Any | None:
