@@ -11,6 +11,7 @@ belief shared by product and test.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -23,7 +24,10 @@ from botocore.parsers import create_parser
 from reconciler.sandbox.wire.wsgi import Response
 
 _session = botocore.session.get_session()
-# Python types a parsed value of each scalar shape type may have.
+# JSON protocols are checked on the body as sent: botocore's parser would turn "128" into 128
+# and hide the very mistake this looks for. The others are checked as a client parses them.
+RAW = ("json", "rest-json")
+# Python types a value of each scalar shape type may have, parsed and as JSON sends it.
 SCALARS: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -34,6 +38,9 @@ SCALARS: dict[str, tuple[type, ...]] = {
     "timestamp": (dt.datetime,),
     "blob": (bytes, bytearray),
 }
+Scalars = dict[str, tuple[type, ...]]
+NOT_IN_BODY = ("header", "headers", "statusCode")
+SENT: Scalars = {**SCALARS, "timestamp": (int, float, str), "blob": (str,)}
 
 
 @cache
@@ -57,54 +64,65 @@ def breaches(service: str, operation: str, protocol: str, response: Response) ->
     }
     try:
         parsed = create_parser(protocol).parse(answer, op.output_shape)
+        sent = json.loads(response.body or b"{}") if protocol in RAW else None
     except Exception as exc:  # any failure to parse is itself the breach
         return [f"{where}: unparseable answer ({type(exc).__name__}: {exc})"]
-    return [f"{where}: {problem}" for problem in _check(op.output_shape, parsed, "")]
-
-
-def _check(shape: Shape, value: Any, path: str) -> Iterator[str]:
-    if isinstance(shape, StructureShape):
-        yield from _structure(shape, value, path)
-    elif isinstance(shape, ListShape):
-        yield from _list(shape, value, path)
-    elif isinstance(shape, MapShape):
-        yield from _map(shape, value, path)
+    if sent is not None and not op.output_shape.serialization.get("payload"):
+        value, types = sent, SENT
     else:
-        yield from _scalar(shape, value, path)
+        value, types = parsed, SCALARS
+    return [f"{where}: {problem}" for problem in _check(op.output_shape, value, "", types)]
 
 
-def _structure(shape: StructureShape, value: Any, path: str) -> Iterator[str]:
+def _check(shape: Shape, value: Any, path: str, types: Scalars) -> Iterator[str]:
+    if isinstance(shape, StructureShape):
+        yield from _structure(shape, value, path, types)
+    elif isinstance(shape, ListShape):
+        yield from _list(shape, value, path, types)
+    elif isinstance(shape, MapShape):
+        yield from _map(shape, value, path, types)
+    else:
+        yield from _scalar(shape, value, path, types)
+
+
+def _structure(shape: StructureShape, value: Any, path: str, types: Scalars) -> Iterator[str]:
     if not isinstance(value, dict):
         yield f"{path or 'answer'}: {type(value).__name__} where a structure belongs"
         return
+    # Header and status-code members are not in a body (and botocore fills them itself).
+    members = {
+        name: member
+        for name, member in shape.members.items()
+        if member.serialization.get("location") not in NOT_IN_BODY
+    }
     for name in shape.required_members:
-        if value.get(name) is None:
+        if name in members and value.get(name) is None:
             yield f"{path}{name}: required, missing"
-    for name, member in shape.members.items():
+    for name, member in members.items():
         if value.get(name) is not None and not member.serialization.get("eventstream"):
-            yield from _check(member, value[name], f"{path}{name}.")
+            yield from _check(member, value[name], f"{path}{name}.", types)
 
 
-def _list(shape: ListShape, value: Any, path: str) -> Iterator[str]:
+def _list(shape: ListShape, value: Any, path: str, types: Scalars) -> Iterator[str]:
     if not isinstance(value, list):
         yield f"{path.rstrip('.')}: {type(value).__name__} where a list belongs"
         return
     for i, item in enumerate(value):
-        yield from _check(shape.member, item, f"{path.rstrip('.')}[{i}].")
+        yield from _check(shape.member, item, f"{path.rstrip('.')}[{i}].", types)
 
 
-def _map(shape: MapShape, value: Any, path: str) -> Iterator[str]:
+def _map(shape: MapShape, value: Any, path: str, types: Scalars) -> Iterator[str]:
     if not isinstance(value, dict):
         yield f"{path.rstrip('.')}: {type(value).__name__} where a map belongs"
         return
     for key, item in value.items():
-        yield from _check(shape.key, key, f"{path}<key>.")
-        yield from _check(shape.value, item, f"{path}{key}.")
+        yield from _check(shape.key, key, f"{path}<key>.", types)
+        yield from _check(shape.value, item, f"{path}{key}.", types)
 
 
-def _scalar(shape: Shape, value: Any, path: str) -> Iterator[str]:
+def _scalar(shape: Shape, value: Any, path: str, types: Scalars) -> Iterator[str]:
     where = path.rstrip(".") or "answer"
-    allowed = SCALARS.get(shape.type_name)
+    allowed = types.get(shape.type_name)
     if allowed is None:
         return  # a type this check does not know: botocore parsed it, that is all we say
     if not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool)):
