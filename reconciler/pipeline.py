@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,9 @@ class Options:
     # credentials), and the pacer its account-region's targets share.
     session: Any = field(default=None, compare=False)
     pacer: Pacer | None = field(default=None, compare=False)
+    # A fleet's account-wide listings for this cycle, shared by the account-region's targets'
+    # first reads (never by the reads under the lease or after writing, which must be fresh).
+    listings: Listings | None = field(default=None, compare=False)
 
     @property
     def goal(self) -> Goal:
@@ -193,8 +197,11 @@ def prepare(options: Options) -> Prepared:
         if options.goal.every_stack_when_all and options.stacks == ("all",)
         else [spec.name for spec in specs]
     )
-    live, plan = snapshot(options, ctx, resources, scope)
+    live, plan = snapshot(options, ctx, resources, scope, options.listings)
     warnings = _check(options, ctx, plan, live)
+    if options.listings is not None:
+        # Shared listings may predate this run: the lease compares writes with their age.
+        read_at = min(read_at, options.listings.since)
     return Prepared(
         options, ctx, resources, live, plan, tuple(warnings), started, scope, read_at=read_at
     )
@@ -230,7 +237,10 @@ def _connect(options: Options, specs: list[StackSpec]) -> Context:
     pacer = options.pacer or Pacer(with_overrides(dict(options.rate_limits)))
     clients = Clients(region, workers=options.max_workers, pacer=pacer, session=options.session)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
-    account = identity.account_id(clients.get("sts", max_attempts=2), endpoint)
+    sts = clients.get("sts", max_attempts=2)
+    who = partial(identity.account_id, sts, endpoint)
+    # A fleet's targets of one account-region and role are one caller: asked once.
+    account = who() if options.listings is None else options.listings.get("sts.identity", who)
     allowed = [*options.accounts, *(a for spec in specs for a in spec.account_ids)]
     identity.check_account_allowed(account, allowed)
     return _context(options, clients, Target(options.suffix, account, region))
@@ -241,9 +251,11 @@ def snapshot(
     ctx: Context,
     resources: tuple[Resource, ...],
     scope: list[str] | None,
+    listings: Listings | None = None,
 ) -> tuple[dict[ResourceId, Live | None], Plan]:
-    """Observe the desired resources, discover what else the suffix owns, and plan."""
-    ctx = replace(ctx, listings=Listings())
+    """Observe the desired resources, discover what else the suffix owns, and plan; with
+    `listings` already taken this cycle, or fresh ones."""
+    ctx = replace(ctx, listings=listings or Listings())
     known = frozenset(r.id for r in resources) | _declared_elsewhere(options, scope)
     wanted = DiscoveryScope(options.suffix, known)
     # Discovery needs only the desired names, not what observe finds: both at once, and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,10 +27,13 @@ class Listings:
 
     A listing answers every resource of its service at once (an alarm's definition, a log
     group's retention), so reading them one by one as well would pay twice. Concurrent
-    readers of one key wait for the first; a failed listing is not kept.
+    readers of one key wait for the first; a failed listing is not kept. A fleet shares one
+    across the targets of an account-region for a cycle (see fleet/run.py).
     """
 
     def __init__(self) -> None:
+        # Wall-clock time before the first listing: what any reader's view is at least as old as.
+        self.since = time.time()
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._values: dict[str, Any] = {}

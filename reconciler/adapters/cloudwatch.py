@@ -75,7 +75,9 @@ class Dashboards:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         cw = ctx.client("cloudwatch")
-        boards = paginate(cw, "list_dashboards", "DashboardEntries")
+        boards = ctx.listed(
+            "cloudwatch.dashboards", lambda: paginate(cw, "list_dashboards", "DashboardEntries")
+        )
         listed = ((b["DashboardName"], b["DashboardArn"]) for b in boards)
         return discovered(self.kind, scope, listed, partial(_cw_tags, cw))
 

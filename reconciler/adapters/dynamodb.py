@@ -90,7 +90,7 @@ class Tables:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         ddb = ctx.client("dynamodb")
-        names = paginate(ddb, "list_tables", "TableNames")
+        names = ctx.listed("dynamodb.tables", lambda: paginate(ddb, "list_tables", "TableNames"))
         listed = ((name, _arn(ctx, name)) for name in names)
         return discovered(self.kind, scope, listed, partial(_tags, ddb))
 

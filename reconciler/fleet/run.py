@@ -20,6 +20,7 @@ import structlog
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reconciler.adapters.base import Listings
 from reconciler.aws import assume, parameters
 from reconciler.aws.pacing import Pacer, with_overrides
 from reconciler.errors import InputError, ReconcileError
@@ -63,11 +64,29 @@ def _group(
     base: Options, targets: tuple[FleetTarget, ...], sessions: Sessions, step: Step
 ) -> list[TargetRun]:
     pacer = Pacer(with_overrides(dict(base.rate_limits)))
-    return [_one(base, target, pacer, sessions, step) for target in targets]
+    # One cycle's account-wide listings per role: N suffixes cost one listing each, not N.
+    listings: dict[str | None, Listings] = {}
+    return [
+        _one(
+            base,
+            target,
+            sessions,
+            step,
+            pacer=pacer,
+            listings=listings.setdefault(target.role_arn, Listings()),
+        )
+        for target in targets
+    ]
 
 
 def _one(
-    base: Options, target: FleetTarget, pacer: Pacer, sessions: Sessions, step: Step
+    base: Options,
+    target: FleetTarget,
+    sessions: Sessions,
+    step: Step,
+    *,
+    pacer: Pacer,
+    listings: Listings,
 ) -> TargetRun:
     started = time.monotonic()
     with structlog.contextvars.bound_contextvars(
@@ -84,6 +103,7 @@ def _one(
                 accounts=(target.account,),
                 session=sessions.for_target(target),
                 pacer=pacer,
+                listings=listings,
             )
             outcome = step(options)
             return TargetRun(target, exit_code(outcome), outcome, None, _since(started))

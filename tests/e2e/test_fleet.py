@@ -191,6 +191,7 @@ def test_a_fleet_applies_every_target_in_its_own_account_and_region(
     code, report = _fleet(local_aws, fleet_file, "plan", FLEET_EXTERNAL_ID=EXTERNAL_ID)
     assert code == 0, report
     assert all(t["report"]["api_calls"]["writes"] == 0 for t in report["targets"])
+    _listed_once_per_account_region(report)
     # Drift in one target of a spoke account: found there only, fixed there only.
     spoke = places[(SPOKE, "us-east-1")]
     spoke.client("lambda").update_function_configuration(
@@ -206,6 +207,29 @@ def test_a_fleet_applies_every_target_in_its_own_account_and_region(
     config = spoke.client("lambda").get_function_configuration(FunctionName="api-handler-fl4")
     assert config["MemorySize"] == 512
     assert names_ending(local_aws, "-fl4") == set()  # nothing of it in the caller's account
+
+
+LISTINGS = (
+    "sts:GetCallerIdentity",
+    "lambda:ListFunctions",
+    "logs:DescribeLogGroups",
+    "sqs:ListQueues",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:ListDashboards",
+    "dynamodb:ListTables",
+    "iam:ListRoles",
+    "iam:ListPolicies",
+    "xray:GetGroups",
+)
+
+
+def _listed_once_per_account_region(report: Any) -> None:
+    """The targets of one account-region share each listing: one call for the group."""
+    for place in set(WHERE.values()):
+        targets = [t for t in report["targets"] if (t["account"], t["region"]) == place]
+        for operation in LISTINGS:
+            calls = sum(t["report"]["api_calls"]["by_operation"].get(operation, 0) for t in targets)
+            assert calls == 1, (place, operation, calls)
 
 
 def test_one_target_failing_never_stops_the_others(local_aws: LocalAws, tmp_path: Path) -> None:

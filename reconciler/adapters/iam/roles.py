@@ -96,7 +96,8 @@ class Roles:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         iam = ctx.client("iam")
-        listed = ((r["RoleName"], r["RoleName"]) for r in paginate(iam, "list_roles", "Roles"))
+        roles = ctx.listed("iam.roles", lambda: paginate(iam, "list_roles", "Roles"))
+        listed = ((r["RoleName"], r["RoleName"]) for r in roles)
         return discovered(self.kind, scope, listed, partial(_role_tags, iam))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
