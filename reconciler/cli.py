@@ -188,6 +188,12 @@ def _fleet(p: argparse.ArgumentParser) -> None:
         help="run every target of a fleet file (suffixes, accounts, regions) instead of "
         "one --suffix (docs/fleet.md)",
     )
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="with --fleet: take only shard I of N (0-based) of the fleet's account-regions; "
+        "in a Kubernetes Indexed Job, $JOB_COMPLETION_INDEX of $RECONCILE_SHARD_COUNT",
+    )
 
 
 def _report(p: argparse.ArgumentParser) -> None:
@@ -489,11 +495,12 @@ def _reconcile(args: argparse.Namespace, options: Options) -> int:
 
 def _fleet_run(args: argparse.Namespace, options: Options) -> int:
     from reconciler import pipeline
-    from reconciler.fleet import report, run
+    from reconciler.fleet import report, run, shard
     from reconciler.fleet.load import load_fleet
     from reconciler.output.text import closing_text, prepared_text
 
-    fleet = load_fleet(args.fleet, pipeline.fleet_check(options))
+    part = shard.chosen(args.shard, os.environ)
+    fleet = part.of(load_fleet(args.fleet, pipeline.fleet_check(options)))
     only_plan = options.command.reports_drift
 
     def step(target_options: Options) -> Outcome:
@@ -502,14 +509,14 @@ def _fleet_run(args: argparse.Namespace, options: Options) -> int:
 
     runs = run.run(fleet, options, step)
     if args.output == "json":
-        print(report.fleet_document(options.command.value, runs))
+        print(report.fleet_document(options.command.value, runs, part))
     else:
         for done in runs:
             if done.outcome is not None and not done.outcome.prepared.plan.empty:
                 print(f"== {done.target.label}")
                 print(prepared_text(done.outcome.prepared))
                 print(closing_text(done.outcome), end="\n\n")
-        print(report.fleet_table(runs))
+        print(report.fleet_table(runs, part))
     return run.worst([done.exit_code for done in runs])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.fleet.run import TargetRun, worst
+from reconciler.fleet.shard import WHOLE, Shard
 from reconciler.output.document import SCHEMA_VERSION, document, outcome_json
 from reconciler.output.exits import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_UNDONE
 
@@ -31,7 +32,7 @@ def _row(run: TargetRun) -> tuple[str, ...]:
     )
 
 
-def fleet_table(runs: list[TargetRun]) -> str:
+def fleet_table(runs: list[TargetRun], part: Shard = WHOLE) -> str:
     """One line per target, then each failure's reason and the fleet's outcome."""
     rows = [COLUMNS, *(_row(run) for run in runs)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
@@ -42,14 +43,16 @@ def fleet_table(runs: list[TargetRun]) -> str:
     lines += [f"failed: {run.target.label}: {run.error}" for run in runs if run.error]
     code = worst([run.exit_code for run in runs])
     count = f"{len(runs)} target" + ("" if len(runs) == 1 else "s")
-    lines.append(f"Fleet: {count}, {OUTCOMES.get(code, code)} (exit {code}).")
+    which = "Fleet" if part == WHOLE else f"Fleet shard {part}"
+    lines.append(f"{which}: {count}, {OUTCOMES.get(code, code)} (exit {code}).")
     return "\n".join(lines)
 
 
-def fleet_document(command: str, runs: list[TargetRun]) -> str:
+def fleet_document(command: str, runs: list[TargetRun], part: Shard = WHOLE) -> str:
     """The fleet's JSON report: a `targets` list, each with its own run's report."""
     return document(
         command=command,
+        shard={"index": part.index, "count": part.count},
         targets=[_target_json(run) for run in runs],
         exit_code=worst([run.exit_code for run in runs]),
     )

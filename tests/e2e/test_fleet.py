@@ -8,6 +8,8 @@ account and region, and nowhere else.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -232,6 +234,67 @@ def _listed_once_per_account_region(report: Any) -> None:
             assert calls == 1, (place, operation, calls)
 
 
+def _shards(aws: LocalAws, path: Path, command: str, *counts: int) -> list[Any]:
+    """Processes of Indexed Jobs of these sizes, all at once, as Kubernetes starts them
+    (two sizes together: a rollout where the old Job's pods still run); their reports."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "reconciler", command, "--fleet", str(path), "--output", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=aws.env(
+                JOB_COMPLETION_INDEX=str(index),
+                RECONCILE_SHARD_COUNT=str(count),
+                FLEET_EXTERNAL_ID=EXTERNAL_ID,
+            ),
+        )
+        for count in counts
+        for index in range(count)
+    ]
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        report = json.loads(out)
+        assert FLEET_SCHEMA.is_valid(report)
+        reports.append(report)
+    return reports
+
+
+def _covered(reports: list[Any]) -> list[str]:
+    return sorted(t["suffix"] for r in reports for t in r["targets"])
+
+
+def test_shards_of_an_indexed_job_cover_every_target_once(
+    local_aws: LocalAws, fleet_file: Path
+) -> None:
+    first = _shards(local_aws, fleet_file, "apply", 2)
+    assert [r["shard"] for r in first] == [{"index": 0, "count": 2}, {"index": 1, "count": 2}]
+    assert _covered(first) == sorted(WHERE)
+    # Drift in every target, then a rollout from 2 shards to 3: both Jobs' pods at once.
+    for suffix, (account, region) in WHERE.items():
+        name = f"lambda-function-{suffix}" if suffix == "fl3" else f"api-handler-{suffix}"
+        lam = Account(local_aws, account, region).client("lambda")
+        lam.update_function_configuration(FunctionName=name, Timeout=77)
+    rollout = _shards(local_aws, fleet_file, "apply", 2, 3)
+    old, new = rollout[:2], rollout[2:]
+    assert _covered(old) == _covered(new) == sorted(WHERE)  # each target once per Job
+    # A suffix both Jobs hold was written by one of them only: its lease let one in, and
+    # the other, reading again under it, found nothing left to do.
+    for suffix in WHERE:
+        updates = [
+            t["report"]["api_calls"]["by_operation"].get("lambda:UpdateFunctionConfiguration", 0)
+            for r in old + new
+            for t in r["targets"]
+            if t["suffix"] == suffix
+        ]
+        assert sorted(updates) == [0, 1], (suffix, updates)
+    code, report = _fleet(local_aws, fleet_file, "plan", FLEET_EXTERNAL_ID=EXTERNAL_ID)
+    assert code == 0, report
+
+
 def test_one_target_failing_never_stops_the_others(local_aws: LocalAws, tmp_path: Path) -> None:
     path = tmp_path / "fleet.toml"
     path.write_text(
@@ -292,3 +355,20 @@ def test_per_target_flags_beside_a_fleet_are_refused(local_aws: LocalAws, tmp_pa
     for flag in (("--suffix", "a"), ("--region", "us-east-1"), ("--stack", "etl")):
         result = reconcile(local_aws, "plan", "--fleet", str(path), *flag)
         assert result.code == 1 and f"drop {flag[0]}" in result.stderr, result.stderr
+
+
+def test_a_bad_shard_is_one_line_exit_1_and_no_aws_call(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(FLEET)
+    local_aws.control.reset_calls()
+    for args, env, says in (
+        (("--shard", "2/2"), {}, "shard 2 does not exist among 2"),
+        (("--shard", "half"), {}, "expected I/N"),
+        ((), {"JOB_COMPLETION_INDEX": "1"}, "RECONCILE_SHARD_COUNT is not set"),
+    ):
+        result = reconcile(local_aws, "apply", "--fleet", str(path), *args, **env)
+        assert result.code == 1 and says in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert local_aws.control.calls() == []
