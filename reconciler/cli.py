@@ -18,6 +18,7 @@ from reconciler.apply.lease_times import WAIT_S
 from reconciler.output.exits import EXIT_FAILED, EXIT_OK, exit_code
 
 if TYPE_CHECKING:
+    from reconciler.desired.model import StackSpec
     from reconciler.pipeline import Options, Outcome
 
 DEFAULT_COMMAND = "apply"
@@ -196,6 +197,20 @@ def _fleet(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _fleet_policy(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fleet",
+        type=Path,
+        metavar="FILE",
+        help="print the hub's policies and each fleet role's policy and trust policy",
+    )
+    p.add_argument(
+        "--hub",
+        metavar="ARN",
+        help="with --fleet: the role (or account id) the fleet runs as, which the roles trust",
+    )
+
+
 def _report(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--output",
@@ -307,7 +322,10 @@ COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
     ),
     "watch": ("apply every --interval seconds, for months", (_reads, _writes, _changes, _watching)),
     "unlock": ("remove the suffix's lease now, whoever holds it", ()),
-    "policy": ("print the IAM policy the reconciler needs (no AWS call; --suffix optional)", ()),
+    "policy": (
+        "print the IAM policy the reconciler needs (no AWS call; --suffix optional)",
+        (_fleet_policy,),
+    ),
     "import": (
         "write a stack's desired state and code from functions that already run",
         (_importing,),
@@ -545,6 +563,10 @@ def _policy(args: argparse.Namespace) -> int:
     from reconciler.errors import InputError
     from reconciler.output import reconciler_policy
 
+    if args.fleet is not None:
+        return _fleet_policies(args)
+    if args.hub is not None:
+        raise InputError("--hub goes with --fleet: the principal a fleet's roles trust")
     if len(args.account) > 1:
         raise InputError("policy takes at most one --account: the account it is written for")
     options = replace(_options(args), suffix=args.suffix or "*")
@@ -555,6 +577,30 @@ def _policy(args: argparse.Namespace) -> int:
     region = known_region(args.region) if args.region else "*"
     scope = reconciler_policy.PolicyScope(options.suffix, next(iter(args.account), "*"), region)
     print(reconciler_policy.rendered(specs, scope), end="")
+    return EXIT_OK
+
+
+def _fleet_policies(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from reconciler import pipeline
+    from reconciler.errors import InputError
+    from reconciler.fleet.load import load_fleet
+    from reconciler.fleet.model import FleetTarget
+    from reconciler.output import fleet_policy
+
+    if args.hub is None:
+        raise InputError("policy --fleet needs --hub ARN: the principal the fleet's roles trust")
+    hub = fleet_policy.hub_principal(args.hub)
+    options = _options(args)
+    fleet = load_fleet(args.fleet, pipeline.fleet_check(options))
+
+    def specs(target: FleetTarget) -> list[StackSpec]:
+        return pipeline.load(
+            replace(options, suffix=target.suffix, stacks=target.stacks, env=target.env)
+        )
+
+    print(fleet_policy.rendered(fleet_policy.fleet_policies(fleet, specs, hub)), end="")
     return EXIT_OK
 
 

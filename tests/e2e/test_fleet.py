@@ -372,3 +372,33 @@ def test_a_bad_shard_is_one_line_exit_1_and_no_aws_call(
         assert result.code == 1 and says in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert local_aws.control.calls() == []
+
+
+def test_the_printed_trust_policy_lets_the_hub_in_and_no_one_else(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(
+        f'[[targets]]\naccount = "{SPOKE}"\nregion = "us-east-1"\nsuffix = "flp"\n'
+        f'stacks = ["transactions"]\nrole_name = "printed"\n'
+        f'external_id = "env:FLEET_EXTERNAL_ID"\n'
+    )
+    iam = Account(local_aws, SPOKE, "us-east-1").client("iam")
+    for hub, allowed in ((THIRD, False), (HOME, True)):
+        printed = reconcile(local_aws, "policy", "--fleet", str(path), "--hub", hub)
+        assert printed.code == 0, printed.stderr
+        (role,) = json.loads(printed.stdout)["roles"]
+        trust = json.dumps(role["trust_policy"]).replace(
+            "<the value of env:FLEET_EXTERNAL_ID>", EXTERNAL_ID
+        )
+        assert EXTERNAL_ID not in printed.stdout
+        iam.create_role(RoleName="printed", AssumeRolePolicyDocument=trust)
+        try:
+            code, report = _fleet(local_aws, path, "plan", FLEET_EXTERNAL_ID=EXTERNAL_ID)
+        finally:
+            iam.delete_role(RoleName="printed")
+        (target,) = report["targets"]
+        if allowed:  # in, with nothing yet created: drift
+            assert code == 2 and target["error"] is None, target
+        else:
+            assert code == 1 and target["error"].endswith(":role/printed: AccessDenied")
