@@ -19,6 +19,8 @@ from reconciler.output.exits import EXIT_FAILED, EXIT_OK, exit_code
 
 if TYPE_CHECKING:
     from reconciler.desired.model import StackSpec
+    from reconciler.fleet.model import Fleet
+    from reconciler.fleet.shard import Shard
     from reconciler.pipeline import Options, Outcome
 
 DEFAULT_COMMAND = "apply"
@@ -320,7 +322,10 @@ COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
         "remove everything the suffix owns, and nothing else",
         (_report, _reads, _writes, _destroying),
     ),
-    "watch": ("apply every --interval seconds, for months", (_reads, _writes, _changes, _watching)),
+    "watch": (
+        "apply every --interval seconds, for months",
+        (_reads, _writes, _changes, _watching, _fleet),
+    ),
     "unlock": ("remove the suffix's lease now, whoever holds it", ()),
     "policy": (
         "print the IAM policy the reconciler needs (no AWS call; --suffix optional)",
@@ -488,7 +493,7 @@ def _run(args: argparse.Namespace) -> int:
         return _policy(args)
     options = _options(args)
     if getattr(args, "fleet", None) is not None:
-        return _fleet_run(args, options)
+        return _watch(args, options) if args.command == "watch" else _fleet_run(args, options)
     structlog.contextvars.bind_contextvars(suffix=options.suffix, command=options.command.value)
     structlog.get_logger().info(
         "reconcile.started", command=options.command.value, suffix=options.suffix
@@ -513,12 +518,10 @@ def _reconcile(args: argparse.Namespace, options: Options) -> int:
 
 def _fleet_run(args: argparse.Namespace, options: Options) -> int:
     from reconciler import pipeline
-    from reconciler.fleet import report, run, shard
-    from reconciler.fleet.load import load_fleet
+    from reconciler.fleet import report, run
     from reconciler.output.text import closing_text, prepared_text
 
-    part = shard.chosen(args.shard, os.environ)
-    fleet = part.of(load_fleet(args.fleet, pipeline.fleet_check(options)))
+    part, fleet = _fleet_share(args, options)
     only_plan = options.command.reports_drift
 
     def step(target_options: Options) -> Outcome:
@@ -538,6 +541,16 @@ def _fleet_run(args: argparse.Namespace, options: Options) -> int:
     return run.worst([done.exit_code for done in runs])
 
 
+def _fleet_share(args: argparse.Namespace, options: Options) -> tuple[Shard, Fleet]:
+    """This process's shard and its share of the fleet file, checked before any AWS call."""
+    from reconciler import pipeline
+    from reconciler.fleet import shard
+    from reconciler.fleet.load import load_fleet
+
+    part = shard.chosen(args.shard, os.environ)
+    return part, part.of(load_fleet(args.fleet, pipeline.fleet_check(options)))
+
+
 def _watch(args: argparse.Namespace, options: Options) -> int:
     from dataclasses import replace
 
@@ -551,7 +564,15 @@ def _watch(args: argparse.Namespace, options: Options) -> int:
         unhealthy_after=args.unhealthy_after,
         stale_after_s=args.stale_after,
     )
-    return loop.run(replace(options, command=Command.APPLY), schedule)
+    options = replace(options, command=Command.APPLY)
+    if args.fleet is None:
+        return loop.run(options, schedule)
+    import boto3
+
+    from reconciler.fleet.run import Sessions
+
+    _, fleet = _fleet_share(args, options)
+    return loop.run(options, schedule, loop.fleet_cycle(fleet, Sessions(boto3.session.Session())))
 
 
 def _policy(args: argparse.Namespace) -> int:

@@ -50,9 +50,12 @@ def worst(codes: list[int]) -> int:
     return max(codes, key=lambda code: SEVERITY.get(code, 3), default=EXIT_OK)
 
 
-def run(fleet: Fleet, base: Options, step: Step) -> list[TargetRun]:
-    """Every target's run, in the fleet file's order."""
-    sessions = Sessions(boto3.session.Session())
+def run(
+    fleet: Fleet, base: Options, step: Step, sessions: Sessions | None = None
+) -> list[TargetRun]:
+    """Every target's run, in the fleet file's order; `sessions` kept across a watch's cycles
+    (assumed credentials refresh themselves)."""
+    sessions = sessions or Sessions(boto3.session.Session())
     groups = fleet.by_account_region()
     with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
         done = pool.map(lambda targets: _group(base, targets, sessions, step), groups.values())
@@ -89,6 +92,9 @@ def _one(
     listings: Listings,
 ) -> TargetRun:
     started = time.monotonic()
+    if base.stop is not None and base.stop.is_set():
+        # A watch told to stop finishes the target in flight and starts no other.
+        return TargetRun(target, EXIT_UNDONE, None, "not started: the run was stopped", 0.0)
     with structlog.contextvars.bound_contextvars(
         suffix=target.suffix, account=target.account, region=target.region
     ):

@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import FrameType
 
@@ -15,7 +16,11 @@ import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reconciler import pipeline
+from reconciler.aws.clients import CallCount
 from reconciler.errors import ReconcileError
+from reconciler.fleet import run as fleet_run
+from reconciler.fleet.model import Fleet, FleetTarget
+from reconciler.fleet.run import Sessions
 from reconciler.output.exits import exit_code
 from reconciler.output.log import describe_error
 from reconciler.watch.metrics import Metrics, serve
@@ -34,8 +39,13 @@ class Schedule:
     stale_after_s: float | None = None
 
 
-def run(options: pipeline.Options, schedule: Schedule) -> int:
+# One cycle: its exit code, and whether it counts as failed for the pause's backoff.
+Cycle = Callable[[pipeline.Options, Metrics], tuple[int, bool]]
+
+
+def run(options: pipeline.Options, schedule: Schedule, one: Cycle | None = None) -> int:
     """The loop; returns the exit code (`--once`: that cycle's; otherwise 0 on a signal)."""
+    one = one or cycle
     stop = threading.Event()
     _on_signals(stop)
     options = replace(options, stop=stop)
@@ -46,10 +56,10 @@ def run(options: pipeline.Options, schedule: Schedule) -> int:
     failures = 0
     try:
         while True:
-            code = cycle(options, metrics)
+            code, failed = one(options, metrics)
             if schedule.once:
                 return code
-            failures = 0 if code == 0 else failures + 1
+            failures = failures + 1 if failed else 0
             if stop.wait(_pause(schedule, failures)) or stop.is_set():
                 log.info("watch.stopped")
                 return 0
@@ -58,7 +68,7 @@ def run(options: pipeline.Options, schedule: Schedule) -> int:
             server.shutdown()
 
 
-def cycle(options: pipeline.Options, metrics: Metrics) -> int:
+def cycle(options: pipeline.Options, metrics: Metrics) -> tuple[int, bool]:
     """One reconcile; every failure is logged and counted, never raised."""
     started = time.monotonic()
     try:
@@ -66,7 +76,7 @@ def cycle(options: pipeline.Options, metrics: Metrics) -> int:
     except (ReconcileError, ClientError, BotoCoreError, OSError) as exc:
         log.error("reconcile.failed", error=describe_error(exc))
         metrics.cycle(time.monotonic() - started, False, {}, {}, None)
-        return 1
+        return 1, True
     code = exit_code(outcome)
     drift = Counter(a.id.kind for a in outcome.prepared.plan.actions)
     applied = Counter(a.op.value for a in outcome.result.applied) if outcome.result else {}
@@ -80,7 +90,52 @@ def cycle(options: pipeline.Options, metrics: Metrics) -> int:
     )
     if code != 0:
         log.error("reconcile.failed", exit_code=code)
-    return code
+    return code, code != 0
+
+
+def fleet_cycle(fleet: Fleet, sessions: Sessions) -> Cycle:
+    """A fleet's cycle: every target once, each counted apart. It backs off only when every
+    target failed (credentials, reach): one target's trouble must not slow the others."""
+
+    def one(options: pipeline.Options, metrics: Metrics) -> tuple[int, bool]:
+        started = time.monotonic()
+        runs = fleet_run.run(fleet, options, _reconcile, sessions)
+        for done in runs:
+            changes = len(done.outcome.prepared.plan.actions) if done.outcome else 0
+            metrics.target(_where(done.target), done.exit_code == 0, done.duration_s, changes)
+        all_failed = bool(runs) and all(done.exit_code != 0 for done in runs)
+        metrics.cycle(time.monotonic() - started, not all_failed, *_totals(runs))
+        code = fleet_run.worst([done.exit_code for done in runs])
+        failed = [done.target.label for done in runs if done.exit_code != 0]
+        log.info("fleet.cycle", targets=len(runs), failed=failed, exit_code=code)
+        return code, all_failed
+
+    return one
+
+
+def _totals(
+    runs: list[fleet_run.TargetRun],
+) -> tuple[dict[str, int], dict[str, int], CallCount]:
+    """The fleet's drift by kind, actions by op and calls, summed over its targets."""
+    drift: Counter[str] = Counter()
+    applied: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+    retries = 0
+    for outcome in (done.outcome for done in runs if done.outcome is not None):
+        drift.update(a.id.kind for a in outcome.prepared.plan.actions)
+        if outcome.result is not None:
+            applied.update(a.op.value for a in outcome.result.applied)
+        calls.update(outcome.calls.by_operation)
+        retries += outcome.calls.retries
+    return dict(drift), dict(applied), CallCount(dict(calls), retries)
+
+
+def _reconcile(options: pipeline.Options) -> pipeline.Outcome:
+    return pipeline.execute(pipeline.prepare(options))
+
+
+def _where(target: FleetTarget) -> tuple[str, str, str]:
+    return target.account, target.region, target.suffix
 
 
 def _pause(schedule: Schedule, failures: int) -> float:

@@ -29,6 +29,8 @@ class Metrics:
         self._started = time.monotonic()
         self._last_end: float | None = None
         self._failures = 0
+        # A fleet's targets by label, with their failed cycles in a row.
+        self._failing: dict[tuple[str, str, str], int] = {}
         self._build()
 
     def _build(self) -> None:
@@ -49,6 +51,29 @@ class Metrics:
         )
         self.last_success = Gauge(
             "reconcile_last_success_timestamp_seconds", "When a cycle last succeeded", registry=r
+        )
+        # A fleet's: one series per target of its file (a bounded set), never per operation.
+        where = ["account", "region", "suffix"]
+        self.target_cycles = Counter(
+            "reconcile_target_cycles", "A fleet target's cycles", where, registry=r
+        )
+        self.target_failures = Counter(
+            "reconcile_target_failures", "A fleet target's failed cycles", where, registry=r
+        )
+        self.target_failing = Gauge(
+            "reconcile_target_consecutive_failures", "Its failed cycles in a row", where, registry=r
+        )
+        self.target_changes = Counter(
+            "reconcile_target_changes", "Differences found in a fleet target", where, registry=r
+        )
+        self.target_seconds = Gauge(
+            "reconcile_target_duration_seconds", "Its last cycle's wall time", where, registry=r
+        )
+        self.target_success = Gauge(
+            "reconcile_target_last_success_timestamp_seconds",
+            "Its last good cycle",
+            where,
+            registry=r,
         )
 
     def cycle(
@@ -76,6 +101,22 @@ class Metrics:
         else:
             self.failures.inc()
 
+    def target(self, where: tuple[str, str, str], ok: bool, seconds: float, changes: int) -> None:
+        """Record one fleet target's part of a cycle."""
+        self.target_cycles.labels(*where).inc()
+        self.target_changes.labels(*where).inc(changes)
+        self.target_seconds.labels(*where).set(seconds)
+        with self._lock:
+            failing = 0 if ok else self._failing.get(where, 0) + 1
+            self._failing[where] = failing
+        self.target_failing.labels(*where).set(failing)
+        # Every target's series exists from its first cycle, at 0 until it fails.
+        failures = self.target_failures.labels(*where)
+        if ok:
+            self.target_success.labels(*where).set_to_current_time()
+        else:
+            failures.inc()
+
     def _count_calls(self, calls: CallCount) -> None:
         for key, count in calls.by_operation.items():
             service, operation = key.split(":", 1)
@@ -88,8 +129,14 @@ class Metrics:
         with self._lock:
             since = time.monotonic() - (self._last_end or self._started)
             failures = self._failures
+            failing = sorted(
+                "/".join(where) for where, n in self._failing.items() if n >= self.unhealthy_after
+            )
         if failures >= self.unhealthy_after:
             return False, f"the last {failures} cycles failed"
+        if failing:
+            # One bad cycle of one target is not the loop's trouble; one that keeps failing is.
+            return False, f"failed {self.unhealthy_after}+ cycles in a row: {', '.join(failing)}"
         if since > self.stale_after_s:
             return False, f"no cycle finished for {since:.0f} s: the loop is stuck"
         return True, "ok"

@@ -8,8 +8,12 @@ account and region, and nowhere else.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +21,10 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry, Resource
 
+from reconciler.sandbox.child import free_port
 from tests.e2e.helpers import BYSTANDER, ROOT, LocalAws, names_ending, reconcile
 
 HOME, SPOKE, THIRD = "123456789012", "222222222222", "333333333333"
@@ -402,3 +408,74 @@ def test_the_printed_trust_policy_lets_the_hub_in_and_no_one_else(
             assert code == 2 and target["error"] is None, target
         else:
             assert code == 1 and target["error"].endswith(":role/printed: AccessDenied")
+
+
+def _samples(port: int, name: str) -> dict[str, float]:
+    """A metric's samples by suffix label."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        sample.labels["suffix"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+def _healthz(port: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_watch_fleet_counts_each_target_and_is_unhealthy_when_one_keeps_failing(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(
+        f'[defaults]\nstacks = ["transactions"]\n'
+        f'[[targets]]\naccount = "{HOME}"\nregion = "us-east-1"\nsuffix = "flwa"\n'
+        f'[[targets]]\naccount = "{SPOKE}"\nregion = "us-east-1"\nsuffix = "flwb"\n'
+        f'role_name = "absent"\n'
+    )
+    port = free_port()
+    watcher = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "reconciler", "watch", "--fleet", str(path)),
+            *("--interval", "0.5", "--unhealthy-after", "2", "--metrics-port", str(port)),
+        ],
+        env=local_aws.env(),
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while _samples_or_empty(port, "reconcile_target_cycles_total").get("flwa", 0) < 3:
+            assert watcher.poll() is None and time.monotonic() < deadline
+            time.sleep(0.3)
+        failures = _samples(port, "reconcile_target_failures_total")
+        assert failures["flwa"] == 0 and failures["flwb"] >= 2, failures
+        assert _samples(port, "reconcile_target_consecutive_failures")["flwa"] == 0
+        status, body = _healthz(port)
+        assert status == 503 and f"{SPOKE}/us-east-1/flwb" in body and "flwa" not in body, body
+        # The good target converged on the first cycle and changed nothing after.
+        assert local_aws.client("lambda").get_function(FunctionName="lambda-function-flwa")
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _, stderr = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, stderr
+    assert '"event": "fleet.cycle"' in stderr and "AccessDenied" in stderr
+    once = reconcile(local_aws, "watch", "--once", "--fleet", str(path))
+    assert once.code == 1, once.stderr  # the worst target's
+    assert reconcile(local_aws, "destroy", "--suffix", "flwa", "--yes").code == 0
+
+
+def _samples_or_empty(port: int, name: str) -> dict[str, float]:
+    try:
+        return _samples(port, name)
+    except OSError:
+        return {}
