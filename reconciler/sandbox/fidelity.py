@@ -157,7 +157,7 @@ class Fidelity:
         chance = self._chance_fault(call)
         if chance is not None:
             return chance
-        fault = self.faults.take(call.service, call.operation)
+        fault = self.faults.take(call.service, call.operation, call.account)
         if fault is not None:
             return aws_error(call.route.protocol, fault.code, fault.status, fault.message)
         handlers = self._routes.get((call.service, call.operation), ())

@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry, Resource
 
 from reconciler.sandbox.child import free_port
+from reconciler.sandbox.control.faults import FaultRule
 from tests.e2e.helpers import BYSTANDER, ROOT, LocalAws, names_ending, reconcile
 
 HOME, SPOKE, THIRD = "123456789012", "222222222222", "333333333333"
@@ -314,9 +315,17 @@ def test_one_target_failing_never_stops_the_others(local_aws: LocalAws, tmp_path
         f'role_arn = "arn:aws:iam::{THIRD}:role/ops/lambda-reconciler"\n'
         f'external_id = "env:FLEET_WRONG_ID"\n'
         f'[[targets]]\naccount = "{HOME}"\nregion = "us-east-1"\nsuffix = "flz"\n'
+        f'[[targets]]\naccount = "{SPOKE}"\nregion = "eu-west-1"\nsuffix = "flt"\n'
+        f'role_name = "lambda-reconciler"\n'
     )
     local_aws.control.reset_calls()
-    code, report = _fleet(local_aws, path, "apply", FLEET_WRONG_ID="not-the-one")
+    # A throttle storm in one account: every Lambda call made there is refused.
+    storm = FaultRule("lambda", "*", "TooManyRequestsException", 429, 10_000, account=SPOKE)
+    local_aws.control.add_fault(storm)
+    try:
+        code, report = _fleet(local_aws, path, "apply", FLEET_WRONG_ID="not-the-one")
+    finally:
+        local_aws.control.clear_faults()
     assert code == 1 and report["exit_code"] == 1
     by_suffix = {t["suffix"]: t for t in report["targets"]}
     # No role, and the credentials act in another account: refused before any write.
@@ -331,6 +340,10 @@ def test_one_target_failing_never_stops_the_others(local_aws: LocalAws, tmp_path
     assert by_suffix["flv"]["error"].endswith("/ops/lambda-reconciler: AccessDenied")
     assert "not-the-one" not in json.dumps(report)
     assert by_suffix["flz"]["exit_code"] == 0 and by_suffix["flz"]["report"]["applied"] > 0
+    # The throttled target fails with AWS's reason after botocore's retries; nothing written.
+    assert by_suffix["flt"]["exit_code"] == 1
+    assert "TooManyRequestsException" in by_suffix["flt"]["error"], by_suffix["flt"]
+    assert _functions(Account(local_aws, SPOKE, "eu-west-1")) == set()
     assert reconcile(local_aws, "destroy", "--suffix", "flz", "--yes").code == 0
 
 

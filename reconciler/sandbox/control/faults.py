@@ -13,7 +13,8 @@ ANY_OPERATION = "*"
 
 @dataclass(frozen=True)
 class FaultRule:
-    """Answer the next `times` calls of service/operation with `code` and `status`."""
+    """Answer the next `times` calls of service/operation with `code` and `status` (made in
+    `account` only, when given: one account's trouble, the others untouched)."""
 
     service: str
     operation: str
@@ -21,9 +22,14 @@ class FaultRule:
     status: int
     times: int
     message: str = "injected fault"
+    account: str = ""
 
-    def matches(self, service: str, operation: str) -> bool:
-        return self.service == service and self.operation in (ANY_OPERATION, operation)
+    def matches(self, service: str, operation: str, account: str = "") -> bool:
+        return (
+            self.service == service
+            and self.operation in (ANY_OPERATION, operation)
+            and self.account in ("", account)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -37,6 +43,7 @@ class FaultRule:
             status=int(data["status"]),
             times=int(data["times"]),
             message=str(data.get("message", "injected fault")),
+            account=str(data.get("account", "")),
         )
 
 
@@ -53,10 +60,10 @@ class FaultBook:
         with self._lock:
             self._rules.append(rule)
 
-    def take(self, service: str, operation: str) -> FaultRule | None:
+    def take(self, service: str, operation: str, account: str = "") -> FaultRule | None:
         with self._lock:
             for index, rule in enumerate(self._rules):
-                if rule.matches(service, operation):
+                if rule.matches(service, operation, account):
                     self._spend(index, rule)
                     return rule
         return None
