@@ -55,10 +55,11 @@ class Quotas:
         self.passed: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
 
-    def admit(self, service: str, operation: str) -> bool:
+    def admit(self, service: str, operation: str, scope: str = "") -> bool:
+        """`scope` names the caller's account and region: each has buckets of its own."""
         name, rate = quotas.bucket_of(service, operation)
         with self._lock:
-            bucket = self._buckets.setdefault(name, Bucket(rate))
+            bucket = self._buckets.setdefault(f"{scope}|{name}", Bucket(rate))
         ok = bucket.take()
         with self._lock:
             (self.passed if ok else self.throttled)[f"{service}:{operation}"] += 1
@@ -126,7 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         route = identify(self._environ(), body)
-        if route is not None and not self.proxy.quotas.admit(route.service, route.operation):
+        scope = _scope(self.headers.get("Authorization", ""))
+        if route is not None and not self.proxy.quotas.admit(route.service, route.operation, scope):
             time.sleep(self.proxy.latency_ms / 1000)
             code, status = quotas.throttle_answer(route.service)
             answer = aws_error(route.protocol, code, status, "Rate exceeded")
@@ -182,3 +184,12 @@ def _send(
     response = conn.getresponse()
     payload = response.read()
     return response.status, list(response.getheaders()), payload
+
+
+def _scope(authorization: str) -> str:
+    """The caller's access key and region from a SigV4 header (`Credential=KEY/date/region/
+    service/aws4_request`): one account-region's buckets, as AWS keeps them (a fleet's
+    accounts each assume a role of their own, so the key tells them apart)."""
+    _, found, rest = authorization.partition("Credential=")
+    parts = rest.split(",", 1)[0].split("/") if found else []
+    return f"{parts[0]}/{parts[2]}" if len(parts) >= 3 else ""

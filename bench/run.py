@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios
+from bench import fleet, scenarios
+from bench.fleet_tables import fleet_section, spliced
 from bench.local import ROOT, unpaced
 from bench.scenarios import BenchError, measured
 from bench.tables import Results, load_average, render, verdicts
@@ -59,6 +60,18 @@ def _measured(p: argparse.ArgumentParser) -> None:
         "the default with --quick)",
     )
     p.add_argument(
+        "--fleet-suffixes",
+        type=int,
+        default=None,
+        help="suffixes per account-region of the fleet scenario, 3 accounts x 2 regions "
+        "(default 10; 0 skips it, the default with --quick)",
+    )
+    p.add_argument(
+        "--fleet-only",
+        action="store_true",
+        help="measure the fleet scenario alone and replace its section of BENCHMARKS.md",
+    )
+    p.add_argument(
         "--watch-seconds",
         type=float,
         default=600.0,
@@ -89,6 +102,8 @@ class Plan:
     sizes: tuple[int, ...]
     watch_cycles: int
     watch_seconds: float
+    fleet_suffixes: int = 0
+    fleet_only: bool = False
 
 
 def plan_of(args: argparse.Namespace) -> Plan:
@@ -104,7 +119,15 @@ def plan_of(args: argparse.Namespace) -> Plan:
         sizes=sizes,
         watch_cycles=watch,
         watch_seconds=args.watch_seconds,
+        fleet_suffixes=_fleet_suffixes(args),
+        fleet_only=args.fleet_only,
     )
+
+
+def _fleet_suffixes(args: argparse.Namespace) -> int:
+    if args.fleet_suffixes is not None:
+        return max(0, int(args.fleet_suffixes))
+    return 0 if args.quick and not args.fleet_only else 10
 
 
 def default_workers() -> int:
@@ -144,21 +167,30 @@ def measure(plan: Plan, code: str) -> Results:
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results = Results(plan.quick, plan.latency_ms, date, code)
     results.load.append(f"at start {load_average()}")
-    say("reconcile --help, 5 times")
-    results.help_s = scenarios.help_seconds()
     with SandboxProcess() as aws, scenarios.workdir() as tmp:
         say(f"local AWS on {aws.url}; warming it up")
         _warm_up(aws, plan.stack)
         aws.control.configure(latency_ms=plan.latency_ms)
-        _lifecycles(aws, plan, results)
-        for n in plan.sizes:
-            say(f"synthetic stack: {n} functions")
-            results.scales.append(scenarios.scale(aws, n, Path(tmp), plan.latency_ms))
-        if plan.watch_cycles > 0:
-            results.watch = _watch(aws, plan)
+        if not plan.fleet_only:
+            _one_suffix(aws, plan, results, Path(tmp))
+        if plan.fleet_suffixes > 0:
+            # Last: the fleet's targets stay deployed and would swell the others' listings.
+            say(f"fleet: 3 accounts x 2 regions x {plan.fleet_suffixes} suffixes")
+            results.fleet = fleet.fleet(aws, Path(tmp), plan.fleet_suffixes, plan.latency_ms)
     results.load.append(f"at end {load_average()}")
     results.elapsed_s = time.monotonic() - started
     return results
+
+
+def _one_suffix(aws: SandboxProcess, plan: Plan, results: Results, tmp: Path) -> None:
+    say("reconcile --help, 5 times")
+    results.help_s = scenarios.help_seconds()
+    _lifecycles(aws, plan, results)
+    for n in plan.sizes:
+        say(f"synthetic stack: {n} functions")
+        results.scales.append(scenarios.scale(aws, n, tmp, plan.latency_ms))
+    if plan.watch_cycles > 0:
+        results.watch = _watch(aws, plan)
 
 
 def _warm_up(aws: SandboxProcess, stack: str) -> None:
@@ -247,8 +279,16 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
-    text = render(results)
     output = args.output or ("-" if plan.quick else str(ROOT / "BENCHMARKS.md"))
+    if plan.fleet_only:
+        text = (
+            spliced(Path(output).read_text(encoding="utf-8"), results.fleet)
+            if output != "-"
+            else ""
+        )
+        text = text or "\n".join(fleet_section(results.fleet)) + "\n"
+    else:
+        text = render(results)
     if output == "-":
         print(text)
     else:

@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bench import quotas
+from bench.fleet import FleetBench
+from bench.fleet_tables import fleet_section, fleet_verdicts
 from bench.local import Calls
+from bench.markdown import Verdict, table
 from bench.scenarios import Lifecycle, Scale, StackShare, Step, WatchMemory
 
 READS_PER_RESOURCE = 1.5
@@ -38,6 +41,7 @@ class Results:
     scales: list[Scale] = field(default_factory=list)
     help_s: list[float] = field(default_factory=list)
     watch: WatchMemory | None = None
+    fleet: FleetBench | None = None
     # Other work on the machine skews wall times; the load average says how much there was.
     load: list[str] = field(default_factory=list)
 
@@ -89,17 +93,6 @@ def machine() -> list[tuple[str, str]]:
 # -- targets -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Verdict:
-    target: str
-    measured: str
-    met: bool | None  # None: not measured in this run
-
-    @property
-    def mark(self) -> str:
-        return {True: "met", False: "**missed**", None: "not measured"}[self.met]
-
-
 def verdicts(r: Results) -> list[Verdict]:
     return [
         _zero_writes(r),
@@ -111,6 +104,7 @@ def verdicts(r: Results) -> list[Verdict]:
         _throttling(r),
         _help(r),
         _watch(r),
+        *fleet_verdicts(r.fleet),
     ]
 
 
@@ -256,12 +250,6 @@ def _watch(r: Results) -> Verdict:
 # -- Markdown ------------------------------------------------------------------------------
 
 
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
-    return out
-
-
 def render(r: Results) -> str:
     lines = _intro(r)
     lines += _targets(r)
@@ -270,6 +258,7 @@ def render(r: Results) -> str:
     lines += _synthetic(r)
     lines += _quotas_used()
     lines += _help_and_watch(r)
+    lines += fleet_section(r.fleet)
     lines += _cross_check(r)
     return "\n".join(lines) + "\n"
 

@@ -1,6 +1,6 @@
 """Fleet runs: each target the same reconcile as a lone run, under its own lease, with its own
-outcome. Account-regions run in parallel; the targets of one run one after another on one
-pacer, so that account-region's quota is respected however many targets it has. One target's
+outcome. Account-regions run in parallel, and a few targets of each at once, all on one pacer
+per account-region, so its quota is respected however many targets it has. One target's
 failure (a role it cannot assume, a throttle storm, bad access) never stops another.
 """
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 # The fleet's exit code is its worst target's: failed, then undone, then drift, then in sync.
 SEVERITY = {EXIT_OK: 0, EXIT_DRIFT: 1, EXIT_UNDONE: 2, EXIT_FAILED: 3}
 Step = Callable[["Options"], "Outcome"]
+# Targets of one account-region run at once (each with its own --max-workers reads).
+TARGETS_AT_ONCE = 4
 log = structlog.get_logger()
 
 
@@ -68,18 +70,16 @@ def _group(
 ) -> list[TargetRun]:
     pacer = Pacer(with_overrides(dict(base.rate_limits)))
     # One cycle's account-wide listings per role: N suffixes cost one listing each, not N.
-    listings: dict[str | None, Listings] = {}
-    return [
-        _one(
-            base,
-            target,
-            sessions,
-            step,
-            pacer=pacer,
-            listings=listings.setdefault(target.role_arn, Listings()),
-        )
-        for target in targets
-    ]
+    listings = {role: Listings() for role in {t.role_arn for t in targets}}
+
+    def one(target: FleetTarget) -> TargetRun:
+        shared = listings[target.role_arn]
+        return _one(base, target, sessions, step, pacer=pacer, listings=shared)
+
+    # A few targets at once: their round trips overlap, and the shared pacer still holds
+    # the account-region to its quota however many run.
+    with ThreadPoolExecutor(max_workers=min(TARGETS_AT_ONCE, len(targets))) as pool:
+        return list(pool.map(one, targets))
 
 
 def _one(
