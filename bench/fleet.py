@@ -39,7 +39,7 @@ LISTINGS = (
     "cloudwatch:DescribeAlarms",
     "cloudwatch:ListDashboards",
     "dynamodb:ListTables",
-    "iam:ListRoles",
+    "iam:GetAccountAuthorizationDetails",
     "iam:ListPolicies",
     "xray:GetGroups",
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from bench.fleet import LISTINGS, FleetBench
 from bench.markdown import Verdict, table
 
@@ -66,6 +68,16 @@ def fleet_section(fb: FleetBench | None) -> list[str]:
         ["target", "measured", ""], [[v.target, v.measured, v.mark] for v in fleet_verdicts(fb)]
     )
     lines += ["", *table(["run", "targets", "calls", "reads", "writes", "wall s"], _rows(fb)), ""]
+    separate = sum(r.wall_s for r in fb.separate) / max(1, len(fb.separate))
+    lines += [
+        f"{count} separate runs one after another would take about {count * separate:.0f} s "
+        f"({separate:.1f} s each) and {count * fb.separate_reads():.0f} reads; the fleet took "
+        f"{fb.plan.wall_s:.1f} s and {fb.reads_per_target() * count:.0f}. With no added "
+        f"latency the fleet plan still takes {fb.plan_at_zero.wall_s:.1f} s: on this machine "
+        f"({os.cpu_count()} CPUs shared by the CLI and the local AWS) local compute, not "
+        "AWS's quotas, bounds the fleet's wall time.",
+        "",
+    ]
     groups = fb.groups()
     rows = []
     for op in LISTINGS:

@@ -31,9 +31,12 @@ class Listings:
     across the targets of an account-region for a cycle (see fleet/run.py).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shared: bool = False) -> None:
         # Wall-clock time before the first listing: what any reader's view is at least as old as.
         self.since = time.time()
+        # Shared by many suffixes (a fleet's account-region): worth listings that answer
+        # whole resources at once, which one suffix alone would pay more for than it saves.
+        self.shared = shared
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._values: dict[str, Any] = {}
@@ -67,6 +70,11 @@ class Context:
     def client(self, service: str) -> Any:
         """The service's client; each of its writes goes through the one retry policy."""
         return RetryingClient(self.clients.get(service), self.retry)
+
+    @property
+    def shared(self) -> bool:
+        """Whether this snapshot's listings serve many suffixes (see Listings.shared)."""
+        return self.listings is not None and self.listings.shared
 
     def listed(self, key: str, load: Callable[[], T]) -> T:
         """`load()`, shared by every reader of this snapshot when there is one."""

@@ -8,13 +8,16 @@ default), which keeps working when another region's STS does not.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 from typing import Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, DataNotFoundError
 
 from reconciler.errors import PreflightError
 
@@ -65,10 +68,35 @@ def assumed_credentials(
     )
 
 
-def session_with(credentials: RefreshableCredentials, region: str) -> boto3.session.Session:
-    """A session in `region` on shared credentials (one AssumeRole serves every region)."""
+def session_with(credentials: RefreshableCredentials | None, region: str) -> boto3.session.Session:
+    """A session in `region` on shared credentials (one AssumeRole serves every region), or
+    on the environment's when None. Every such session reads botocore's service models
+    through one loader, so a fleet's sessions parse each model once, not once each."""
     core = botocore.session.get_session()
-    # set_credentials takes static keys only; refreshable ones go where botocore's own
-    # credential providers put theirs.
-    core._credentials = credentials  # type: ignore[attr-defined]
+    core.register_component("data_loader", _loader())
+    if credentials is not None:
+        # set_credentials takes static keys only; refreshable ones go where botocore's own
+        # credential providers put theirs.
+        core._credentials = credentials  # type: ignore[attr-defined]
     return boto3.session.Session(botocore_session=core, region_name=region)
+
+
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+# Every service a run calls (the stacks' kinds, the lease, identity, secrets).
+SERVICES = ("cloudwatch", "dynamodb", "iam", "lambda", "logs", "sqs", "ssm", "sts", "xray")
+
+
+def warm(region: str) -> None:
+    """Load every model a run needs into the shared loader, once, before a fleet's threads
+    start: a loader's cache has no lock, so threads that miss it together each parse the
+    same files (and list botocore's data directories) again."""
+    session = session_with(None, region)
+    for service in SERVICES:
+        client = session.client(service, aws_access_key_id="-", aws_secret_access_key="-")  # type: ignore[call-overload]
+        client.close()
+        with contextlib.suppress(DataNotFoundError):
+            _loader().load_service_model(service, "paginators-1")

@@ -90,6 +90,16 @@ class CallLedger:
             return CallCount(dict(self._counts), self._retries)
 
 
+# Client creation, one at a time per session (see _make).
+_GUARD = threading.Lock()
+_MAKING: dict[int, threading.Lock] = {}
+
+
+def _making_lock(session: object) -> threading.Lock:
+    with _GUARD:
+        return _MAKING.setdefault(id(session), threading.Lock())
+
+
 class Clients:
     """boto3 clients for one region, created once each and shared by threads."""
 
@@ -116,6 +126,13 @@ class Clients:
             max_pool_connections=max(10, workers * 2),
         )
 
+    def close(self) -> None:
+        """Let go of every client and its connections (a fleet's finished target)."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
     def get(self, service: str, max_attempts: int | None = None) -> Any:
         """The shared client for a service (optionally one with fewer retries)."""
         key = (service, max_attempts or 0)
@@ -130,7 +147,9 @@ class Clients:
             config = config.merge(
                 Config(retries={"mode": "standard", "max_attempts": max_attempts})
             )
-        client = self._session.client(service, config=config)  # type: ignore[call-overload]
+        # A fleet's targets share sessions, which are not safe to make clients from at once.
+        with _making_lock(self._session):
+            client = self._session.client(service, config=config)  # type: ignore[call-overload]
         client.meta.events.register("before-call.*.*", self.ledger.record)
         client.meta.events.register("needs-retry.*.*", self.ledger.retried)
         # Every HTTP attempt, retries included, waits for its quota's token.

@@ -126,7 +126,8 @@ ROLE = Kind(
         "iam:UntagRole",
         "iam:UpdateAssumeRolePolicy",
     ),
-    listing=("iam:ListRoleTags", "iam:ListRoles"),
+    # A fleet reads every role whole in one listing (adapters/iam/roles.py).
+    listing=("iam:GetAccountAuthorizationDetails", "iam:ListRoleTags", "iam:ListRoles"),
 )
 BOUNDARY = Kind(
     key="iam.policy",

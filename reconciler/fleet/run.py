@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 import structlog
@@ -59,6 +59,7 @@ def run(
     (assumed credentials refresh themselves)."""
     sessions = sessions or Sessions(boto3.session.Session())
     groups = fleet.by_account_region()
+    assume.warm(fleet.targets[0].region if fleet.targets else "us-east-1")
     with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
         done = pool.map(lambda targets: _group(base, targets, sessions, step), groups.values())
         by_target = {r.target: r for runs in done for r in runs}
@@ -70,7 +71,7 @@ def _group(
 ) -> list[TargetRun]:
     pacer = Pacer(with_overrides(dict(base.rate_limits)))
     # One cycle's account-wide listings per role: N suffixes cost one listing each, not N.
-    listings = {role: Listings() for role in {t.role_arn for t in targets}}
+    listings = {role: Listings(shared=True) for role in {t.role_arn for t in targets}}
 
     def one(target: FleetTarget) -> TargetRun:
         shared = listings[target.role_arn]
@@ -112,6 +113,8 @@ def _one(
                 listings=listings,
             )
             outcome = step(options)
+            # Its report is taken: a fleet of hundreds must not hold every target's clients.
+            outcome.prepared.ctx.clients.close()
             return TargetRun(target, exit_code(outcome), outcome, None, _since(started))
         except (ReconcileError, ClientError, BotoCoreError) as exc:
             reason = describe_error(exc)
@@ -130,19 +133,30 @@ class Sessions:
         self._base = base
         self._lock = threading.Lock()
         self._credentials: dict[str, RefreshableCredentials] = {}
-        self._names: dict[str, list[str]] = {}
+        self._sessions: dict[tuple[str | None, str], boto3.session.Session] = {}
 
-    def for_target(self, target: FleetTarget) -> Any:
-        if target.role_arn is None:
-            return None  # the environment's credentials; their account is checked
+    def for_target(self, target: FleetTarget) -> boto3.session.Session:
+        """One session per role (or the environment's credentials) and region, shared by
+        its targets: a session loads botocore's service models once, however many use it."""
+        key = (target.role_arn, target.region)
         with self._lock:
-            credentials = self._credentials.get(target.role_arn)
-            if credentials is None:
-                name = assume.session_name([target.suffix])
-                credentials = assume.assumed_credentials(
-                    self._base, target.role_arn, target.region, name, self._external_id(target)
-                )
-                self._credentials[target.role_arn] = credentials
+            session = self._sessions.get(key)
+            if session is None:
+                session = self._session(target)
+                self._sessions[key] = session
+        return session
+
+    def _session(self, target: FleetTarget) -> boto3.session.Session:
+        if target.role_arn is None:
+            # The environment's credentials; their account is checked against the target's.
+            return assume.session_with(None, target.region)
+        credentials = self._credentials.get(target.role_arn)
+        if credentials is None:
+            name = assume.session_name([target.suffix])
+            credentials = assume.assumed_credentials(
+                self._base, target.role_arn, target.region, name, self._external_id(target)
+            )
+            self._credentials[target.role_arn] = credentials
         return assume.session_with(credentials, target.region)
 
     def _external_id(self, target: FleetTarget) -> str | None:

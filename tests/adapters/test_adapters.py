@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 
 from reconciler.adapters import ADAPTERS, adapter_for
-from reconciler.adapters.base import Context, Discoverer, DiscoveryScope
+from reconciler.adapters.base import Context, Discoverer, DiscoveryScope, Listings
 from reconciler.desired.model import StackSpec
 from reconciler.expand.catalog import KEYS
 from reconciler.expand.resources import Resource, ResourceId
@@ -377,3 +377,34 @@ def test_a_log_group_declared_without_retention_loses_the_one_it_has(
     assert [(c.path, c.old, c.new) for c in changes] == [("retention_days", 7, None)]
     adapter_for("logs.log_group").update(ctx, forever, changes, live)
     assert diff_fields(forever, _read(ctx, forever)) == ()
+
+
+def test_a_fleets_shared_role_listing_reads_what_the_direct_reads_do(
+    ctx: Context, small: StackSpec
+) -> None:
+    """A fleet reads roles whole from GetAccountAuthorizationDetails; a lone run with four
+    reads per role. Both must see the same role, drift and all, and the same tags."""
+    stack = _stack(ctx, small)
+    role = _create(ctx, stack, "iam.role")
+    iam = ctx.client("iam")
+    wide = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }
+    )
+    policy = iam.create_policy(PolicyName=f"byhand-{ctx.target.suffix}", PolicyDocument=wide)
+    iam.attach_role_policy(RoleName=role.id.name, PolicyArn=policy["Policy"]["Arn"])
+    iam.put_role_policy(RoleName=role.id.name, PolicyName="extra", PolicyDocument=wide)
+    iam.tag_role(RoleName=role.id.name, Tags=[{"Key": "Team", "Value": "ops"}])
+    direct = _read(ctx, role)
+    shared = replace(ctx, listings=Listings(shared=True))
+    assert _read(shared, role) == direct
+    assert direct.fields["managed_policies"] == (policy["Policy"]["Arn"],)
+    assert direct.fields["tags"]["Team"] == "ops"
+    absent = replace(role, id=ResourceId(role.id.kind, f"absent-{ctx.target.suffix}"))
+    assert _read(shared, absent) is None
+    roles = cast(Discoverer, adapter_for("iam.role"))
+    found = roles.discover(shared, DiscoveryScope(ctx.target.suffix))
+    assert {f.id for f in found} >= {role.id}
+    assert next(f for f in found if f.id == role.id).tags == direct.fields["tags"]

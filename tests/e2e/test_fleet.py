@@ -226,7 +226,7 @@ LISTINGS = (
     "cloudwatch:DescribeAlarms",
     "cloudwatch:ListDashboards",
     "dynamodb:ListTables",
-    "iam:ListRoles",
+    "iam:GetAccountAuthorizationDetails",
     "iam:ListPolicies",
     "xray:GetGroups",
 )
