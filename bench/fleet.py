@@ -10,6 +10,8 @@ buckets as in AWS, to see whether throttling reaches the user.
 from __future__ import annotations
 
 import json
+import os
+import resource
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,6 +60,9 @@ class FleetBench:
     separate: tuple[Run, ...]
     quota_plan: Run
     throttled: int
+    # CPU seconds of the no-latency plan: the CLI's, and the local AWS's answering it.
+    cpu_cli_s: float = 0.0
+    cpu_local_aws_s: float = 0.0
 
     @property
     def targets(self) -> list[dict[str, Any]]:
@@ -107,7 +112,9 @@ def fleet(aws: SandboxProcess, workdir: Path, suffixes: int, latency_ms: float) 
     path.write_text(_fleet_file(suffixes))
     with latency(aws, 0):
         first = _run(aws.url, "first fleet apply", "apply", "--fleet", str(path))
+        cli_before, aws_before = _children_cpu(), _cpu(aws.pid)
         at_zero = _run(aws.url, "converged fleet plan, no latency", "plan", "--fleet", str(path))
+        cpu = (_children_cpu() - cli_before, _cpu(aws.pid) - aws_before)
     with latency(aws, latency_ms):
         plan = _run(aws.url, "converged fleet plan", "plan", "--fleet", str(path))
         separate = tuple(
@@ -120,8 +127,33 @@ def fleet(aws: SandboxProcess, workdir: Path, suffixes: int, latency_ms: float) 
             throttled = sum(proxy.quotas.throttled.values())
     accounts = 1 + len(SPOKES)
     return FleetBench(
-        accounts, len(REGIONS), suffixes, first, plan, at_zero, separate, quota_plan, throttled
+        accounts,
+        len(REGIONS),
+        suffixes,
+        first,
+        plan,
+        at_zero,
+        separate,
+        quota_plan,
+        throttled,
+        *cpu,
     )
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu(pid: int | None) -> float:
+    """User and system CPU seconds a running process has used (from /proc)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _run(url: str, name: str, *args: str) -> Run:

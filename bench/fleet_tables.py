@@ -69,12 +69,17 @@ def fleet_section(fb: FleetBench | None) -> list[str]:
     )
     lines += ["", *table(["run", "targets", "calls", "reads", "writes", "wall s"], _rows(fb)), ""]
     separate = sum(r.wall_s for r in fb.separate) / max(1, len(fb.separate))
+    bound = fb.bound()
+    floor = (fb.cpu_cli_s + fb.cpu_local_aws_s) / (os.cpu_count() or 1)
     lines += [
         f"{count} separate runs one after another would take about {count * separate:.0f} s "
         f"({separate:.1f} s each) and {count * fb.separate_reads():.0f} reads; the fleet took "
         f"{fb.plan.wall_s:.1f} s and {fb.reads_per_target() * count:.0f}. With no added "
-        f"latency the fleet plan still takes {fb.plan_at_zero.wall_s:.1f} s: on this machine "
-        f"({os.cpu_count()} CPUs shared by the CLI and the local AWS) local compute, not "
+        f"latency the fleet plan still takes {fb.plan_at_zero.wall_s:.1f} s, in which the CLI "
+        f"used {fb.cpu_cli_s:.1f} s of CPU and the local AWS {fb.cpu_local_aws_s:.1f} s "
+        f"answering its {fb.reads_per_target() * count:.0f} calls. Spread perfectly over this "
+        f"machine's {os.cpu_count()} CPUs, that CPU time alone takes {floor:.1f} s "
+        f"({floor / bound.seconds:.2f}x the quota-bound minimum): here local compute, not "
         "AWS's quotas, bounds the fleet's wall time.",
         "",
     ]

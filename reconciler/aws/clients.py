@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,18 +93,119 @@ class CallLedger:
             return CallCount(dict(self._counts), self._retries)
 
 
-# Client creation, one at a time per session (see _make).
-_GUARD = threading.Lock()
-_MAKING: dict[int, threading.Lock] = {}
+# The Clients whose run a call in progress belongs to: shared clients count and pace it there.
+_CALLER: ContextVar[Clients | None] = ContextVar("reconcile_caller", default=None)
 
 
-def _making_lock(session: object) -> threading.Lock:
-    with _GUARD:
-        return _MAKING.setdefault(id(session), threading.Lock())
+class _Pool:
+    """One session's botocore clients, made once and shared by every Clients on it (a
+    fleet's targets on one role and region): a client costs milliseconds of CPU and a copy of
+    botocore's event tables to make, which hundreds of targets would otherwise pay each."""
+
+    def __init__(self, session: boto3.session.Session, config: Config) -> None:
+        self._session, self._config = session, config
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, int], Any] = {}
+
+    def get(self, service: str, max_attempts: int | None) -> Any:
+        key = (service, max_attempts or 0)
+        # Sessions are not safe to make clients from at once: one at a time per pool.
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._make(service, max_attempts)
+            return self._clients[key]
+
+    def _make(self, service: str, max_attempts: int | None) -> Any:
+        config = self._config
+        if max_attempts is not None:
+            config = config.merge(
+                Config(retries={"mode": "standard", "max_attempts": max_attempts})
+            )
+        client = self._session.client(service, config=config)  # type: ignore[call-overload]
+        events = client.meta.events
+        events.register("before-call.*.*", _record)
+        events.register("needs-retry.*.*", _retried)
+        # Every HTTP attempt, retries included, waits for its quota's token.
+        events.register("before-send", _paced(service))
+        return client
+
+
+def _record(**kwargs: Any) -> None:
+    _caller().ledger.record(**kwargs)
+
+
+def _retried(**kwargs: Any) -> None:
+    _caller().ledger.retried(**kwargs)
+
+
+def _paced(service: str) -> Callable[..., None]:
+    def before_send(event_name: str, **_: Any) -> None:
+        _caller().pacer.pace(service, event_name.rsplit(".", 1)[-1])
+
+    return before_send
+
+
+def _caller() -> Clients:
+    caller = _CALLER.get()
+    if caller is None:  # a call made around Bound would go uncounted: a defect
+        raise RuntimeError("an AWS call outside any run's clients")
+    return caller
+
+
+_POOLS: weakref.WeakKeyDictionary[boto3.session.Session, _Pool] = weakref.WeakKeyDictionary()
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(session: boto3.session.Session, config: Config) -> _Pool:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(session)
+        if pool is None:
+            pool = _POOLS[session] = _Pool(session, config)
+        return pool
+
+
+class Bound:
+    """A shared client bound to one run: each of its calls is counted in that run's ledger
+    and paced by its pacer. Paginators stay bound while they are iterated."""
+
+    def __init__(self, client: Any, owner: Clients) -> None:
+        self._client, self._owner = client, owner
+        self.meta, self.exceptions = client.meta, client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name == "get_paginator":
+            return lambda operation: _BoundPaginator(attr(operation), self._owner)
+        return _bound(attr, self._owner) if callable(attr) else attr
+
+
+class _BoundPaginator:
+    def __init__(self, paginator: Any, owner: Clients) -> None:
+        self._paginator, self._owner = paginator, owner
+
+    def paginate(self, **kwargs: Any) -> Iterator[Any]:
+        pages = iter(_bound(self._paginator.paginate, self._owner)(**kwargs))
+        while True:
+            page = _bound(next, self._owner)(pages, None)
+            if page is None:
+                return
+            yield page
+
+
+def _bound(call: Callable[..., Any], owner: Clients) -> Callable[..., Any]:
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        token = _CALLER.set(owner)
+        try:
+            return call(*args, **kwargs)
+        finally:
+            _CALLER.reset(token)
+
+    return bound
 
 
 class Clients:
-    """boto3 clients for one region, created once each and shared by threads."""
+    """boto3 clients for one run in one region, shared by its threads (and, on a fleet's
+    shared session, by other runs), each call counted and paced as this run's."""
 
     def __init__(
         self,
@@ -116,42 +220,19 @@ class Clients:
         self.pacer = pacer or Pacer()
         # The environment's credentials, unless a session in another account is given.
         self._session = session or boto3.session.Session(region_name=region)
-        self._lock = threading.Lock()
-        self._clients: dict[tuple[str, int], Any] = {}
         # Throttling and 5xx are botocore's job: standard mode, jittered, bounded.
-        self._config = Config(
+        config = Config(
             retries={"mode": "standard", "max_attempts": 8},
             connect_timeout=5,
             read_timeout=60,
             max_pool_connections=max(10, workers * 2),
         )
+        self._pool = _pool(self._session, config)
 
     def close(self) -> None:
-        """Let go of every client and its connections (a fleet's finished target)."""
-        with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            client.close()
+        """A finished run lets go of its session's clients (the last to do so frees them)."""
+        self._pool = _Pool(self._session, self._pool._config)
 
     def get(self, service: str, max_attempts: int | None = None) -> Any:
-        """The shared client for a service (optionally one with fewer retries)."""
-        key = (service, max_attempts or 0)
-        with self._lock:
-            if key not in self._clients:
-                self._clients[key] = self._make(service, max_attempts)
-            return self._clients[key]
-
-    def _make(self, service: str, max_attempts: int | None) -> Any:
-        config = self._config
-        if max_attempts is not None:
-            config = config.merge(
-                Config(retries={"mode": "standard", "max_attempts": max_attempts})
-            )
-        # A fleet's targets share sessions, which are not safe to make clients from at once.
-        with _making_lock(self._session):
-            client = self._session.client(service, config=config)  # type: ignore[call-overload]
-        client.meta.events.register("before-call.*.*", self.ledger.record)
-        client.meta.events.register("needs-retry.*.*", self.ledger.retried)
-        # Every HTTP attempt, retries included, waits for its quota's token.
-        client.meta.events.register("before-send", self.pacer.hook(service))
-        return client
+        """The client for a service (optionally one with fewer retries), bound to this run."""
+        return Bound(self._pool.get(service, max_attempts), self)

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 ANY = "*"
 HEADROOM = 0.9
@@ -138,11 +137,3 @@ class Pacer:
             with self._lock:
                 self.waited_s += delay
             self._sleep(delay)
-
-    def hook(self, service: str) -> Any:
-        """A botocore `before-send` handler for one client's service (must return None)."""
-
-        def before_send(event_name: str, **_: Any) -> None:
-            self.pace(service, event_name.rsplit(".", 1)[-1])
-
-        return before_send

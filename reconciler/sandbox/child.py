@@ -29,6 +29,11 @@ class SandboxProcess:
         self._proc: subprocess.Popen[str] | None = None
         self._errors: IO[str] | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The local AWS's process (for measuring what it costs), None before start."""
+        return self._proc.pid if self._proc is not None else None
+
     def start(self) -> SandboxProcess:
         # Its stderr goes to a file (read when it fails to start, never able to fill a pipe)
         # that lives as long as the process: stop() closes it.
