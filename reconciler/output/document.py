@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from reconciler.aws.clients import CallCount
+from reconciler.output.cost import cost_json, prepared_cost
 from reconciler.output.text import shown_changes
 from reconciler.planning.plan import Action, Op, Plan
 
@@ -88,4 +89,5 @@ def outcome_json(outcome: Outcome, code: int) -> dict[str, Any]:
         duration_s=outcome.duration_s,
         warnings=list(prepared.warnings),
         exit_code=code,
+        cost=cost_json(prepared_cost(prepared)),
     )

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from reconciler.aws.clients import CallCount
+from reconciler.output.cost import cost_text, prepared_cost
 from reconciler.planning.diff import SENSITIVE, FieldChange, creation_changes
 from reconciler.planning.plan import Action, Op, Plan, Skipped
 
@@ -94,7 +95,7 @@ def prepared_text(prepared: Prepared) -> str:
         f"{prepared.options.command} for suffix {target.suffix!r} in account "
         f"{target.account_id}, {target.region}"
     )
-    return plan_text(prepared.plan, header)
+    return f"{plan_text(prepared.plan, header)}\n{cost_text(prepared_cost(prepared))}"
 
 
 def _actions(count: int) -> str:

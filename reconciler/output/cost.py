@@ -1,0 +1,129 @@
+"""Output: the plan's cost, as people read it and as scripts read it (pure)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from reconciler.cost.estimate import Estimate, Line, Side, estimate
+from reconciler.cost.prices import Price
+
+if TYPE_CHECKING:
+    from reconciler.pipeline import Prepared
+
+CENT = Decimal("0.01")
+
+
+def prepared_cost(prepared: Prepared) -> Estimate:
+    """What the plan's configuration costs per month, now and once applied."""
+    region = prepared.ctx.target.region
+    removes = prepared.options.goal.removes
+    return estimate(prepared.resources, prepared.live, region, removes=removes)
+
+
+def dollars(value: Decimal | None) -> str:
+    return "unknown" if value is None else f"${value.quantize(CENT, ROUND_HALF_UP):,}"
+
+
+def _signed(value: Decimal | None) -> str:
+    if value is None:
+        return "unknown"
+    text = dollars(abs(value))
+    return f"+{text}" if value >= 0 else f"-{text}"
+
+
+def cost_text(cost: Estimate) -> str:
+    """The fixed monthly cost, line by line when the plan changes it, then by CostCenter and
+    the prices of what is billed by use."""
+    where = (
+        f"{cost.region} list prices read {cost.table.read_on}"
+        if cost.table
+        else f"no prices for {cost.region} (reconciler/cost/prices.py): unknown, not $0"
+    )
+    lines = [f"Cost per month ({where}), billed whatever the traffic:"]
+    changed = [line for line in cost.lines if line.change != 0 or cost.table is None]
+    for line in changed:
+        lines.append(
+            f"  {line.item} {line.name} [{line.cost_center}]: {_side(line.now)} -> "
+            f"{_side(line.after)} ({_signed(line.change)})"
+        )
+    now, after = cost.total("now"), cost.total("after")
+    change = None if now is None or after is None else after - now
+    lines.append(f"  total: {dollars(now)} -> {dollars(after)} ({_signed(change)})")
+    centres = [
+        f"{centre} {dollars(a)} ({_signed(None if n is None or a is None else a - n)})"
+        for centre, (n, a) in cost.by_cost_center().items()
+    ]
+    if centres:
+        lines.append(f"  by CostCenter: {', '.join(centres)}")
+    if cost.usage:
+        billed = "; ".join(f"{u.item} {_unit_price(u.price)}" for u in cost.usage)
+        lines.append(f"  billed by use, not included: {billed}")
+    return "\n".join(lines)
+
+
+def _side(side: Side) -> str:
+    if side.quantity == 0:
+        return "none"
+    return f"{side.detail} = {dollars(side.monthly)}"
+
+
+def _unit_price(price: Price | None) -> str:
+    return "unknown" if price is None else f"${price.amount.normalize():f} per {price.unit}"
+
+
+def cost_json(cost: Estimate) -> dict[str, Any]:
+    now, after = cost.total("now"), cost.total("after")
+    return {
+        "currency": "USD",
+        "region": cost.region,
+        "prices_read_on": cost.table.read_on if cost.table else None,
+        "known": cost.known,
+        "fixed": [_line_json(line) for line in cost.lines],
+        "total": _delta(now, after),
+        "by_cost_center": {c: _delta(n, a) for c, (n, a) in cost.by_cost_center().items()},
+        "usage": [
+            {
+                "item": u.item,
+                "unit": u.price.unit if u.price else None,
+                "unit_price": _number(u.price.amount) if u.price else None,
+                "source": u.price.source if u.price else None,
+                "resources": list(u.names),
+            }
+            for u in cost.usage
+        ],
+    }
+
+
+def _line_json(line: Line) -> dict[str, Any]:
+    return {
+        "item": line.item,
+        "name": line.name,
+        "cost_center": line.cost_center,
+        "now": _side_json(line.now),
+        "after": _side_json(line.after),
+        "change": _money(line.change),
+    }
+
+
+def _side_json(side: Side) -> dict[str, Any]:
+    return {
+        "detail": side.detail,
+        "quantity": _number(side.quantity),
+        "unit": side.price.unit if side.price else None,
+        "unit_price": _number(side.price.amount) if side.price else None,
+        "monthly": _money(Decimal(0) if side.quantity == 0 else side.monthly),
+    }
+
+
+def _delta(now: Decimal | None, after: Decimal | None) -> dict[str, Any]:
+    change = None if now is None or after is None else after - now
+    return {"now": _money(now), "after": _money(after), "change": _money(change)}
+
+
+def _money(value: Decimal | None) -> float | None:
+    return None if value is None else float(value.quantize(CENT, ROUND_HALF_UP))
+
+
+def _number(value: Decimal) -> float:
+    return float(value)
