@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from reconciler.desired.model import StackSpec
     from reconciler.fleet.model import Fleet
     from reconciler.fleet.shard import Shard
+    from reconciler.output.plan_file import SavedPlan
     from reconciler.pipeline import Options, Outcome
 
 DEFAULT_COMMAND = "apply"
@@ -216,9 +217,10 @@ def _fleet_policy(p: argparse.ArgumentParser) -> None:
 def _report(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--output",
-        choices=("text", "json"),
+        choices=("text", "json", "markdown"),
         default="text",
-        help="text for people (default) or one JSON document for scripts",
+        help="text for people (default), one JSON document for scripts, or markdown for a "
+        "pull-request comment",
     )
 
 
@@ -275,6 +277,34 @@ def _destroying(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="list only, delete nothing")
 
 
+def _saving(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="also write the plan to FILE for review; `--plan FILE` then applies exactly it "
+        "(docs/saved-plans.md)",
+    )
+
+
+def _reviewed(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--plan",
+        dest="plan_file",
+        type=Path,
+        metavar="FILE",
+        help="apply exactly the plan saved in FILE, after checking that nothing it was made "
+        "from changed (docs/saved-plans.md)",
+    )
+    p.add_argument(
+        "--max-age",
+        type=_positive,
+        default=24.0,
+        metavar="HOURS",
+        help="refuse a saved plan older than this (default 24)",
+    )
+
+
 def _watching(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--interval",
@@ -312,15 +342,15 @@ Group = Callable[[argparse.ArgumentParser], None]
 COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
     "apply": (
         "show what differs, apply it, verify (the default)",
-        (_report, _reads, _writes, _changes, _adopting, _fleet),
+        (_report, _reads, _writes, _changes, _adopting, _fleet, _reviewed),
     ),
     "plan": (
         "show what differs; exit 2 when anything does",
-        (_report, _reads, _adopting, _fleet),
+        (_report, _reads, _adopting, _fleet, _saving),
     ),
     "destroy": (
         "remove everything the suffix owns, and nothing else",
-        (_report, _reads, _writes, _destroying),
+        (_report, _reads, _writes, _destroying, _saving, _reviewed),
     ),
     "watch": (
         "apply every --interval seconds, for months",
@@ -393,6 +423,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError(_misplaced(extra[0], args.command), f"reconcile {args.command}")
     if getattr(args, "fleet", None) is not None:
         _fleet_alone(argv, args.command)
+        return args
+    # What argv gave, apart from defaults: a saved plan's own values must agree with it.
+    args.given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+    if getattr(args, "plan_file", None) is not None:
         return args
     if args.suffix is None and args.command != "policy":
         raise UsageError(
@@ -491,6 +525,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "policy":
         return _policy(args)
+    saved = _saved_plan(args) if getattr(args, "plan_file", None) is not None else None
     options = _options(args)
     if getattr(args, "fleet", None) is not None:
         return _watch(args, options) if args.command == "watch" else _fleet_run(args, options)
@@ -498,29 +533,80 @@ def _run(args: argparse.Namespace) -> int:
     structlog.get_logger().info(
         "reconcile.started", command=options.command.value, suffix=options.suffix
     )
+    if saved is not None:
+        return _reconcile(args, options, saved)
     runner = {"unlock": _unlock, "watch": _watch, "import": _import}.get(args.command, _reconcile)
     return runner(args, options)
 
 
-def _reconcile(args: argparse.Namespace, options: Options) -> int:
-    from reconciler import pipeline
+# What a saved plan says, and the flag that would say it otherwise.
+PLAN_FLAGS = {"--suffix": "suffix", "--stack": "stacks", "--env": "env", "--region": "region"}
+
+
+def _saved_plan(args: argparse.Namespace) -> SavedPlan:
+    """The plan file, read before any AWS call; flags given beside it must agree with it."""
+    from reconciler import reviewed
+    from reconciler.errors import InputError
+
+    if getattr(args, "out", None) is not None:
+        raise InputError("--out and --plan: a saved plan is applied as it is, not saved again")
+    saved = reviewed.read(args.plan_file)
+    made = saved.where
+    said = {
+        "suffix": made.suffix,
+        "stacks": ",".join(made.stacks),
+        "env": made.env,
+        "region": made.region,
+    }
+    for flag, key in PLAN_FLAGS.items():
+        given = getattr(args, flag.lstrip("-"))
+        if flag in args.given and given != said[key]:
+            raise InputError(f"{flag} {given} disagrees with the plan file's {key} {said[key]}")
+    # The account is checked once the credentials say where they act (reviewed.prepare).
+    args.suffix, args.stack, args.env, args.region = (said[k] for k in PLAN_FLAGS.values())
+    return saved
+
+
+def _reconcile(args: argparse.Namespace, options: Options, saved: SavedPlan | None = None) -> int:
+    from datetime import timedelta
+
+    from reconciler import pipeline, reviewed
+    from reconciler.output.markdown import prepared_markdown
     from reconciler.output.text import prepared_text
 
-    prepared = pipeline.prepare(options)
+    if saved is None:
+        prepared = pipeline.prepare(options)
+    else:
+        age = timedelta(hours=args.max_age)
+        prepared = reviewed.prepare(options, saved, args.plan_file.name, age)
     if args.output == "text":
         print(prepared_text(prepared), flush=True)
+    elif args.output == "markdown":
+        print(prepared_markdown(prepared), flush=True)
+    out = getattr(args, "out", None)
+    if out is not None:
+        reviewed.write(prepared, out)
+        if args.output != "json":
+            print(f"Saved the plan to {out}; `--plan {out}` applies exactly it.")
+        return _finish(args, pipeline.plan_only(prepared))
     if options.command.reports_drift or getattr(args, "dry_run", False):
         return _finish(args, pipeline.plan_only(prepared))
-    if options.goal.removes and not prepared.plan.empty and not args.yes:
+    # A reviewed plan was approved already; otherwise a destroy asks.
+    if options.goal.removes and not prepared.plan.empty and not args.yes and saved is None:
         _confirm(options.suffix)
     return _finish(args, pipeline.execute(prepared))
 
 
 def _fleet_run(args: argparse.Namespace, options: Options) -> int:
     from reconciler import pipeline
+    from reconciler.errors import InputError
     from reconciler.fleet import report, run
     from reconciler.output.text import closing_text, prepared_text
 
+    if args.output == "markdown":
+        raise InputError(
+            "--output markdown is one suffix's plan for review; a fleet takes text or json"
+        )
     part, fleet = _fleet_share(args, options)
     only_plan = options.command.reports_drift
 

@@ -21,3 +21,7 @@ class WaitTimeout(ReconcileError):
 
 class ResourceFailed(ReconcileError):
     """AWS reports a terminal failure for a resource (e.g. provisioned concurrency FAILED)."""
+
+
+class PlanMoved(InputError):
+    """A reviewed plan that AWS's state no longer matches: refused, nothing written."""

@@ -30,12 +30,12 @@ from reconciler.aws.pacing import Pacer, with_overrides
 from reconciler.aws.regions import known_region
 from reconciler.aws.retry import RetryPolicy
 from reconciler.aws.waits import WaitPolicy
-from reconciler.desired import secrets, stacks
+from reconciler.desired import fingerprint, secrets, stacks
 from reconciler.desired.compat import checked_packages
 from reconciler.desired.model import SecretRef, StackSpec
 from reconciler.desired.names import check_names, validate_suffix
 from reconciler.desired.secrets import SecretKey
-from reconciler.errors import InputError
+from reconciler.errors import InputError, PlanMoved
 from reconciler.expand import Target, declared_names, expand, name_checks
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.fleet.model import FleetTarget
@@ -146,6 +146,17 @@ class Prepared:
     replanned: bool = False
     # Wall-clock time the reads began (compared with the lease's last release).
     read_at: float = 0.0
+    # What the plan was made from: a fingerprint per stack file and code package.
+    desired: dict[str, str] = field(default_factory=dict)
+    # A reviewed plan's resources: nothing else is applied, or counted as left undone.
+    only: frozenset[ResourceId] | None = None
+
+
+def restricted(plan: Plan, only: frozenset[ResourceId] | None) -> Plan:
+    """The plan's actions on `only` (all of them when None)."""
+    if only is None:
+        return plan
+    return replace(plan, actions=tuple(a for a in plan.actions if a.id in only))
 
 
 @dataclass(frozen=True)
@@ -202,8 +213,18 @@ def prepare(options: Options) -> Prepared:
     if options.listings is not None:
         # Shared listings may predate this run: the lease compares writes with their age.
         read_at = min(read_at, options.listings.since)
+    desired = fingerprint.parts(options.desired_dir, code)
     return Prepared(
-        options, ctx, resources, live, plan, tuple(warnings), started, scope, read_at=read_at
+        options,
+        ctx,
+        resources,
+        live,
+        plan,
+        tuple(warnings),
+        started,
+        scope,
+        read_at=read_at,
+        desired=desired,
     )
 
 
@@ -347,6 +368,13 @@ def _replan(prepared: Prepared) -> Prepared:
     """The state read again under the lease; the same plan unless someone changed things."""
     live, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks)
     _check(prepared.options, prepared.ctx, plan, live)
+    plan = restricted(plan, prepared.only)
+    if prepared.only is not None and plan != prepared.plan:
+        # A reviewed plan is applied as approved or not at all.
+        raise PlanMoved(
+            "AWS changed while taking the lease: the reviewed plan no longer applies "
+            "(nothing was written); make a new plan"
+        )
     return replace(prepared, live=live, plan=plan, replanned=plan != prepared.plan)
 
 
@@ -358,7 +386,7 @@ def _finished(prepared: Prepared, result: ApplyResult | None, remaining: Plan) -
 def verify(prepared: Prepared) -> Plan:
     """Observe and discover again: whatever still differs is work left undone."""
     _, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks)
-    return plan
+    return restricted(plan, prepared.only)
 
 
 def plan_only(prepared: Prepared) -> Outcome:

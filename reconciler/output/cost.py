@@ -25,7 +25,7 @@ def dollars(value: Decimal | None) -> str:
     return "unknown" if value is None else f"${value.quantize(CENT, ROUND_HALF_UP):,}"
 
 
-def _signed(value: Decimal | None) -> str:
+def signed(value: Decimal | None) -> str:
     if value is None:
         return "unknown"
     text = dollars(abs(value))
@@ -45,13 +45,13 @@ def cost_text(cost: Estimate) -> str:
     for line in changed:
         lines.append(
             f"  {line.item} {line.name} [{line.cost_center}]: {_side(line.now)} -> "
-            f"{_side(line.after)} ({_signed(line.change)})"
+            f"{_side(line.after)} ({signed(line.change)})"
         )
     now, after = cost.total("now"), cost.total("after")
     change = None if now is None or after is None else after - now
-    lines.append(f"  total: {dollars(now)} -> {dollars(after)} ({_signed(change)})")
+    lines.append(f"  total: {dollars(now)} -> {dollars(after)} ({signed(change)})")
     centres = [
-        f"{centre} {dollars(a)} ({_signed(None if n is None or a is None else a - n)})"
+        f"{centre} {dollars(a)} ({signed(None if n is None or a is None else a - n)})"
         for centre, (n, a) in cost.by_cost_center().items()
     ]
     if centres:
@@ -69,7 +69,7 @@ def _side(side: Side) -> str:
 
 
 def _unit_price(price: Price | None) -> str:
-    return "unknown" if price is None else f"${price.amount.normalize():f} per {price.unit}"
+    return "unknown" if price is None else f"${price.amount:f} per {price.unit}"
 
 
 def cost_json(cost: Estimate) -> dict[str, Any]:

@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 
 def plan_json(plan: Plan) -> dict[str, Any]:
     return {
-        "resources": [_action_json(a) for a in plan.actions],
+        "resources": [action_json(a) for a in plan.actions],
         "skipped": [
             {"kind": s.id.kind, "name": s.id.name, "reason": s.reason} for s in plan.skipped
         ],
@@ -27,7 +27,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _action_json(action: Action) -> dict[str, Any]:
+def action_json(action: Action) -> dict[str, Any]:
     return {
         "kind": action.id.kind,
         "name": action.id.name,

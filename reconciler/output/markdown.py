@@ -1,0 +1,107 @@
+"""Output: a plan as a pull-request comment (`--output markdown`), for review (pure).
+
+A summary line, one collapsible block per resource with its fields before and after (secrets
+masked), what is left alone, then the cost table.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from reconciler.cost.estimate import Estimate, Side
+from reconciler.output.cost import dollars, prepared_cost, signed
+from reconciler.output.text import shown_changes, summary
+from reconciler.planning.plan import Action, Plan
+
+if TYPE_CHECKING:
+    from reconciler.pipeline import Prepared
+
+
+def prepared_markdown(prepared: Prepared) -> str:
+    target = prepared.ctx.target
+    cost = prepared_cost(prepared)
+    now, after = cost.total("now"), cost.total("after")
+    change = None if now is None or after is None else after - now
+    lines = [
+        f"### `reconcile {prepared.options.command}`: suffix `{target.suffix}`, account "
+        f"`{target.account_id}`, `{target.region}`",
+        "",
+        f"**{summary(prepared.plan)}** Fixed cost per month: {dollars(now)} → "
+        f"{dollars(after)} ({signed(change)}).",
+        "",
+        *_actions(prepared.plan),
+        *_cost(cost),
+    ]
+    return "\n".join(lines)
+
+
+def _actions(plan: Plan) -> list[str]:
+    if plan.empty:
+        return ["No changes: live state matches the desired state.", ""]
+    lines: list[str] = []
+    for action in plan.actions:
+        lines += _block(action)
+    lines += [f"- ⚠️ `{s.id.kind} {s.id.name}`: left alone, {_cell(s.reason)}" for s in plan.skipped]
+    return lines if not plan.skipped else [*lines, ""]
+
+
+def _block(action: Action) -> list[str]:
+    head = f"<code>{action.op.symbol} {action.id.kind} {action.id.name}</code> ({action.op.value})"
+    lines = ["<details>", f"<summary>{head}</summary>", ""]
+    changes = shown_changes(action)
+    if changes:
+        lines += ["| field | now | after |", "| --- | --- | --- |"]
+        lines += [
+            f"| `{c.path}` | {_value(c.masked(c.old))} | {_value(c.masked(c.new))} |"
+            for c in changes
+        ]
+    else:
+        lines.append("Deleted with everything it holds." if action.op.value == "delete" else "")
+    lines += [f"\n> {_cell(note)}" for note in action.notes]
+    return [*lines, "", "</details>", ""]
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=list)
+    return f"`{_cell(text)}`"
+
+
+def _cell(text: str) -> str:
+    # A pipe would end the table cell, a newline the row.
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _cost(cost: Estimate) -> list[str]:
+    source = (
+        f"{cost.region} list prices read {cost.table.read_on}"
+        if cost.table
+        else f"no prices for {cost.region}: unknown, not $0"
+    )
+    lines = [
+        f"#### Cost per month ({source})",
+        "",
+        "| item | resource | CostCenter | now | after | change |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for line in cost.lines:
+        lines.append(
+            f"| {line.item} | `{line.name}` | {line.cost_center} | {_side(line.now)} | "
+            f"{_side(line.after)} | {signed(line.change)} |"
+        )
+    now, after = cost.total("now"), cost.total("after")
+    change = None if now is None or after is None else after - now
+    lines.append(f"| **total** | | | {dollars(now)} | {dollars(after)} | {signed(change)} |")
+    for centre, (n, a) in cost.by_cost_center().items():
+        delta = None if n is None or a is None else a - n
+        lines.append(f"| **{centre}** | | | {dollars(n)} | {dollars(a)} | {signed(delta)} |")
+    if cost.usage:
+        billed = ", ".join(f"{u.item} ({len(u.names)})" for u in cost.usage)
+        lines += ["", f"Billed by use, not included above: {billed}."]
+    return lines
+
+
+def _side(side: Side) -> str:
+    return "none" if side.quantity == 0 else f"{side.detail}: {dollars(side.monthly)}"
