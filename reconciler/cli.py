@@ -305,6 +305,21 @@ def _reviewed(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _costing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--days",
+        type=_positive_int,
+        default=30,
+        help="the period priced, ending now (default 30, at most 455: CloudWatch's retention)",
+    )
+    p.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default) or one JSON document for scripts",
+    )
+
+
 def _watching(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--interval",
@@ -360,6 +375,10 @@ COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
     "policy": (
         "print the IAM policy the reconciler needs (no AWS call; --suffix optional)",
         (_fleet_policy,),
+    ),
+    "cost": (
+        "what the suffix really cost over the last days, priced from its metrics",
+        (_reads, _costing),
     ),
     "import": (
         "write a stack's desired state and code from functions that already run",
@@ -535,7 +554,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if saved is not None:
         return _reconcile(args, options, saved)
-    runner = {"unlock": _unlock, "watch": _watch, "import": _import}.get(args.command, _reconcile)
+    runners = {"unlock": _unlock, "watch": _watch, "import": _import, "cost": _cost}
+    runner = runners.get(args.command, _reconcile)
     return runner(args, options)
 
 
@@ -708,6 +728,31 @@ def _fleet_policies(args: argparse.Namespace) -> int:
         )
 
     print(fleet_policy.rendered(fleet_policy.fleet_policies(fleet, specs, hub)), end="")
+    return EXIT_OK
+
+
+def _cost(args: argparse.Namespace, options: Options) -> int:
+    import datetime as dt
+    import json
+
+    from reconciler import pipeline
+    from reconciler.cost import read, usage
+    from reconciler.cost.prices import table_for
+    from reconciler.errors import InputError
+    from reconciler.output.cost import usage_json, usage_text
+
+    if args.days > 455:
+        raise InputError(f"--days {args.days}: CloudWatch keeps metrics 455 days at most")
+    prepared = pipeline.prepare(options)
+    target = prepared.ctx.target
+    now = dt.datetime.now(dt.UTC)
+    uses = read.uses(prepared.ctx, prepared.resources, prepared.live, args.days, now)
+    table = table_for(target.region)
+    costs = [usage.priced(u, args.days, table) if table else usage.unpriced(u) for u in uses]
+    if args.output == "json":
+        print(json.dumps(usage_json(costs, args.days, target.region, table is not None), indent=2))
+    else:
+        print(usage_text(costs, args.days, target.region, table is not None))
     return EXIT_OK
 
 

@@ -83,6 +83,7 @@ class Command(StrEnum):
     UNLOCK = "unlock"
     POLICY = "policy"
     IMPORT = "import"
+    COST = "cost"
 
     @property
     def goal(self) -> Goal:

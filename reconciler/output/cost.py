@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cost.estimate import Estimate, Line, Side, estimate
 from reconciler.cost.prices import Price
+from reconciler.cost.usage import FunctionCost, by_cost_center
 
 if TYPE_CHECKING:
     from reconciler.pipeline import Prepared
@@ -127,3 +129,71 @@ def _money(value: Decimal | None) -> float | None:
 
 def _number(value: Decimal) -> float:
     return float(value)
+
+
+def usage_text(costs: Sequence[FunctionCost], days: int, region: str, known: bool) -> str:
+    """What the suffix cost over the days, per function and per CostCenter, with a plain
+    sentence for provisioned concurrency that is mostly idle."""
+    if not known:
+        lines = [f"Cost of the last {days} days: unknown (no prices for {region}, never $0)."]
+        lines += [f"  {c.use.name}: {c.use.invocations:,.0f} invocations" for c in costs]
+        return "\n".join(lines)
+    lines = [f"Cost of the last {days} days, {region} list prices:"]
+    for c in costs:
+        lines.append(
+            f"  {c.use.name} [{c.use.cost_center}]: {dollars(c.total)} = requests "
+            f"{dollars(c.requests)} ({c.use.invocations:,.0f}) + duration {dollars(c.duration)} "
+            f"+ provisioned concurrency {dollars(c.provisioned)} + logs {dollars(c.logs)}"
+        )
+    for centre, (total, held) in by_cost_center(costs).items():
+        lines.append(
+            f"  {centre}: {dollars(total)}, of which provisioned concurrency {dollars(held)}"
+        )
+    lines += [_provisioned_sentence(c, days) for c in costs if c.use.provisioned]
+    return "\n".join(lines)
+
+
+def _provisioned_sentence(cost: FunctionCost, days: int) -> str:
+    with_pc = cost.total
+    used = "" if cost.use.utilisation is None else f", {cost.use.utilisation:.0%} used on average"
+    verdict = "mostly idle" if cost.idle else "in use"
+    return (
+        f"  {cost.use.name}: {cost.use.provisioned} provisioned instances were {verdict}{used}; "
+        f"with them the traffic of {days} days cost {dollars(with_pc)}, on demand it would have "
+        f"cost {dollars(cost.on_demand)}."
+    )
+
+
+def usage_json(
+    costs: Sequence[FunctionCost], days: int, region: str, known: bool
+) -> dict[str, Any]:
+    def money(value: Decimal) -> float | None:
+        return _money(value) if known else None
+
+    return {
+        "currency": "USD",
+        "days": days,
+        "region": region,
+        "known": known,
+        "functions": [
+            {
+                "name": c.use.name,
+                "cost_center": c.use.cost_center,
+                "invocations": float(c.use.invocations),
+                "provisioned_instances": c.use.provisioned,
+                "utilisation": None if c.use.utilisation is None else float(c.use.utilisation),
+                "requests": money(c.requests),
+                "duration": money(c.duration),
+                "provisioned": money(c.provisioned),
+                "logs": money(c.logs),
+                "total": money(c.total),
+                "on_demand": money(c.on_demand),
+                "idle": c.idle,
+            }
+            for c in costs
+        ],
+        "by_cost_center": {
+            centre: {"total": money(total), "provisioned": money(held)}
+            for centre, (total, held) in by_cost_center(costs).items()
+        },
+    }

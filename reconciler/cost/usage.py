@@ -1,0 +1,97 @@
+"""What a suffix really cost over the last days, priced from its metrics (pure).
+
+Per function: requests, duration (on demand, and at the provisioned rate for the share of
+invocations provisioned concurrency served), the provisioned instances held, and its log
+group's ingestion and storage. Against that, what the same traffic would have cost on demand,
+so a mostly idle provisioned concurrency is plain to see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from reconciler.cost.prices import PriceTable
+
+MILLION = Decimal(1_000_000)
+GB = Decimal(1024)
+BYTES_PER_GB = Decimal(1_000_000_000)
+# Used on average below this share of its instances, provisioned concurrency is called idle.
+IDLE_BELOW = Decimal("0.2")
+
+
+@dataclass(frozen=True)
+class FunctionUse:
+    """What one function did over the period, as its metrics say, and how it is configured."""
+
+    name: str
+    cost_center: str
+    memory_mb: int
+    architecture: str
+    invocations: Decimal
+    duration_ms: Decimal
+    # Provisioned concurrency on its alias (0: none), and what it served.
+    provisioned: int = 0
+    provisioned_invocations: Decimal = Decimal(0)
+    spillover_invocations: Decimal = Decimal(0)
+    utilisation: Decimal | None = None  # average share of the instances in use
+    log_ingested_bytes: Decimal = Decimal(0)
+    log_stored_bytes: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class FunctionCost:
+    use: FunctionUse
+    requests: Decimal
+    duration: Decimal
+    provisioned: Decimal  # the instances held, whatever the traffic
+    logs: Decimal
+    on_demand: Decimal  # the same traffic, no provisioned concurrency
+
+    @property
+    def total(self) -> Decimal:
+        return self.requests + self.duration + self.provisioned + self.logs
+
+    @property
+    def idle(self) -> bool:
+        util = self.use.utilisation
+        return self.use.provisioned > 0 and util is not None and util < IDLE_BELOW
+
+
+def priced(use: FunctionUse, days: int, table: PriceTable) -> FunctionCost:
+    gb = Decimal(use.memory_mb) / GB
+    seconds = use.duration_ms / 1000
+    # The metrics do not split duration by who served it: split it as the invocations split.
+    served = (
+        min(Decimal(1), use.provisioned_invocations / use.invocations)
+        if use.invocations and use.provisioned
+        else Decimal(0)
+    )
+    on_rate = table[f"lambda.duration.{use.architecture}"].amount
+    pc_rate = table[f"lambda.provisioned_duration.{use.architecture}"].amount
+    requests = use.invocations / MILLION * table["lambda.requests"].amount
+    duration = seconds * gb * ((1 - served) * on_rate + served * pc_rate)
+    held = Decimal(use.provisioned) * gb * Decimal(days * 86400)
+    provisioned = held * table[f"lambda.provisioned.{use.architecture}"].amount
+    logs = (
+        use.log_ingested_bytes / BYTES_PER_GB * table["logs.ingestion"].amount
+        + use.log_stored_bytes / BYTES_PER_GB * table["logs.storage"].amount * days / 30
+    )
+    on_demand = requests + seconds * gb * on_rate + logs
+    return FunctionCost(use, requests, duration, provisioned, logs, on_demand)
+
+
+def by_cost_center(costs: Sequence[FunctionCost]) -> dict[str, tuple[Decimal, Decimal]]:
+    """Each cost center's total, and the part of it that is provisioned concurrency held."""
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for cost in costs:
+        total, held = out.get(cost.use.cost_center, (Decimal(0), Decimal(0)))
+        out[cost.use.cost_center] = (total + cost.total, held + cost.provisioned)
+    return dict(sorted(out.items()))
+
+
+def unpriced(use: FunctionUse) -> FunctionCost:
+    """A function's use where the region has no prices: shown, never priced as $0."""
+    zero = Decimal(0)
+    return FunctionCost(use, zero, zero, zero, zero, zero)

@@ -1,0 +1,64 @@
+"""What a month of traffic cost, priced by hand-checked figures (pure)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from reconciler.cost.prices import table_for
+from reconciler.cost.usage import FunctionUse, by_cost_center, priced, unpriced
+from reconciler.output.cost import usage_json, usage_text
+
+TABLE = table_for("us-east-1")
+
+
+def _use(**kwargs: object) -> FunctionUse:
+    base: dict[str, object] = {
+        "name": "api-pr1",
+        "cost_center": "data-platform",
+        "memory_mb": 512,
+        "architecture": "arm64",
+        "invocations": Decimal(2_000_000),
+        "duration_ms": Decimal(2_000_000 * 100),
+    }
+    return FunctionUse(**{**base, **kwargs})  # type: ignore[arg-type]
+
+
+def test_on_demand_traffic_is_requests_plus_duration() -> None:
+    assert TABLE is not None
+    cost = priced(_use(), 30, TABLE)
+    # 2 million requests x $0.20 = $0.40; 200,000 s x 0.5 GB x $0.0000133334 = $1.33334.
+    assert cost.requests == Decimal("0.40")
+    assert cost.duration == Decimal("1.33334")
+    assert cost.provisioned == 0 and not cost.idle
+    assert cost.total == cost.on_demand == Decimal("1.73334")
+
+
+def test_provisioned_capacity_mostly_used_is_not_idle_and_logs_are_priced() -> None:
+    assert TABLE is not None
+    use = _use(
+        provisioned=2,
+        provisioned_invocations=Decimal(2_000_000),
+        utilisation=Decimal("0.7"),
+        log_ingested_bytes=Decimal(2_000_000_000),
+        log_stored_bytes=Decimal(10_000_000_000),
+    )
+    cost = priced(use, 30, TABLE)
+    # All served at the provisioned rate: 100,000 GB-s x $0.0000077778 = $0.77778.
+    assert cost.duration == Decimal("0.77778")
+    # 2 x 0.5 GB x 2,592,000 s x $0.0000033334 = $8.6401728.
+    assert cost.provisioned == Decimal("8.6401728")
+    # 2 GB ingested x $0.50 + 10 GB stored x $0.03 for the month = $1.30.
+    assert cost.logs == Decimal("1.30")
+    assert not cost.idle
+    assert by_cost_center([cost]) == {"data-platform": (cost.total, cost.provisioned)}
+
+
+def test_without_prices_the_cost_is_unknown_never_zero() -> None:
+    costs = [unpriced(_use())]
+    text = usage_text(costs, 30, "eu-west-1", known=False)
+    assert text.splitlines()[0] == (
+        "Cost of the last 30 days: unknown (no prices for eu-west-1, never $0)."
+    )
+    assert "$" not in text.split("\n", 1)[1]
+    (function,) = usage_json(costs, 30, "eu-west-1", known=False)["functions"]
+    assert function["total"] is None and function["invocations"] == 2_000_000
