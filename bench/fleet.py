@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from bench import quotas
-from bench.local import Run, reconcile
+from bench.local import Run, local_client, reconcile
 from bench.quota_proxy import QuotaProxy
 from bench.scenarios import THROTTLE_CODES, BenchError, latency
 from reconciler.aws.clients import is_read
@@ -192,13 +190,7 @@ def _spoke_roles(aws: SandboxProcess) -> None:
         }
     )
     for account in SPOKES:
-        iam = boto3.client(
-            "iam",
-            endpoint_url=aws.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        iam = local_client(aws.url, "iam")
         iam.meta.events.register(
             "before-sign.iam.*",
             lambda request, account=account, **_: request.headers.__setitem__(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from bench import quotas
 from reconciler.aws.clients import CallCount, is_read
 from reconciler.sandbox.control.client import SandboxControl
@@ -70,6 +72,17 @@ def cli_env(endpoint: str, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def local_client(endpoint: str, service: str) -> Any:
+    """A boto3 client of the benchmark's own, on the local AWS's dummy credentials."""
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 class Calls(CallCount):

@@ -16,8 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-
 from bench import quotas, synthetic
 from bench.local import (
     ROOT,
@@ -25,6 +23,7 @@ from bench.local import (
     Run,
     cli_env,
     disagreement,
+    local_client,
     reconcile,
     recorded,
     unpaced,
@@ -207,13 +206,7 @@ def throttle_errors(run: Run) -> int:
 
 def _boundary_chars(aws: SandboxProcess, suffix: str) -> int:
     """Length of the stack's boundary policy document as stored (IAM's limit is 6,144)."""
-    iam = boto3.client(
-        "iam",
-        endpoint_url=aws.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    iam = local_client(aws.url, "iam")
     wanted = f"-{suffix}"
     for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
         for policy in page["Policies"]:

@@ -47,8 +47,7 @@ class Line:
 
     @property
     def change(self) -> Decimal | None:
-        now, after = _monthly(self.now), _monthly(self.after)
-        return None if now is None or after is None else after - now
+        return difference(_monthly(self.now), _monthly(self.after))
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,15 @@ class Estimate:
         """The fixed monthly total `now` or `after` (None: a price is unknown)."""
         return _sum([_monthly(getattr(line, side)) for line in self.lines])
 
+    def totals(self) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        """The fixed monthly total now, after, and the change (None where unknown)."""
+        now, after = self.total("now"), self.total("after")
+        return now, after, difference(now, after)
+
+    def centres(self) -> dict[str, tuple[Decimal | None, Decimal | None, Decimal | None]]:
+        """Each CostCenter's now, after and change."""
+        return {c: (n, a, difference(n, a)) for c, (n, a) in self.by_cost_center().items()}
+
     def by_cost_center(self) -> dict[str, tuple[Decimal | None, Decimal | None]]:
         centres = sorted({line.cost_center for line in self.lines})
         return {
@@ -84,6 +92,10 @@ class Estimate:
             )
             for c in centres
         }
+
+
+def difference(now: Decimal | None, after: Decimal | None) -> Decimal | None:
+    return None if now is None or after is None else after - now
 
 
 def _monthly(side: Side) -> Decimal | None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from reconciler.cost.estimate import Estimate, Line, Side, estimate
+from reconciler.cost.estimate import Estimate, Line, Side, difference, estimate
 from reconciler.cost.prices import Price
 from reconciler.cost.usage import FunctionCost, by_cost_center
 
@@ -34,28 +34,25 @@ def signed(value: Decimal | None) -> str:
     return f"+{text}" if value >= 0 else f"-{text}"
 
 
+def prices_said(cost: Estimate) -> str:
+    if cost.table is None:
+        return f"no prices for {cost.region} (reconciler/cost/prices.py): unknown, not $0"
+    return f"{cost.region} list prices read {cost.table.read_on}"
+
+
 def cost_text(cost: Estimate) -> str:
     """The fixed monthly cost, line by line when the plan changes it, then by CostCenter and
     the prices of what is billed by use."""
-    where = (
-        f"{cost.region} list prices read {cost.table.read_on}"
-        if cost.table
-        else f"no prices for {cost.region} (reconciler/cost/prices.py): unknown, not $0"
-    )
-    lines = [f"Cost per month ({where}), billed whatever the traffic:"]
+    lines = [f"Cost per month ({prices_said(cost)}), billed whatever the traffic:"]
     changed = [line for line in cost.lines if line.change != 0 or cost.table is None]
     for line in changed:
         lines.append(
             f"  {line.item} {line.name} [{line.cost_center}]: {_side(line.now)} -> "
             f"{_side(line.after)} ({signed(line.change)})"
         )
-    now, after = cost.total("now"), cost.total("after")
-    change = None if now is None or after is None else after - now
+    now, after, change = cost.totals()
     lines.append(f"  total: {dollars(now)} -> {dollars(after)} ({signed(change)})")
-    centres = [
-        f"{centre} {dollars(a)} ({signed(None if n is None or a is None else a - n)})"
-        for centre, (n, a) in cost.by_cost_center().items()
-    ]
+    centres = [f"{c} {dollars(a)} ({signed(d)})" for c, (_, a, d) in cost.centres().items()]
     if centres:
         lines.append(f"  by CostCenter: {', '.join(centres)}")
     if cost.usage:
@@ -75,7 +72,7 @@ def _unit_price(price: Price | None) -> str:
 
 
 def cost_json(cost: Estimate) -> dict[str, Any]:
-    now, after = cost.total("now"), cost.total("after")
+    now, after, _ = cost.totals()
     return {
         "currency": "USD",
         "region": cost.region,
@@ -83,7 +80,7 @@ def cost_json(cost: Estimate) -> dict[str, Any]:
         "known": cost.known,
         "fixed": [_line_json(line) for line in cost.lines],
         "total": _delta(now, after),
-        "by_cost_center": {c: _delta(n, a) for c, (n, a) in cost.by_cost_center().items()},
+        "by_cost_center": {c: _delta(n, a) for c, (n, a, _) in cost.centres().items()},
         "usage": [
             {
                 "item": u.item,
@@ -119,8 +116,7 @@ def _side_json(side: Side) -> dict[str, Any]:
 
 
 def _delta(now: Decimal | None, after: Decimal | None) -> dict[str, Any]:
-    change = None if now is None or after is None else after - now
-    return {"now": _money(now), "after": _money(after), "change": _money(change)}
+    return {"now": _money(now), "after": _money(after), "change": _money(difference(now, after))}
 
 
 def _money(value: Decimal | None) -> float | None:

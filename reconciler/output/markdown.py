@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cost.estimate import Estimate, Side
-from reconciler.output.cost import dollars, prepared_cost, signed
+from reconciler.output.cost import dollars, prepared_cost, prices_said, signed
 from reconciler.output.text import shown_changes, summary
 from reconciler.planning.plan import Action, Plan
 
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 def prepared_markdown(prepared: Prepared) -> str:
     target = prepared.ctx.target
     cost = prepared_cost(prepared)
-    now, after = cost.total("now"), cost.total("after")
-    change = None if now is None or after is None else after - now
+    now, after, change = cost.totals()
     lines = [
         f"### `reconcile {prepared.options.command}`: suffix `{target.suffix}`, account "
         f"`{target.account_id}`, `{target.region}`",
@@ -75,13 +74,8 @@ def _cell(text: str) -> str:
 
 
 def _cost(cost: Estimate) -> list[str]:
-    source = (
-        f"{cost.region} list prices read {cost.table.read_on}"
-        if cost.table
-        else f"no prices for {cost.region}: unknown, not $0"
-    )
     lines = [
-        f"#### Cost per month ({source})",
+        f"#### Cost per month ({prices_said(cost)})",
         "",
         "| item | resource | CostCenter | now | after | change |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -91,12 +85,9 @@ def _cost(cost: Estimate) -> list[str]:
             f"| {line.item} | `{line.name}` | {line.cost_center} | {_side(line.now)} | "
             f"{_side(line.after)} | {signed(line.change)} |"
         )
-    now, after = cost.total("now"), cost.total("after")
-    change = None if now is None or after is None else after - now
-    lines.append(f"| **total** | | | {dollars(now)} | {dollars(after)} | {signed(change)} |")
-    for centre, (n, a) in cost.by_cost_center().items():
-        delta = None if n is None or a is None else a - n
-        lines.append(f"| **{centre}** | | | {dollars(n)} | {dollars(a)} | {signed(delta)} |")
+    # A list, not a dict: a cost center may be called "total" too.
+    for label, (n, a, d) in [("total", cost.totals()), *cost.centres().items()]:
+        lines.append(f"| **{label}** | | | {dollars(n)} | {dollars(a)} | {signed(d)} |")
     if cost.usage:
         billed = ", ".join(f"{u.item} ({len(u.names)})" for u in cost.usage)
         lines += ["", f"Billed by use, not included above: {billed}."]

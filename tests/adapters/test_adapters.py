@@ -58,6 +58,12 @@ def _read(ctx: Context, resource: Resource) -> Any:
     return adapter_for(resource.id.kind).read(ctx, resource)
 
 
+# A policy attached by hand: everything on S3.
+WIDE = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+)
+
+
 def _layer_zip(text: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -263,13 +269,7 @@ def test_a_role_loses_policies_attached_by_hand(ctx: Context, small: StackSpec) 
     stack = _stack(ctx, small)
     role = _create(ctx, stack, "iam.role")
     iam = ctx.client("iam")
-    wide = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
-        }
-    )
-    policy = iam.create_policy(PolicyName=f"extra-{ctx.target.suffix}", PolicyDocument=wide)
+    policy = iam.create_policy(PolicyName=f"extra-{ctx.target.suffix}", PolicyDocument=WIDE)
     iam.attach_role_policy(RoleName=role.id.name, PolicyArn=policy["Policy"]["Arn"])
     live = _read(ctx, role)
     adapter_for("iam.role").update(ctx, role, diff_fields(role, live), live)
@@ -387,15 +387,9 @@ def test_a_fleets_shared_role_listing_reads_what_the_direct_reads_do(
     stack = _stack(ctx, small)
     role = _create(ctx, stack, "iam.role")
     iam = ctx.client("iam")
-    wide = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
-        }
-    )
-    policy = iam.create_policy(PolicyName=f"byhand-{ctx.target.suffix}", PolicyDocument=wide)
+    policy = iam.create_policy(PolicyName=f"byhand-{ctx.target.suffix}", PolicyDocument=WIDE)
     iam.attach_role_policy(RoleName=role.id.name, PolicyArn=policy["Policy"]["Arn"])
-    iam.put_role_policy(RoleName=role.id.name, PolicyName="extra", PolicyDocument=wide)
+    iam.put_role_policy(RoleName=role.id.name, PolicyName="extra", PolicyDocument=WIDE)
     iam.tag_role(RoleName=role.id.name, Tags=[{"Key": "Team", "Value": "ops"}])
     direct = _read(ctx, role)
     shared = replace(ctx, listings=Listings(shared=True))

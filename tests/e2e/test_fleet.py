@@ -24,6 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry, Resource
 
+from bench.fleet import LISTINGS
 from reconciler.sandbox.child import free_port
 from reconciler.sandbox.control.faults import FaultRule
 from tests.e2e.helpers import BYSTANDER, ROOT, LocalAws, names_ending, reconcile
@@ -216,20 +217,6 @@ def test_a_fleet_applies_every_target_in_its_own_account_and_region(
     config = spoke.client("lambda").get_function_configuration(FunctionName="api-handler-fl4")
     assert config["MemorySize"] == 512
     assert names_ending(local_aws, "-fl4") == set()  # nothing of it in the caller's account
-
-
-LISTINGS = (
-    "sts:GetCallerIdentity",
-    "lambda:ListFunctions",
-    "logs:DescribeLogGroups",
-    "sqs:ListQueues",
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:ListDashboards",
-    "dynamodb:ListTables",
-    "iam:GetAccountAuthorizationDetails",
-    "iam:ListPolicies",
-    "xray:GetGroups",
-)
 
 
 def _listed_once_per_account_region(report: Any) -> None:
