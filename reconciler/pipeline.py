@@ -333,13 +333,7 @@ def execute(prepared: Prepared) -> Outcome:
         # costs one round of reads and no writes.
         return _finished(prepared, None, prepared.plan)
     options = prepared.options
-    lease = Lease(
-        prepared.ctx.clients.get("dynamodb"),
-        options.suffix,
-        options.command.value,
-        ttl_s=options.lock_ttl_s,
-        wait_s=options.lock_wait_s,
-    )
+    lease = _lease(prepared)
     lease.acquire()
     try:
         # Read again only if another run of ours may have written since we looked.
@@ -363,6 +357,18 @@ def execute(prepared: Prepared) -> Outcome:
         return _finished(current, result, verify(current))
     finally:
         lease.release()
+
+
+def _lease(prepared: Prepared) -> Lease:
+    options = prepared.options
+    dynamodb = prepared.ctx.clients.get("dynamodb")
+    return Lease(
+        dynamodb,
+        options.suffix,
+        options.command.value,
+        ttl_s=options.lock_ttl_s,
+        wait_s=options.lock_wait_s,
+    )
 
 
 def _replan(prepared: Prepared) -> Prepared:

@@ -52,8 +52,11 @@ class Metrics:
         self.last_success = Gauge(
             "reconcile_last_success_timestamp_seconds", "When a cycle last succeeded", registry=r
         )
+        self._build_targets()
+
+    def _build_targets(self) -> None:
         # A fleet's: one series per target of its file (a bounded set), never per operation.
-        where = ["account", "region", "suffix"]
+        r, where = self.registry, ["account", "region", "suffix"]
         self.target_cycles = Counter(
             "reconcile_target_cycles", "A fleet target's cycles", where, registry=r
         )
