@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
 
 import pytest
 
-from reconciler.cli import COMMANDS, UsageError, parse, parser
+from reconciler.cli import COMMANDS, UsageError, main, parse, parser
 
 WORKED_BEFORE = [
     ["--suffix", "x"],
@@ -128,3 +129,21 @@ def test_each_command_lists_only_its_own_flags() -> None:
 
 def test_any_environment_name_is_taken_for_the_stacks_to_judge() -> None:
     assert parse(["plan", "--suffix", "x", "--env", "staging"]).env == "staging"
+
+
+def test_bad_fleet_policy_and_saved_plan_flags_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text('[[targets]]\naccount = "123456789012"\nregion = "us-east-1"\nsuffix = "a"\n')
+    for argv, says in (
+        (["policy", "--fleet", str(fleet)], "policy --fleet needs --hub ARN"),
+        (["policy", "--fleet", str(fleet), "--hub", "hub"], "expected an IAM role ARN"),
+        (["policy", "--hub", "123456789012"], "--hub goes with --fleet"),
+        (["apply", "--plan", str(fleet.with_suffix(".json"))], "No such file"),
+        (["destroy", "--plan", str(fleet), "--out", "x.json"], "--out and --plan"),
+        (["cost", "--suffix", "a", "--days", "0"], "must be a whole number above 0"),
+    ):
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0], (argv, err)
