@@ -584,6 +584,8 @@ def _saved_plan(args: argparse.Namespace) -> SavedPlan:
             raise InputError(f"{flag} {given} disagrees with the plan file's {key} {said[key]}")
     # The account is checked once the credentials say where they act (reviewed.prepare).
     args.suffix, args.stack, args.env, args.region = (said[k] for k in PLAN_FLAGS.values())
+    # Made with --adopt, it takes resources over: applied the same way.
+    args.adopt = bool(saved.data.get("adopt"))
     return saved
 
 

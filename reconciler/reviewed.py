@@ -47,7 +47,12 @@ def write(prepared: pipeline.Prepared, path: Path, now: dt.datetime | None = Non
         prepared.live,
         prepared.desired,
         now=now or dt.datetime.now(dt.UTC),
-        extra={"tool_version": __version__, "cost": cost_json(prepared_cost(prepared))},
+        extra={
+            "tool_version": __version__,
+            # A plan that takes resources over needs --adopt to be made again when applied.
+            "adopt": prepared.options.adopt,
+            "cost": cost_json(prepared_cost(prepared)),
+        },
     )
     try:
         path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")

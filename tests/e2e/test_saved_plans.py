@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 from reconciler.output.plan_file import fingerprint
+from reconciler.sandbox import legacy
 from tests.e2e.helpers import ROOT, SECRET_DB, SECRET_KEY, LocalAws, names_ending, reconcile, run
 
 SCHEMA = json.loads((ROOT / "docs" / "plan-file.schema.json").read_text())
@@ -228,3 +229,17 @@ def test_a_markdown_plan_reads_as_a_review_comment(local_aws: LocalAws, folder: 
     assert "| **fintech** | | | $0.00 | $46.80 | +$46.80 |" in lines
     fleet = reconcile(local_aws, "plan", "--fleet", str(folder / "x.toml"), "--output", "markdown")
     assert fleet.code == 1 and "--output markdown is one suffix's plan" in fleet.stderr
+
+
+def test_a_reviewed_takeover_is_applied_as_a_takeover(local_aws: LocalAws, tmp_path: Path) -> None:
+    legacy.transactions(local_aws, "sva")
+    path = tmp_path / "adopt.json"
+    made = run(local_aws, "plan", "--suffix", "sva", "--adopt", "--out", str(path))
+    assert made.code == 2, made.stderr
+    saved = json.loads(path.read_text())
+    jsonschema.validate(saved, SCHEMA)
+    assert saved["adopt"] is True and "adopt" in {a["action"] for a in saved["actions"]}
+    applied = run(local_aws, "apply", "--plan", str(path))
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert run(local_aws, "plan", "--suffix", "sva").code == 0
+    assert run(local_aws, "destroy", "--suffix", "sva", "--yes").code == 0
