@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The AWS SDK v3 packages the local AWS gives the Node.js functions it runs (pinned).
+NODE_RUNTIME := emulators/node-runtime/node_modules/.installed
 
 .PHONY: demo test lint typecheck pytest node-test sandbox clean bench
 
@@ -12,7 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[sandbox,dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(NODE_RUNTIME): emulators/node-runtime/package-lock.json
+	emulators/node-runtime/install.sh
+
+demo: $(STAMP) $(NODE_RUNTIME)
 	$(BIN)/python -m reconciler.demo
 
 test: lint typecheck pytest node-test
@@ -24,19 +29,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(NODE_RUNTIME)
 	$(BIN)/pytest -q
 
 # The layer's nodejs/node_modules is on NODE_PATH in Lambda; the tests load it the same way.
 node-test:
 	NODE_PATH=$(CURDIR)/layers/etl-shared/nodejs/node_modules node --test handlers/ layers/etl-shared/test/
 
-sandbox: $(STAMP)
+sandbox: $(STAMP) $(NODE_RUNTIME)
 	$(BIN)/python -m reconciler.sandbox --port 4566
 
 # API calls, wall time and memory against the local AWS with 50 ms per call (about 15
 # minutes); writes BENCHMARKS.md. `$(BIN)/python -m bench.run --quick` prints a short run.
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_RUNTIME)
 	$(BIN)/python -m bench.run
 
 clean:

@@ -125,6 +125,8 @@ ALIAS = {
     "provisioned_concurrency": Field(
         int, required=False, default=0, check=in_range(0, 100000, "provisioned concurrency")
     ),
+    # A `*.smoke.json` file in the function's source folder (never packaged into its zip).
+    "smoke": Field(str, required=False, default=""),
 }
 ROLE_ARN = Rule("an IAM role ARN (arn:aws:iam::<account>:role/<name>)", _role_arn)
 ROLE = {

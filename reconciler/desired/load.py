@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -34,12 +35,13 @@ from reconciler.desired.model import (
     QueueSpec,
     RoleSpec,
     SecretRef,
+    SmokeSpec,
     StackSpec,
     TableAccess,
     TableSpec,
     XRayGroupSpec,
 )
-from reconciler.desired.packaging import is_zip
+from reconciler.desired.packaging import SMOKE_SUFFIX, is_zip
 from reconciler.desired.schema import read_table
 from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.errors import InputError
@@ -197,13 +199,14 @@ def _alarms(raw: Any) -> tuple[tuple[AlarmSpec, ...], str]:
 def _function(base: Path, key: str, raw: Any) -> FunctionSpec:
     where = f"functions.{key}"
     f = read_table(where, raw, FUNCTION)
-    alias = _alias(where, f["alias"])
+    source = (base / f["source"]).resolve()
+    alias = _alias(where, f["alias"], source)
     _check_concurrency(where, f["reserved_concurrency"], alias)
     environment, secrets = _environment(where, f["environment"], f["secrets"])
     return FunctionSpec(
         key=key,
         name=f["name"],
-        source=(base / f["source"]).resolve(),
+        source=source,
         handler=f["handler"],
         runtime=f["runtime"],
         architecture=f["architecture"],
@@ -239,13 +242,34 @@ def _async(where: str, raw: Any) -> AsyncSpec | None:
     return AsyncSpec(a["max_retry_attempts"], a["max_event_age_s"])
 
 
-def _alias(where: str, raw: Any) -> AliasSpec | None:
+def _alias(where: str, raw: Any, source: Path) -> AliasSpec | None:
     if raw is None:
         return None
     a = read_table(f"{where}.alias", raw, ALIAS)
     if a["name"] == "$LATEST" or a["name"].isdigit():
         raise InputError(f"{where}.alias.name: {a['name']!r} is not an alias name")
-    return AliasSpec(a["name"], a["provisioned_concurrency"])
+    smoke = _smoke(f"{where}.alias.smoke", a["smoke"], source) if a["smoke"] else None
+    return AliasSpec(a["name"], a["provisioned_concurrency"], smoke)
+
+
+SMOKE_KEYS = frozenset({"event", "expect"})
+
+
+def _smoke(where: str, name: str, source: Path) -> SmokeSpec:
+    """The smoke file beside the function's code: {"event": ..., "expect": ...}."""
+    if "/" in name or not name.endswith(SMOKE_SUFFIX):
+        raise InputError(f"{where}: {name!r} must be a file name ending {SMOKE_SUFFIX}")
+    path = source / name
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{where}: {path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{where}: {path} is not readable JSON ({exc})") from None
+    if not isinstance(document, dict) or "event" not in document or set(document) - SMOKE_KEYS:
+        raise InputError(f'{where}: {path} must be an object with "event" and maybe "expect"')
+    expect = json.dumps(document["expect"]) if "expect" in document else None
+    return SmokeSpec(name, json.dumps(document["event"]), expect)
 
 
 def _check_concurrency(where: str, reserved: int | None, alias: AliasSpec | None) -> None:

@@ -29,9 +29,21 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class SmokeSpec:
+    """An event a new version must answer before the alias moves to it (JSON texts)."""
+
+    file: str
+    event: str
+    # What the answer must contain (an object's members, recursively), or equal; None: any
+    # answer that is not a function error.
+    expect: str | None = None
+
+
+@dataclass(frozen=True)
 class AliasSpec:
     name: str
     provisioned_concurrency: int
+    smoke: SmokeSpec | None = None
 
 
 @dataclass(frozen=True)

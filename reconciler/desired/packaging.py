@@ -15,7 +15,9 @@ from reconciler.errors import InputError
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644 << 16
 SKIP_DIRS = {"test", "tests", "node_modules", "__pycache__", ".git"}
-SKIP_SUFFIXES = (".test.mjs", ".test.js", ".md")
+# A smoke test's event is the reconciler's, not the function's: it stays out of the zip.
+SMOKE_SUFFIX = ".smoke.json"
+SKIP_SUFFIXES = (".test.mjs", ".test.js", ".md", SMOKE_SUFFIX)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.desired.model import FunctionSpec, LayerSpec, StackSpec
+from reconciler.desired.model import AliasSpec, FunctionSpec, LayerSpec, StackSpec
 from reconciler.desired.names import NameRule
 from reconciler.expand.iam import role_arn, role_id
 from reconciler.expand.kind import ArnForms, Kind, Named, function_owner, no_names
@@ -159,6 +159,7 @@ def _aliases(stack: StackContext) -> list[Resource]:
             "function": function.id.name,
             "alias": fn.alias.name,
             "code_sha256": function.fields["code_sha256"],
+            "smoke": fn.alias.smoke,
         }
         out.append(
             Resource(
@@ -167,9 +168,19 @@ def _aliases(stack: StackContext) -> list[Resource]:
                 depends_on=(function.id,),
                 payload=payload,
                 computed_from=derived,
+                notes=_smoke_notes(fn.alias),
             )
         )
     return out
+
+
+def _smoke_notes(alias: AliasSpec) -> tuple[str, ...]:
+    if alias.smoke is None:
+        return ()
+    return (
+        f"smoke test: {alias.smoke.file} is invoked on the new version before {alias.name} "
+        "moves to it; if it fails, the alias stays where it is",
+    )
 
 
 def _provisioned(stack: StackContext) -> list[Resource]:
@@ -295,6 +306,8 @@ ALIAS = Kind(
         "lambda:DeleteProvisionedConcurrencyConfig",
         "lambda:GetAlias",
         "lambda:GetFunctionConfiguration",
+        # The smoke test of a new version, before the alias moves to it.
+        "lambda:InvokeFunction",
         "lambda:ListAliases",
         "lambda:ListProvisionedConcurrencyConfigs",
         "lambda:ListVersionsByFunction",

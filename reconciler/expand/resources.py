@@ -50,6 +50,8 @@ class Resource:
     # untagged one identical to ours in every other field is ours, left by a crash between.
     tagged_after_create: bool = False
     computed_from: ComputedFields | None = field(default=None, compare=False, repr=False)
+    # What a reviewer must know whenever the plan creates or changes it (a smoke test runs).
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

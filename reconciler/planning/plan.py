@@ -102,7 +102,7 @@ def _action(
 ) -> Action | None:
     """What one desired resource needs, given its live state and the actions before it."""
     if current is None:
-        return None if resource.derived else Action(Op.CREATE, resource)
+        return None if resource.derived else Action(Op.CREATE, resource, (), resource.notes)
     changes = diff_fields(resource, current) or _followed(resource, earlier)
     if not changes:
         return None
@@ -114,6 +114,7 @@ def _action(
     if forced:
         return Action(Op.REPLACE, resource, changes)
     notes = BY_KEY[resource.id.kind].notes(frozenset(_base(c.path) for c in changes))
+    notes += resource.notes
     if adopting:
         # What callers attached to it (the adapter lists them) stays as it is.
         return Action(Op.ADOPT, resource, changes, (*notes, *current.meta.get("kept", ())))

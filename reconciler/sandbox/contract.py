@@ -70,8 +70,19 @@ def breaches(service: str, operation: str, protocol: str, response: Response) ->
     if sent is not None and not op.output_shape.serialization.get("payload"):
         value, types = sent, SENT
     else:
-        value, types = parsed, SCALARS
+        value, types = _raw_payload(op.output_shape, parsed), SCALARS
     return [f"{where}: {problem}" for problem in _check(op.output_shape, value, "", types)]
+
+
+def _raw_payload(shape: StructureShape, parsed: dict[str, Any]) -> dict[str, Any]:
+    # A blob payload (Invoke's Payload) is the raw body, which botocore's parser hands back
+    # decoded when given bytes rather than a stream: it is the blob a client reads.
+    name = str(shape.serialization.get("payload") or "")
+    member = shape.members.get(name)
+    value = parsed.get(name)
+    if member is not None and member.type_name == "blob" and isinstance(value, str):
+        return {**parsed, name: value.encode()}
+    return parsed
 
 
 def _check(shape: Shape, value: Any, path: str, types: Scalars) -> Iterator[str]:

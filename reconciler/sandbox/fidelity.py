@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from reconciler.sandbox.cloudwatch.alarms import AlarmStates
+from reconciler.sandbox.cloudwatch.evaluate import AlarmEvaluation
 from reconciler.sandbox.cloudwatch.tags import CloudWatchTags
 from reconciler.sandbox.contract import breaches
 from reconciler.sandbox.control.api import CONTROL_PREFIX, ControlApi
@@ -25,6 +26,7 @@ from reconciler.sandbox.iam.trust import TrustPolicies
 from reconciler.sandbox.lambda_.account import AccountLimits
 from reconciler.sandbox.lambda_.code import CodeLocations
 from reconciler.sandbox.lambda_.functions import LambdaFunctions
+from reconciler.sandbox.lambda_.invoke import Invocations
 from reconciler.sandbox.lambda_.invoke_config import EventInvokeConfigs
 from reconciler.sandbox.lambda_.layers import LambdaLayers
 from reconciler.sandbox.lambda_.lifecycle import RuntimeLifecycle
@@ -75,7 +77,7 @@ class Fidelity:
         self._knobs = knobs or Knobs()
         self.recorder = CallRecorder(self._lock)
         self.faults = FaultBook(self._lock)
-        context = LayerContext(self._lock, lambda: self.knobs, time.monotonic)
+        context = LayerContext(self._lock, lambda: self.knobs, time.monotonic, self._dispatch)
         self._components = _components(context)
         self._routes = _route_table(self._components)
         self._control = ControlApi(self)
@@ -121,6 +123,16 @@ class Fidelity:
                 component.reset()
             self.recorder.clear()
             self.faults.clear()
+
+    def close(self) -> None:
+        """Stop what runs in the background: function environments, queued events, alarms."""
+        for component in self._components:
+            close = getattr(component, "close", None)
+            if close is not None:
+                close()
+
+    def _dispatch(self, call: Call) -> Response:
+        return run_chain(self._routes.get((call.service, call.operation), ()), call, self._forward)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if str(environ.get("PATH_INFO", "")).startswith(CONTROL_PREFIX):
@@ -257,6 +269,8 @@ def _components(context: LayerContext) -> list[Component]:
         TrustPolicies(context),
         TableDescriptions(context),
         LogGroupClasses(context),
+        Invocations(context),
+        AlarmEvaluation(context),
     ]
 
 

@@ -63,6 +63,7 @@ class Sandbox:
             server.server_close()
         if thread is not None:
             thread.join()
+        self._fidelity.close()
 
     @property
     def port(self) -> int:

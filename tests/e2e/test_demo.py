@@ -29,4 +29,11 @@ def test_the_demo_tells_its_story_and_exits_0() -> None:
         assert secret not in out
     assert "lambda-function-demo: nodejs24.x, arm64, same ARN" in proc.stdout
     assert "alias prod -> version 1, event source mapping Enabled" in proc.stdout
+    # The failure path, from a failed job to alarms in ALARM, and the smoke gate.
+    assert "batch-transform-demo: 3 attempts (1 + MaximumRetryAttempts 2), then its DLQ:" in out
+    assert "alarm batch-transform-errors-demo: ALARM" in out
+    assert "alarm batch-transform-dlq-messages-demo: ALARM" in out
+    assert "transactions-demo: 1 row for txn-demo-0001" in out
+    assert "smoke test live.smoke.json of lambda-function-demo version" in out
+    assert "(still serving)" in out
     assert "Demo finished in" in proc.stdout

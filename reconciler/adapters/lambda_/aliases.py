@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from reconciler.adapters.base import Context, paginate, unless_missing
-from reconciler.adapters.lambda_ import provisioned
+from reconciler.adapters.lambda_ import provisioned, smoke
 from reconciler.adapters.lambda_.configuration import MISSING, config_fields, wait_ready
 from reconciler.adapters.lambda_.layers import layer_ref
 from reconciler.expand.lambda_ import ALIAS, version_fingerprint
@@ -32,14 +32,14 @@ class Aliases:
         return Live({"version_fingerprint": fingerprint}, {"version": version})
 
     def create(self, ctx: Context, resource: Resource) -> None:
-        self._point(ctx, resource, "create_alias")
+        self._point(ctx, resource, "create_alias", serving=None)
         self._prune(ctx, resource, keep=set())
 
     def update(
         self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
     ) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]
-        self._point(ctx, resource, "update_alias")
+        self._point(ctx, resource, "update_alias", serving=str(live.meta.get("version")))
         # Moving an alias re-provisions its provisioned concurrency on the new version.
         if provisioned.read_config(ctx, function, alias) is not None:
             provisioned.wait_ready(ctx, function, alias)
@@ -50,10 +50,14 @@ class Aliases:
         lam = ctx.client("lambda")
         unless_missing(lambda: lam.delete_alias(FunctionName=function, Name=alias), *MISSING)
 
-    def _point(self, ctx: Context, resource: Resource, operation: str) -> None:
+    def _point(self, ctx: Context, resource: Resource, operation: str, serving: str | None) -> None:
         call = getattr(ctx.client("lambda"), operation)
         function, alias = resource.payload["function"], resource.payload["alias"]
-        call(FunctionName=function, Name=alias, FunctionVersion=_version(ctx, resource))
+        version = _version(ctx, resource)
+        gate = resource.payload.get("smoke")
+        if gate is not None and version != serving:
+            smoke.check(ctx, function, version, gate)
+        call(FunctionName=function, Name=alias, FunctionVersion=version)
 
     def _prune(self, ctx: Context, resource: Resource, keep: set[str]) -> None:
         """Remove versions no alias serves (and provisioned concurrency left on them).

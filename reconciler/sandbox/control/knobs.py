@@ -43,6 +43,13 @@ class Knobs:
     # satisfy, or be refused with AccessDenied; empty: no enforcement.
     enforce_policy: str = ""
     enforce_access_key: str = ""
+    # Seconds before an asynchronous invocation's first retry (the second waits twice as
+    # long), as Lambda's one and two minutes; tests shorten it. Throttle backoff scales with it.
+    async_retry_seconds: float = 60.0
+    # How often alarms are evaluated (CloudWatch: every minute), and how many real seconds one
+    # second of an alarm's period lasts here (0.01 makes a 5-minute period 3 s long).
+    alarm_evaluation_seconds: float = 60.0
+    metric_period_scale: float = 1.0
     # The date Lambda's runtime lifecycle is judged on (ISO, e.g. 2023-06-01; empty: today).
     today: str = ""
 

@@ -80,6 +80,9 @@ class LayerContext:
     lock: threading.RLock
     knobs: Callable[[], Knobs]
     now: Callable[[], float]
+    # Serves a request through the whole layer without recording it: what AWS's services
+    # read of each other on their own (an invocation reading its function's configuration).
+    dispatch: Callable[[Call], Response] = lambda call: Response(500, (), b"")
 
 
 def run_chain(handlers: tuple[Handler, ...], call: Call, terminal: Forward) -> Response:

@@ -1,0 +1,140 @@
+"""The demo's failure path: the deployed functions run in the local AWS, and failures show.
+
+A valid ETL job goes through the API handler into the jobs table; a malformed one is retried,
+lands in its dead-letter queue and sets off the alarms; a transaction sent twice is recorded
+once; a broken new version of the payments function is stopped by its smoke test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+# One and two minutes between retries and five-minute alarm periods, shortened for a demo.
+FAST = {"async_retry_seconds": 0.5, "alarm_evaluation_seconds": 0.25, "metric_period_scale": 0.02}
+JOB = {
+    "jobId": "job-0001",
+    "source": "crm",
+    "records": [{"id": "r1", "payload": {"Name": " Ada "}}, {"id": "r2", "payload": {"n": 2}}],
+}
+MALFORMED = {"jobId": "job-0002", "source": "crm", "records": [{"id": "", "payload": 5}]}
+TRANSACTION = {
+    "transactionId": "txn-demo-0001",
+    "accountId": "acct-42",
+    "amount": 12.5,
+    "currency": "EUR",
+    "type": "debit",
+}
+
+
+class Aws(Protocol):
+    def client(self, service: str) -> Any: ...
+
+
+def until(check: Callable[[], Any], seconds: float = 30.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value
+
+
+def valid_job(aws: Aws, suffix: str) -> None:
+    lam, ddb = aws.client("lambda"), aws.client("dynamodb")
+    for label, job in (("cold start", JOB), ("warm", {**JOB, "jobId": "job-0003"})):
+        began = time.monotonic()
+        answer = lam.invoke(FunctionName=f"api-handler-{suffix}", Payload=json.dumps(job))
+        status = json.loads(answer["Payload"].read())["statusCode"]
+        took = (time.monotonic() - began) * 1000
+        print(f"api-handler-{suffix} answered {status} in {took:.0f} ms ({label})")
+
+    def loaded() -> Any:
+        key = {"jobId": {"S": JOB["jobId"]}}
+        item = ddb.get_item(TableName=f"etl-jobs-{suffix}", Key=key).get("Item")
+        return item if item and item["status"]["S"] == "loaded" else None
+
+    item = until(loaded)
+    count = ddb.scan(TableName=f"etl-records-{suffix}", Select="COUNT")["Count"]
+    state = item["status"]["S"] if item else "NOT LOADED"
+    print(f"etl-jobs-{suffix}: {JOB['jobId']} {state} by batch-load; etl-records-{suffix}: {count}")
+
+
+def malformed_job(aws: Aws, suffix: str) -> bool:
+    """True when the job reached the DLQ after three attempts and both alarms fired."""
+    function = f"batch-transform-{suffix}"
+    began = time.monotonic()
+    aws.client("lambda").invoke(
+        FunctionName=function, InvocationType="Event", Payload=json.dumps(MALFORMED)
+    )
+    message = until(lambda: _peek(aws, f"batch-transform-dlq-{suffix}"))
+    if not message:
+        print("the DLQ stayed empty")
+        return False
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    tries = _attempts(aws, function, attributes["RequestID"])
+    print(f"{function}: {tries} attempts (1 + MaximumRetryAttempts 2), then its DLQ:")
+    print(f"  ErrorCode {attributes['ErrorCode']}, ErrorMessage {attributes['ErrorMessage'][:70]}")
+    alarms = [f"batch-transform-errors-{suffix}", f"batch-transform-dlq-messages-{suffix}"]
+    fired = until(lambda: all(_state(aws, a) == "ALARM" for a in alarms))
+    for alarm in alarms:
+        print(f"  alarm {alarm}: {_state(aws, alarm)}")
+    print(f"  {time.monotonic() - began:.1f} s from the failed job to both alarms in ALARM")
+    return bool(fired) and tries == 3
+
+
+def duplicate_transaction(aws: Aws, suffix: str) -> None:
+    lam, ddb = aws.client("lambda"), aws.client("dynamodb")
+    function = f"lambda-function-{suffix}"
+    for _ in range(2):
+        answer = lam.invoke(
+            FunctionName=function, Qualifier="live", Payload=json.dumps(TRANSACTION)
+        )
+        print(f"{function}:live -> {json.loads(answer['Payload'].read())}")
+    rows = ddb.scan(
+        TableName=f"transactions-{suffix}",
+        FilterExpression="transactionId = :t",
+        ExpressionAttributeValues={":t": {"S": TRANSACTION["transactionId"]}},
+    )["Count"]
+    print(f"transactions-{suffix}: {rows} row for {TRANSACTION['transactionId']}")
+
+
+def live_version(aws: Aws, suffix: str) -> str:
+    alias = aws.client("lambda").get_alias(FunctionName=f"lambda-function-{suffix}", Name="live")
+    return str(alias["FunctionVersion"])
+
+
+@contextmanager
+def broken_tree() -> Iterator[Path]:
+    """A copy of the stacks whose payments handler reads the wrong variable at cold start."""
+    with tempfile.TemporaryDirectory(prefix="demo-broken-") as folder:
+        root = Path(folder)
+        for part in ("desired_state", "handlers", "layers"):
+            shutil.copytree(ROOT / part, root / part, symlinks=True)
+        handler = root / "handlers/transactions/index.mjs"
+        text = handler.read_text(encoding="utf-8")
+        handler.write_text(text.replace("env.TABLE_NAME", "env.LEDGER_TABLE"), encoding="utf-8")
+        yield root / "desired_state"
+
+
+def _peek(aws: Aws, queue: str) -> Any:
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    found = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], VisibilityTimeout=0)
+    return (found.get("Messages") or [None])[0]
+
+
+def _attempts(aws: Aws, function: str, request_id: str) -> int:
+    events = aws.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}")
+    starts = [e["message"] for e in events["events"] if '"platform.start"' in e["message"]]
+    return sum(1 for m in starts if json.loads(m)["record"]["requestId"] == request_id)
+
+
+def _state(aws: Aws, alarm: str) -> str:
+    found = aws.client("cloudwatch").describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    return str(found[0]["StateValue"]) if found else "MISSING"

@@ -1,0 +1,265 @@
+"""Invoke in the local AWS: Node.js functions run from their zips with Lambda's environment,
+logs, async retries, destinations and throttling; bad requests refused as Lambda refuses them."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import time
+import zipfile
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from reconciler.sandbox.server import Sandbox
+from tests.sandbox.helpers import client_kwargs
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
+
+FAST = {"async_retry_seconds": 0.05, "alarm_evaluation_seconds": 0.1, "metric_period_scale": 0.01}
+ECHO = """
+exports.handler = async (event, context) => {
+  console.log("got", JSON.stringify(event));
+  if (event.fail) throw new TypeError("asked to fail");
+  if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+  return {
+    event,
+    name: context.functionName,
+    version: context.functionVersion,
+    memory: context.memoryLimitInMB,
+    remaining: context.getRemainingTimeInMillis() > 0,
+    region: process.env.AWS_REGION,
+    custom: process.env.CUSTOM,
+    endpoint: Boolean(process.env.AWS_ENDPOINT_URL),
+  };
+};
+"""
+
+
+def zipped(source: str, name: str = "index.js") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def fast(fresh: Sandbox) -> None:
+    fresh.fidelity.configure(**FAST)
+
+
+@pytest.fixture
+def make(lam: LambdaClient, role_arn: str) -> Callable[..., str]:
+    def create(name: str = "echo", source: str = ECHO, **extra: Any) -> str:
+        lam.create_function(
+            FunctionName=name,
+            Runtime=extra.pop("Runtime", "nodejs24.x"),
+            Role=role_arn,
+            Handler="index.handler",
+            Code={"ZipFile": zipped(source)},
+            **extra,
+        )
+        return name
+
+    return create
+
+
+def payload(answer: Any) -> Any:
+    return json.loads(answer["Payload"].read())
+
+
+def queue(sqs: SQSClient, name: str) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, arn["Attributes"]["QueueArn"]
+
+
+def receive(sqs: SQSClient, url: str, seconds: float = 10.0) -> list[Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"]).get("Messages")
+        if found:
+            return list(found)
+        time.sleep(0.05)
+    return []
+
+
+def test_a_function_runs_with_lambdas_context_and_environment(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make(MemorySize=256, Environment={"Variables": {"CUSTOM": "yes"}})
+    answer = lam.invoke(FunctionName="echo", Payload=b'{"a": 1}', LogType="Tail")
+    assert answer["StatusCode"] == 200 and answer["ExecutedVersion"] == "$LATEST"
+    assert payload(answer) == {
+        "event": {"a": 1},
+        "name": "echo",
+        "version": "$LATEST",
+        "memory": "256",
+        "remaining": True,
+        "region": "us-east-1",
+        "custom": "yes",
+        "endpoint": True,
+    }
+    tail = base64.b64decode(answer["LogResult"]).decode()
+    assert "START RequestId:" in tail and "REPORT RequestId:" in tail
+    assert '\tINFO\tgot {"a":1}' in tail
+    assert "Init Duration:" in tail  # a cold start
+
+
+def test_a_published_version_runs_its_own_code(lam: LambdaClient, make: Callable[..., str]) -> None:
+    make(Publish=True)
+    lam.update_function_code(
+        FunctionName="echo", ZipFile=zipped("exports.handler = async () => 2;")
+    )
+    assert payload(lam.invoke(FunctionName="echo", Qualifier="1"))["version"] == "1"
+    assert payload(lam.invoke(FunctionName="echo")) == 2
+
+
+def test_a_thrown_error_is_an_unhandled_function_error(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make()
+    answer = lam.invoke(FunctionName="echo", Payload=b'{"fail": true}')
+    assert answer["FunctionError"] == "Unhandled"
+    error = payload(answer)
+    assert (error["errorType"], error["errorMessage"]) == ("TypeError", "asked to fail")
+
+
+def test_the_timeout_is_the_functions_own(lam: LambdaClient, make: Callable[..., str]) -> None:
+    make(Timeout=1)
+    answer = lam.invoke(FunctionName="echo", Payload=b'{"sleepMs": 3000}')
+    assert payload(answer)["errorType"] == "Sandbox.Timedout"
+    # The environment was thrown away: the next call starts a new one and works.
+    assert payload(lam.invoke(FunctionName="echo", Payload=b"{}"))["name"] == "echo"
+
+
+def test_bad_requests_are_refused_as_lambda_refuses_them(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make()
+    with pytest.raises(ClientError) as bad_json:
+        lam.invoke(FunctionName="echo", Payload=b"{not json")
+    assert bad_json.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    with pytest.raises(ClientError) as missing:
+        lam.invoke(FunctionName="nobody")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert lam.invoke(FunctionName="echo", InvocationType="DryRun")["StatusCode"] == 204
+
+
+def test_a_runtime_other_than_nodejs_is_refused_plainly(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make(name="py", Runtime="python3.12")
+    with pytest.raises(ClientError) as refused:
+        lam.invoke(FunctionName="py")
+    assert "runs Node.js functions only" in refused.value.response["Error"]["Message"]
+
+
+def test_an_init_error_fails_the_invocation_with_its_own_error(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make(source='throw new Error("no config");\nexports.handler = async () => 1;')
+    answer = lam.invoke(FunctionName="echo")
+    assert answer["FunctionError"] == "Unhandled"
+    assert payload(answer)["errorMessage"] == "no config"
+
+
+def test_synchronous_calls_past_reserved_concurrency_are_throttled(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make()
+    lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as throttled:
+        lam.invoke(FunctionName="echo")
+    error = throttled.value.response
+    assert error["Error"]["Code"] == "TooManyRequestsException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_a_failed_event_is_retried_then_sent_to_the_dlq_and_on_failure_destination(
+    lam: LambdaClient, sqs: SQSClient, make: Callable[..., str]
+) -> None:
+    dlq_url, dlq_arn = queue(sqs, "echo-dlq")
+    record_url, record_arn = queue(sqs, "echo-failures")
+    make(DeadLetterConfig={"TargetArn": dlq_arn})
+    lam.put_function_event_invoke_config(
+        FunctionName="echo",
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": record_arn}},
+    )
+    answer = lam.invoke(FunctionName="echo", InvocationType="Event", Payload=b'{"fail": true}')
+    assert answer["StatusCode"] == 202
+    [dead] = receive(sqs, dlq_url)
+    assert dead["Body"] == '{"fail": true}'
+    assert dead["MessageAttributes"]["ErrorMessage"]["StringValue"] == "asked to fail"
+    [record] = receive(sqs, record_url)
+    body = json.loads(record["Body"])
+    assert body["requestContext"]["condition"] == "RetriesExhausted"
+    assert body["requestContext"]["approximateInvokeCount"] == 2  # 1 + MaximumRetryAttempts
+    assert (
+        body["requestContext"]["requestId"] == dead["MessageAttributes"]["RequestID"]["StringValue"]
+    )
+    assert body["responsePayload"]["errorType"] == "TypeError"
+
+
+def test_with_reserved_concurrency_0_events_go_to_the_dlq_without_a_try(
+    lam: LambdaClient, sqs: SQSClient, make: Callable[..., str]
+) -> None:
+    dlq_url, dlq_arn = queue(sqs, "echo-dlq")
+    make(DeadLetterConfig={"TargetArn": dlq_arn})
+    lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=0)
+    lam.invoke(FunctionName="echo", InvocationType="Event", Payload=b"{}")
+    [dead] = receive(sqs, dlq_url)
+    assert dead["MessageAttributes"]["ErrorCode"]["StringValue"] == "429"
+
+
+def test_a_successful_event_goes_to_the_on_success_destination(
+    lam: LambdaClient, sqs: SQSClient, make: Callable[..., str]
+) -> None:
+    url, arn = queue(sqs, "echo-done")
+    make()
+    lam.put_function_event_invoke_config(
+        FunctionName="echo", DestinationConfig={"OnSuccess": {"Destination": arn}}
+    )
+    lam.invoke(FunctionName="echo", InvocationType="Event", Payload=b'{"b": 2}')
+    [record] = receive(sqs, url)
+    body = json.loads(record["Body"])
+    assert body["requestContext"]["condition"] == "Success"
+    assert body["responsePayload"]["event"] == {"b": 2}
+
+
+def test_invocations_write_logs_and_metrics(
+    sandbox: Sandbox, lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make(LoggingConfig={"LogFormat": "JSON", "LogGroup": "/custom/echo"})
+    lam.invoke(FunctionName="echo", Payload=b'{"fail": true}')
+    lam.invoke(FunctionName="echo", Payload=b"{}")
+    logs = boto3.client("logs", **client_kwargs(sandbox.url))
+    lines = [e["message"] for e in logs.filter_log_events(logGroupName="/custom/echo")["events"]]
+    kinds = [json.loads(line).get("type") for line in lines if '"type"' in line]
+    assert kinds.count("platform.start") == 2 and kinds.count("platform.report") == 2
+    console = [json.loads(line) for line in lines if '"level"' in line]
+    assert any(c["level"] == "INFO" and c["message"].startswith("got") for c in console)
+    assert any(c["level"] == "ERROR" and c["message"]["errorType"] == "TypeError" for c in console)
+    cloudwatch = boto3.client("cloudwatch", **client_kwargs(sandbox.url))
+
+    def total(metric: str) -> float:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName=metric,
+            Dimensions=[{"Name": "FunctionName", "Value": "echo"}],
+            StartTime=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+            EndTime=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1),
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return sum(p["Sum"] for p in points)
+
+    assert (total("Invocations"), total("Errors")) == (2, 1)
