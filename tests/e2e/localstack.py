@@ -23,6 +23,7 @@ HOME = ROOT / ".localstack"
 # update InProgress for a while, as on AWS (LocalStack's own executor would take as long).
 PREPARE_S = "1.5"
 START_TIMEOUT_S = 90
+RETRY_BASE_S = 1
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,13 @@ def started(xray_url: str) -> Iterator[LocalStack]:
     """Install (once) and start LocalStack on a free port; stop it afterwards."""
     subprocess.run([str(SCRIPTS / "install.sh")], check=True)
     port = free_port()
-    env = {**os.environ, "LOCALSTACK_PORT": str(port), "NO_CODE_PREPARE_SECONDS": PREPARE_S}
+    env = {
+        **os.environ,
+        "LOCALSTACK_PORT": str(port),
+        "NO_CODE_PREPARE_SECONDS": PREPARE_S,
+        # Async retries after 1 s and 2 s rather than one and two minutes (LocalStack's knob).
+        "LAMBDA_RETRY_BASE_DELAY": str(RETRY_BASE_S),
+    }
     log = HOME / "localstack.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -10,14 +10,16 @@ call differently, the product handles both (see docs/local-aws.md, "LocalStack")
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from tests.e2e import requirements
 from tests.e2e.answers import differences, read_everything
 from tests.e2e.helpers import Aws, LocalAws, names_ending, run
-from tests.e2e.localstack import LocalStack, started
+from tests.e2e.localstack import RETRY_BASE_S, LocalStack, started
 
 ETL_DAYS = 7  # the dev environment's log retention
 
@@ -80,6 +82,62 @@ def test_the_etl_journey(aws: Aws) -> None:
         f"batch-transform-{suffix}",
         lambda a, s: requirements.etl(a, s, ETL_DAYS),
     )
+
+
+FAILED_JOB = {"jobId": "job-bad", "source": "crm", "records": [{"id": "", "payload": 5}]}
+GOOD_JOB = {"jobId": "job-good", "source": "crm", "records": [{"id": "r1", "payload": {"n": 1}}]}
+
+
+def test_the_etl_functions_run_and_a_failed_job_reaches_its_dlq(
+    aws: Aws, local_aws: LocalAws
+) -> None:
+    """On both emulators (LocalStack with its own invocation queue, retries and DLQ delivery):
+    a job flows through the three functions; a malformed one lands in the DLQ as AWS sends it."""
+    suffix = "jf" + ("ls" if isinstance(aws, LocalStack) else "la")
+    defaults = local_aws.control.knobs()
+    local_aws.control.configure(async_retry_seconds=RETRY_BASE_S)  # LocalStack's, in the test
+    try:
+        assert run(aws, "--suffix", suffix, "--stack", "etl").code == 0
+        lam, ddb, sqs = aws.client("lambda"), aws.client("dynamodb"), aws.client("sqs")
+        answer = lam.invoke(FunctionName=f"api-handler-{suffix}", Payload=json.dumps(GOOD_JOB))
+        assert json.loads(answer["Payload"].read())["statusCode"] == 202
+        key = {"jobId": {"S": "job-good"}}
+
+        def loaded() -> bool:
+            item = ddb.get_item(TableName=f"etl-jobs-{suffix}", Key=key).get("Item", {})
+            return bool(item.get("status") == {"S": "loaded"})
+
+        assert _eventually(loaded)
+        bad = json.dumps(FAILED_JOB)
+        lam.invoke(FunctionName=f"batch-transform-{suffix}", InvocationType="Event", Payload=bad)
+        url = sqs.get_queue_url(QueueName=f"batch-transform-dlq-{suffix}")["QueueUrl"]
+        found: list[Any] = []
+
+        def arrived() -> bool:
+            answer = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])
+            found.extend(answer.get("Messages", []))
+            return bool(found)
+
+        assert _eventually(arrived)
+        attributes = found[0]["MessageAttributes"]
+        assert found[0]["Body"] == bad
+        assert attributes["ErrorCode"] == {"StringValue": "200", "DataType": "Number"}
+        assert attributes["RequestID"]["DataType"] == "String"
+        message = attributes["ErrorMessage"]
+        assert message["DataType"] == "String"
+        assert message["StringValue"].startswith("Invalid batch: records[0].id must be")
+    finally:
+        local_aws.control.configure(**defaults.to_json())
+        assert run(aws, "destroy", "--suffix", suffix, "--stack", "etl", "--yes").code == 0
+
+
+def _eventually(check: Callable[[], object], seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 # Members one emulator answers and the other does not, for the same reads of the same
