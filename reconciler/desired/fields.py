@@ -5,6 +5,7 @@ two the same)."""
 from __future__ import annotations
 
 from reconciler.desired import runtimes
+from reconciler.desired.packaging import SMOKE_SUFFIX
 from reconciler.desired.schema import (
     Field,
     Rule,
@@ -89,6 +90,15 @@ def _role_arn(value: str) -> str | None:
 
 
 KMS_KEY = Rule("a KMS key ARN, or empty for the AWS managed key", _kms)
+
+
+def _smoke_file(value: str) -> str | None:
+    if value == "" or ("/" not in value and value.endswith(SMOKE_SUFFIX)):
+        return None
+    return f"{value!r} must be a file name ending {SMOKE_SUFFIX}"
+
+
+SMOKE_FILE = Rule(f"a file name ending `{SMOKE_SUFFIX}`, or empty for none", _smoke_file)
 RUNTIME = Rule(", ".join(sorted(runtimes.RUNTIMES)), _runtime)
 
 
@@ -126,7 +136,7 @@ ALIAS = {
         int, required=False, default=0, check=in_range(0, 100000, "provisioned concurrency")
     ),
     # A `*.smoke.json` file in the function's source folder (never packaged into its zip).
-    "smoke": Field(str, required=False, default=""),
+    "smoke": Field(str, required=False, default="", check=SMOKE_FILE),
 }
 ROLE_ARN = Rule("an IAM role ARN (arn:aws:iam::<account>:role/<name>)", _role_arn)
 ROLE = {

@@ -41,7 +41,7 @@ from reconciler.desired.model import (
     TableSpec,
     XRayGroupSpec,
 )
-from reconciler.desired.packaging import SMOKE_SUFFIX, is_zip
+from reconciler.desired.packaging import is_zip
 from reconciler.desired.schema import read_table
 from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.errors import InputError
@@ -257,8 +257,6 @@ SMOKE_KEYS = frozenset({"event", "expect"})
 
 def _smoke(where: str, name: str, source: Path) -> SmokeSpec:
     """The smoke file beside the function's code: {"event": ..., "expect": ...}."""
-    if "/" in name or not name.endswith(SMOKE_SUFFIX):
-        raise InputError(f"{where}: {name!r} must be a file name ending {SMOKE_SUFFIX}")
     path = source / name
     try:
         document = json.loads(path.read_text(encoding="utf-8"))

@@ -263,3 +263,14 @@ def test_invocations_write_logs_and_metrics(
         return sum(p["Sum"] for p in points)
 
     assert (total("Invocations"), total("Errors")) == (2, 1)
+
+
+def test_payloads_past_lambdas_quotas_are_refused(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make()
+    big = json.dumps({"blob": "x" * 262144}).encode()
+    with pytest.raises(ClientError) as queued:
+        lam.invoke(FunctionName="echo", InvocationType="Event", Payload=big)
+    assert queued.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert lam.invoke(FunctionName="echo", Payload=big)["StatusCode"] == 200  # under 6 MB

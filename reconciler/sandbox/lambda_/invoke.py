@@ -36,6 +36,8 @@ LAMBDA = "lambda"
 # Throttled events go back to the queue, retried after 1 s doubling to at most 5 minutes.
 THROTTLE_FIRST_S, THROTTLE_LONGEST_S = 1.0, 300.0
 TAIL_BYTES = 4096
+# Lambda's payload quotas: 256 KB queued for an Event invocation, 6 MB for a synchronous one.
+MAX_EVENT_BYTES, MAX_REQUEST_BYTES = 262144, 6291456
 CHANGES = ("UpdateFunctionCode", "UpdateFunctionConfiguration", "DeleteFunction")
 
 
@@ -91,7 +93,8 @@ class Invocations:
         found = self._target(call, key, qualifier or LATEST)
         if isinstance(found, Response):
             return found
-        refusal = _refusal(found)
+        kind = str(call.environ.get("HTTP_X_AMZ_INVOCATION_TYPE") or "RequestResponse")
+        refusal = _refusal(found) or _size_refusal(kind, call.body)
         if refusal is not None:
             return refusal
         try:
@@ -102,7 +105,6 @@ class Invocations:
                 400,
                 f"Could not parse request body into json: {exc}",
             )
-        kind = str(call.environ.get("HTTP_X_AMZ_INVOCATION_TYPE") or "RequestResponse")
         if kind == "DryRun":
             return Response(204, (("Content-Length", "0"),), b"")
         if kind == "Event":
@@ -135,7 +137,7 @@ class Invocations:
             # Warm environments of old code or settings are never handed out again; Lambda
             # lets them finish what they run and then drops them.
             with self._ctx.lock:
-                stale = [d for d in self._idle if d.function_name == key.name]
+                stale = [d for d in self._idle if d.function_arn.startswith(f"{key.arn}:")]
                 retired = [env for d in stale for env in self._idle.pop(d)]
             for env in retired:
                 env.close()
@@ -300,6 +302,18 @@ def _refusal(target: Target) -> Response | None:
     except RuntimeMissing as exc:
         return json_error("ServiceException", 500, str(exc))
     return None
+
+
+def _size_refusal(kind: str, body: bytes) -> Response | None:
+    limit = MAX_EVENT_BYTES if kind == "Event" else MAX_REQUEST_BYTES
+    if len(body) <= limit:
+        return None
+    return json_error(
+        "RequestEntityTooLargeException",
+        413,
+        f"{len(body)} byte payload is too large for the {kind} invocation type "
+        f"(limit {limit} bytes)",
+    )
 
 
 def _throttled() -> Response:
