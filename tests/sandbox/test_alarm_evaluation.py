@@ -72,10 +72,12 @@ def subscribed_inbox(sandbox: Sandbox, sqs: SQSClient, name: str) -> tuple[str, 
 
 
 def test_a_breaching_datapoint_raises_the_alarm_and_its_absence_clears_it(
-    cloudwatch: CloudWatchClient,
+    fresh: Sandbox, cloudwatch: CloudWatchClient
 ) -> None:
+    fresh.fidelity.configure(alarm_evaluation_seconds=60)
     name = alarm(cloudwatch, TreatMissingData="notBreaching")
     assert state(cloudwatch, name) == "INSUFFICIENT_DATA"  # new, not yet evaluated
+    fresh.fidelity.configure(**FAST)
     put(cloudwatch, 3)
     assert becomes(cloudwatch, name, "ALARM")
     reason = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
@@ -132,7 +134,8 @@ def test_a_state_change_notifies_the_states_topics(
     sandbox: Sandbox, cloudwatch: CloudWatchClient, sqs: SQSClient
 ) -> None:
     topic, inbox = subscribed_inbox(sandbox, sqs, "oncall")
-    name = alarm(cloudwatch, TreatMissingData="notBreaching", AlarmActions=[topic])
+    # Missing data keeps it INSUFFICIENT_DATA until the datapoint, whenever it is evaluated.
+    name = alarm(cloudwatch, AlarmActions=[topic])
     put(cloudwatch, 1)
     assert becomes(cloudwatch, name, "ALARM")
     deadline, found = time.monotonic() + 5, list[Any]()

@@ -7,9 +7,11 @@ import base64
 import datetime as dt
 import io
 import json
+import os
 import time
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -274,3 +276,25 @@ def test_payloads_past_lambdas_quotas_are_refused(
         lam.invoke(FunctionName="echo", InvocationType="Event", Payload=big)
     assert queued.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
     assert lam.invoke(FunctionName="echo", Payload=big)["StatusCode"] == 200  # under 6 MB
+
+
+def _runtimes_of(pid: int) -> int:
+    """How many execution environments (node processes) `pid` has started and not stopped."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(line for line in status.splitlines() if line.startswith("PPid:"))
+        if int(parent.split()[1]) == pid and b"bootstrap.mjs" in command:
+            count += 1
+    return count
+
+
+def test_idle_environments_are_bounded(lam: LambdaClient, make: Callable[..., str]) -> None:
+    for index in range(14):
+        make(name=f"f{index}")
+        lam.invoke(FunctionName=f"f{index}")
+    assert _runtimes_of(os.getpid()) == 12  # the two used least recently were stopped

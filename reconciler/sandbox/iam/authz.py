@@ -29,7 +29,10 @@ class Authorization:
 
 
 # Operations whose IAM action has another name than the operation.
-_ACTION_NAMES = {("lambda", "GetLayerVersionByArn"): "GetLayerVersion"}
+_ACTION_NAMES = {
+    ("lambda", "GetLayerVersionByArn"): "GetLayerVersion",
+    ("lambda", "Invoke"): "InvokeFunction",
+}
 # Requests that give a function its role and layers.
 _CONFIGURES_FUNCTION = {("lambda", "CreateFunction"), ("lambda", "UpdateFunctionConfiguration")}
 # Operations AWS authorizes without any permission.

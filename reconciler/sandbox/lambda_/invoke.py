@@ -12,6 +12,7 @@ import base64
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ LAMBDA = "lambda"
 # Throttled events go back to the queue, retried after 1 s doubling to at most 5 minutes.
 THROTTLE_FIRST_S, THROTTLE_LONGEST_S = 1.0, 300.0
 TAIL_BYTES = 4096
+# Idle execution environments kept warm at most, over every function (each is a process).
+MAX_WARM = 12
 # Lambda's payload quotas: 256 KB queued for an Event invocation, 6 MB for a synchronous one.
 MAX_EVENT_BYTES, MAX_REQUEST_BYTES = 262144, 6291456
 CHANGES = ("UpdateFunctionCode", "UpdateFunctionConfiguration", "DeleteFunction")
@@ -62,6 +65,8 @@ class Invocations:
         self._ctx = context
         self._code = CodeCache()
         self._idle: dict[Deployment, list[Environment]] = {}
+        # Idle environments by last use, oldest first: past MAX_WARM the oldest is stopped.
+        self._warm: OrderedDict[Environment, Deployment] = OrderedDict()
         self._running: dict[FunctionKey, int] = {}
         self._credentials: dict[tuple[str, str], dict[str, str]] = {}
         self._stop = threading.Event()
@@ -77,6 +82,7 @@ class Invocations:
             self._stop = threading.Event()
             idle = [env for envs in self._idle.values() for env in envs]
             self._idle.clear()
+            self._warm.clear()
             self._running.clear()
             self._credentials.clear()
         for env in idle:
@@ -139,6 +145,8 @@ class Invocations:
             with self._ctx.lock:
                 stale = [d for d in self._idle if d.function_arn.startswith(f"{key.arn}:")]
                 retired = [env for d in stale for env in self._idle.pop(d)]
+                for env in retired:
+                    self._warm.pop(env, None)
             for env in retired:
                 env.close()
         return response
@@ -201,15 +209,26 @@ class Invocations:
         with self._ctx.lock:
             idle = self._idle.get(deployment)
             if idle:
-                return idle.pop()
+                env = idle.pop()
+                self._warm.pop(env, None)
+                return env
         endpoint = _endpoint(call)
         return Environment(deployment, self._role_credentials(target), endpoint)
 
     def _keep(self, deployment: Deployment, env: Environment) -> None:
         if not env.alive:
             return
+        evicted = []
         with self._ctx.lock:
             self._idle.setdefault(deployment, []).append(env)
+            self._warm[env] = deployment
+            # A local AWS left running for days must not keep every function it ever ran.
+            while len(self._warm) > MAX_WARM:
+                oldest, owner = self._warm.popitem(last=False)
+                self._idle[owner].remove(oldest)
+                evicted.append(oldest)
+        for stale in evicted:
+            stale.close()
 
     def _role_credentials(self, target: Target) -> dict[str, str]:
         role = str(target.config.get("Role", ""))
