@@ -545,6 +545,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "policy":
         return _policy(args)
     saved = _saved_plan(args) if getattr(args, "plan_file", None) is not None else None
+    if getattr(args, "out", None) is not None:
+        from reconciler import reviewed
+
+        reviewed.check_writable(args.out)
     options = _options(args)
     if getattr(args, "fleet", None) is not None:
         return _watch(args, options) if args.command == "watch" else _fleet_run(args, options)

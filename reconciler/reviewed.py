@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,6 +38,17 @@ def where(prepared: pipeline.Prepared) -> plan_file.Where:
         target.account_id,
         target.region,
     )
+
+
+def check_writable(path: Path) -> None:
+    """Refuse an --out that cannot be written before the plan's reads, not after them."""
+    folder = path.parent
+    if path.is_dir():
+        raise InputError(f"--out {path}: is a folder, not a file")
+    if not folder.is_dir():
+        raise InputError(f"--out {path}: no folder {folder}")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"--out {path}: not writable")
 
 
 def write(prepared: pipeline.Prepared, path: Path, now: dt.datetime | None = None) -> None:

@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +29,8 @@ STACK_LAYERS = ("etl-shared",)
 # retries through every injected fault (at the fault matrix's 25% a call fails 16 times running
 # about once in 4e9), so a test fails only on what `reconcile` did.
 BYSTANDER = Config(retries={"mode": "standard", "total_max_attempts": 16})
+# A caller that sees every throttle: one attempt, and long enough to wait out a slow handler.
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=60)
 
 
 class Aws(Protocol):
@@ -55,15 +59,56 @@ def cli_env(endpoints: Mapping[str, str], **extra: str) -> dict[str, str]:
     return env
 
 
-def client(url: str, service: str) -> Any:
+def client(url: str, service: str, config: Config = BYSTANDER) -> Any:
     return boto3.client(  # type: ignore[call-overload]
         service,
         endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=BYSTANDER,
+        config=config,
     )
+
+
+def burst(
+    aws: LocalAws, name: str, payloads: Sequence[str], qualifier: str = "$LATEST"
+) -> list[str]:
+    """Every payload sent at once as a synchronous Invoke; each call's outcome: "ok", "failed"
+    (a function error) or the error code AWS answered with."""
+    lam = client(aws.url, "lambda", NO_RETRIES)
+
+    def call(payload: str) -> str:
+        try:
+            answer = lam.invoke(FunctionName=name, Qualifier=qualifier, Payload=payload)
+        except ClientError as exc:
+            return str(exc.response["Error"]["Code"])
+        return "failed" if "FunctionError" in answer else "ok"
+
+    with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
+        return list(pool.map(call, payloads))
+
+
+def throttles_recorded(aws: LocalAws, name: str) -> float:
+    """The function's `Throttles` over the last ten minutes, as CloudWatch reports them."""
+    stats = aws.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "throttles",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": "Throttles",
+                        "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=time.time() - 600,
+        EndTime=time.time() + 60,
+    )
+    return float(sum(stats["MetricDataResults"][0]["Values"]))
 
 
 @dataclass

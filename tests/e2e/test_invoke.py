@@ -10,24 +10,19 @@ import json
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from reconciler.sandbox.control.faults import FaultRule
-from tests.e2e.helpers import LocalAws, run
+from tests.e2e.helpers import LocalAws, burst, run, throttles_recorded
 
 SUFFIX = "inv"
 # Retries after 0.2 s and 0.4 s instead of one and two minutes; alarms evaluated five times a
 # second over periods a hundredth as long (the stack's 5 minutes last 3 s).
 FAST = {"async_retry_seconds": 0.2, "alarm_evaluation_seconds": 0.2, "metric_period_scale": 0.01}
 DEFAULTS = {"async_retry_seconds": 60.0, "alarm_evaluation_seconds": 60.0, "metric_period_scale": 1}
-NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=60)
 VALID_JOB = {
     "jobId": "job-0001",
     "source": "crm",
@@ -272,41 +267,14 @@ def test_a_burst_past_reserved_concurrency_is_throttled(
     local_aws: LocalAws, deployed: str, function: str
 ) -> None:
     name = f"{function}-{deployed}"
-    lam = boto3.client(
-        "lambda",
-        endpoint_url=local_aws.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
-    job = json.dumps(VALID[function])
-
-    def call(_: int) -> str:
-        try:
-            answer = lam.invoke(FunctionName=name, Payload=job)
-        except ClientError as exc:
-            return str(exc.response["Error"]["Code"])
-        return "failed" if "FunctionError" in answer else "ok"
-
     local_aws.control.configure(latency_ms=700)  # every invocation's own AWS call waits
     try:
-        with ThreadPoolExecutor(max_workers=10) as pool:
-            outcomes = list(pool.map(call, range(10)))
+        outcomes = burst(local_aws, name, [json.dumps(VALID[function])] * 10)
     finally:
         local_aws.control.configure(latency_ms=0)
     assert outcomes.count("TooManyRequestsException") >= 1, outcomes
     assert 1 <= outcomes.count("ok") <= 5 and "failed" not in outcomes, outcomes
-    stats = local_aws.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda",
-        MetricName="Throttles",
-        Dimensions=[{"Name": "FunctionName", "Value": name}],
-        StartTime=time.time() - 600,
-        EndTime=time.time() + 60,
-        Period=60,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    assert sum(p["Sum"] for p in stats) >= outcomes.count("TooManyRequestsException")
+    assert throttles_recorded(local_aws, name) >= outcomes.count("TooManyRequestsException")
     assert reaches(local_aws, f"{function}-throttles-{deployed}", "ALARM")
 
 

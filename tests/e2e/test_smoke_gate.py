@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import LocalAws, Run, copy_tree, run
+from tests.e2e.helpers import (
+    SECRET_DB,
+    LocalAws,
+    Run,
+    burst,
+    copy_tree,
+    run,
+    throttles_recorded,
+)
 
 SUFFIX = "smk"
 FN = f"lambda-function-{SUFFIX}"
@@ -201,3 +209,50 @@ def test_a_broken_version_is_stopped_by_its_smoke_test_and_the_alias_stays(
         handler.write_text(working)
     fixed = apply(local_aws, tree)
     assert fixed.code == 0, fixed.stdout + fixed.stderr
+
+
+def test_a_smoke_error_that_carries_a_secret_is_reported_without_it(
+    local_aws: LocalAws, deployed: Run, tree: Path
+) -> None:
+    handler = tree.parent / HANDLER
+    working = handler.read_text()
+    entry = "export async function handler(event, context) {"
+    # A careless error message: the function puts its own database URL in what it throws.
+    leak = entry + "\n  throw new Error(`ledger unreachable at ${process.env.DATABASE_URL}`);"
+    handler.write_text(working.replace(entry, leak))
+    try:
+        result = apply(local_aws, tree)
+    finally:
+        handler.write_text(working)
+    said = result.stdout + result.stderr
+    assert result.code == 3, said
+    assert "ledger unreachable at (sensitive)" in said
+    assert SECRET_DB not in said and "Sup3r-Secret-pw" not in said
+    fixed = apply(local_aws, tree)
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+
+
+def test_a_burst_past_reserved_concurrency_is_throttled_and_reconcile_restores_it(
+    local_aws: LocalAws, deployed: Run, tree: Path
+) -> None:
+    lam = local_aws.client("lambda")
+    # Someone lowers the reservation to what is provisioned (100 would mean 100 Node.js
+    # processes here); the excess of a burst on `live` must be refused, not queued.
+    lam.put_function_concurrency(FunctionName=FN, ReservedConcurrentExecutions=5)
+    ids = [f"txn-burst-{n}" for n in range(10)]
+    local_aws.control.configure(latency_ms=700)  # the ledger's write takes 0.7 s
+    try:
+        outcomes = burst(
+            local_aws, FN, [json.dumps({**TRANSACTION, "transactionId": i}) for i in ids], "live"
+        )
+    finally:
+        local_aws.control.configure(latency_ms=0)
+    assert outcomes.count("TooManyRequestsException") >= 1, outcomes
+    assert 1 <= outcomes.count("ok") <= 5 and "failed" not in outcomes, outcomes
+    assert throttles_recorded(local_aws, FN) >= outcomes.count("TooManyRequestsException")
+    # What was served was recorded once each; what was throttled, not at all.
+    recorded = [len(ledger(local_aws, i)) for i in ids]
+    assert recorded == [1 if o == "ok" else 0 for o in outcomes]
+    result = apply(local_aws, tree)
+    assert result.code == 0, result.stdout + result.stderr
+    assert lam.get_function_concurrency(FunctionName=FN)["ReservedConcurrentExecutions"] == 100

@@ -11,6 +11,7 @@ import os
 import time
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -298,3 +299,17 @@ def test_idle_environments_are_bounded(lam: LambdaClient, make: Callable[..., st
         make(name=f"f{index}")
         lam.invoke(FunctionName=f"f{index}")
     assert _runtimes_of(os.getpid()) == 12  # the two used least recently were stopped
+
+
+def test_first_calls_of_new_code_made_at_once_all_run(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    # A smoke test and a queued event can be the first two calls of a version; each unpacks
+    # the code and links the runtime's SDK beside it, and neither may trip over the other.
+    make(Publish=True)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(
+            pool.map(lambda q: lam.invoke(FunctionName="echo", Qualifier=q), ["1", "$LATEST"] * 3)
+        )
+    assert [a.get("FunctionError") for a in answers] == [None] * 6
+    assert sorted(payload(a)["version"] for a in answers) == ["$LATEST"] * 3 + ["1"] * 3

@@ -119,12 +119,17 @@ class CodeCache:
         home = self._base() / "code" / digest
         task = home / "task"
         self._unpack_once(task, [code or b""])
-        # ES modules ignore NODE_PATH: the runtime's SDK is found the way Lambda's is, from a
-        # node_modules above the task root (a package bundled in the zip still wins).
-        link = home / "node_modules"
-        if not link.exists():
-            link.symlink_to(SDK_MODULES, target_is_directory=True)
+        self._link_sdk(home / "node_modules")
         return task
+
+    def _link_sdk(self, link: Path) -> None:
+        # ES modules ignore NODE_PATH: the runtime's SDK is found the way Lambda's is, from a
+        # node_modules above the task root (a package bundled in the zip still wins). Under the
+        # lock, since two first invocations of the same code (a smoke test and a queued event)
+        # may race here.
+        with self._lock:
+            if not link.is_symlink():
+                link.symlink_to(SDK_MODULES, target_is_directory=True)
 
     def _opt_root(self, target: Target) -> Path:
         arns = [str(layer.get("Arn", "")) for layer in target.config.get("Layers") or []]
