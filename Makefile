@@ -29,8 +29,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Whole files to each worker: a module's fixtures deploy once, and LocalStack (only
+# test_journey.py uses it) has a single user.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP) $(NODE_RUNTIME)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # The layer's nodejs/node_modules is on NODE_PATH in Lambda; the tests load it the same way.
 node-test:

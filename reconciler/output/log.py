@@ -7,7 +7,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 from botocore.exceptions import ClientError
@@ -80,6 +80,18 @@ def describe_error(exc: BaseException) -> str:
     return redacted(f"{type(exc).__name__}: {exc}")
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, not when logging was configured: a
+    host that swaps it later (a redirect, an embedding tool's capture) still gets every line,
+    and a swapped-out stream that was closed is never written to."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "info", json: bool | None = None) -> None:
     """Logs to stderr (stdout is for the plan), JSON unless stderr is a terminal."""
     as_json = not sys.stderr.isatty() if json is None else json
@@ -97,6 +109,6 @@ def configure(level: str = "info", json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=False,
     )
