@@ -24,6 +24,7 @@ from reconciler.sandbox.iam.policies import IamPolicies
 from reconciler.sandbox.iam.propagation import IamPropagation
 from reconciler.sandbox.iam.trust import TrustPolicies
 from reconciler.sandbox.lambda_.account import AccountLimits
+from reconciler.sandbox.lambda_.activity import Activity
 from reconciler.sandbox.lambda_.code import CodeLocations
 from reconciler.sandbox.lambda_.functions import LambdaFunctions
 from reconciler.sandbox.lambda_.invoke import Invocations
@@ -31,6 +32,7 @@ from reconciler.sandbox.lambda_.invoke_config import EventInvokeConfigs
 from reconciler.sandbox.lambda_.layers import LambdaLayers
 from reconciler.sandbox.lambda_.lifecycle import RuntimeLifecycle
 from reconciler.sandbox.lambda_.provisioned import ProvisionedConcurrency
+from reconciler.sandbox.lambda_.versions import VersionNumbers
 from reconciler.sandbox.logs import LogGroupClasses
 from reconciler.sandbox.sqs import QueueNames
 from reconciler.sandbox.wire import moto_backends
@@ -232,6 +234,11 @@ class Fidelity:
         with self._lock:
             self._breaches = []
 
+    def activity(self) -> list[Activity]:
+        """Each function with an invocation running or an Event invocation not yet finished."""
+        invocations = next(c for c in self._components if isinstance(c, Invocations))
+        return invocations.activity()
+
     def held(self) -> list[str]:
         """The writes being held by a freeze knob now (the drill kills their caller)."""
         with self._lock:
@@ -258,6 +265,8 @@ def _components(context: LayerContext) -> list[Component]:
         # Wraps the Lambda components below: it rewrites their final answer's code location.
         CodeLocations(context),
         LambdaFunctions(context),
+        # Below LambdaFunctions: it and the components above see AWS's version number.
+        VersionNumbers(context),
         LambdaLayers(context),
         EventInvokeConfigs(context),
         ProvisionedConcurrency(context),

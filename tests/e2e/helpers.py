@@ -88,6 +88,19 @@ def burst(
         return list(pool.map(call, payloads))
 
 
+def wait_idle(aws: LocalAws, *functions: str, seconds: float = 60.0) -> None:
+    """Wait until the local AWS reports none of `functions` running or with an Event invocation
+    unfinished. Work an earlier step started (a function invoking another asynchronously,
+    retries inside their backoff) holds the function's concurrency in AWS too, so a test that
+    needs the whole reservation waits for it to end, as the account would, whatever ran before.
+    """
+    deadline = time.monotonic() + seconds
+    while busy := [a for a in aws.control.activity() if a.function in functions and not a.idle]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still busy after {seconds:.0f} s: {busy}")
+        time.sleep(0.1)
+
+
 def throttles_recorded(aws: LocalAws, name: str) -> float:
     """The function's `Throttles` over the last ten minutes, as CloudWatch reports them."""
     stats = aws.client("cloudwatch").get_metric_data(

@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     copy_tree,
     run,
     throttles_recorded,
+    wait_idle,
 )
 
 SUFFIX = "smk"
@@ -47,11 +48,12 @@ def apply(aws: LocalAws, tree: Path, *args: str) -> Run:
 
 
 @pytest.fixture(scope="module")
-def deployed(local_aws: LocalAws, tree: Path) -> Iterator[Run]:
+def deployed(local_aws: LocalAws, tree: Path) -> Iterator[str]:
+    """The stack as first deployed; the version `live` then pointed to (later tests move it)."""
     local_aws.control.configure(async_retry_seconds=0.2)
     result = apply(local_aws, tree)
     assert result.code == 0, result.stdout + result.stderr
-    yield result
+    yield live_version(local_aws)
     local_aws.control.configure(async_retry_seconds=60.0)
     assert (
         run(local_aws, "destroy", "--yes", "--suffix", SUFFIX, "--desired-dir", str(tree)).code == 0
@@ -80,9 +82,9 @@ def invoke(aws: LocalAws, payload: dict[str, Any], **extra: Any) -> tuple[dict[s
 
 
 def test_the_first_deployment_smoke_tests_version_1_before_creating_the_alias(
-    local_aws: LocalAws, deployed: Run
+    local_aws: LocalAws, deployed: str
 ) -> None:
-    assert live_version(local_aws) == "1"
+    assert deployed == "1"
     # The smoke transaction was recorded once, by version 1, under its own account id.
     [smoke] = ledger(local_aws, "smoke-check-0001")
     assert smoke["accountId"] == {"S": "smoke-test"}
@@ -97,7 +99,7 @@ def test_the_plan_says_when_a_smoke_test_will_run(local_aws: LocalAws, tree: Pat
 
 
 def test_the_same_transaction_sent_twice_is_recorded_once(
-    local_aws: LocalAws, deployed: Run
+    local_aws: LocalAws, deployed: str
 ) -> None:
     first, recorded = invoke(local_aws, TRANSACTION)
     second, duplicate = invoke(local_aws, TRANSACTION)
@@ -107,7 +109,7 @@ def test_the_same_transaction_sent_twice_is_recorded_once(
     assert len(ledger(local_aws, "txn-0001")) == 1
 
 
-def test_a_retried_event_is_recorded_once(local_aws: LocalAws, deployed: Run) -> None:
+def test_a_retried_event_is_recorded_once(local_aws: LocalAws, deployed: str) -> None:
     event = {**TRANSACTION, "transactionId": "txn-async"}
     for _ in range(2):  # an event source delivering the same event twice
         answer, _ = invoke(local_aws, event, InvocationType="Event")
@@ -121,7 +123,7 @@ def test_a_retried_event_is_recorded_once(local_aws: LocalAws, deployed: Run) ->
 
 
 def test_an_invalid_transaction_is_a_function_error_naming_the_fields(
-    local_aws: LocalAws, deployed: Run
+    local_aws: LocalAws, deployed: str
 ) -> None:
     answer, error = invoke(local_aws, {**TRANSACTION, "amount": -1, "currency": "euro"})
     assert answer["FunctionError"] == "Unhandled"
@@ -130,7 +132,7 @@ def test_an_invalid_transaction_is_a_function_error_naming_the_fields(
     assert "currency must be" in error["errorMessage"]
 
 
-def test_a_call_past_the_functions_timeout_is_stopped(local_aws: LocalAws, deployed: Run) -> None:
+def test_a_call_past_the_functions_timeout_is_stopped(local_aws: LocalAws, deployed: str) -> None:
     lam = local_aws.client("lambda")
     lam.update_function_configuration(FunctionName=FN, Timeout=1)
     lam.get_waiter("function_updated_v2").wait(FunctionName=FN)
@@ -149,7 +151,7 @@ def test_a_call_past_the_functions_timeout_is_stopped(local_aws: LocalAws, deplo
 
 
 def test_calls_on_the_alias_are_served_by_provisioned_concurrency(
-    local_aws: LocalAws, deployed: Run
+    local_aws: LocalAws, deployed: str
 ) -> None:
     invoke(local_aws, {**TRANSACTION, "transactionId": "txn-pc"})
     stats = local_aws.client("cloudwatch").get_metric_statistics(
@@ -168,21 +170,25 @@ def test_calls_on_the_alias_are_served_by_provisioned_concurrency(
 
 
 def test_a_good_new_version_passes_its_smoke_test_and_the_alias_moves(
-    local_aws: LocalAws, deployed: Run, tree: Path
+    local_aws: LocalAws, deployed: str, tree: Path
 ) -> None:
+    lam = local_aws.client("lambda")
     before = live_version(local_aws)
     handler = tree.parent / HANDLER
     handler.write_text(handler.read_text() + "\n// a harmless change: a new version\n")
     local_aws.control.reset_calls()
     result = apply(local_aws, tree)
     assert result.code == 0, result.stdout + result.stderr
-    assert int(live_version(local_aws)) == int(before) + 1
+    # The version this apply published, whatever versions earlier tests left behind.
+    versions = lam.list_versions_by_function(FunctionName=FN)["Versions"]
+    newest = max(int(v["Version"]) for v in versions if v["Version"] != "$LATEST")
+    assert live_version(local_aws) == str(newest) and newest > int(before)
     operations = [c.operation for c in local_aws.control.calls()]
     assert operations.index("Invoke") < operations.index("UpdateAlias")
 
 
 def test_a_broken_version_is_stopped_by_its_smoke_test_and_the_alias_stays(
-    local_aws: LocalAws, deployed: Run, tree: Path
+    local_aws: LocalAws, deployed: str, tree: Path
 ) -> None:
     good = live_version(local_aws)
     handler = tree.parent / HANDLER
@@ -212,7 +218,7 @@ def test_a_broken_version_is_stopped_by_its_smoke_test_and_the_alias_stays(
 
 
 def test_a_smoke_error_that_carries_a_secret_is_reported_without_it(
-    local_aws: LocalAws, deployed: Run, tree: Path
+    local_aws: LocalAws, deployed: str, tree: Path
 ) -> None:
     handler = tree.parent / HANDLER
     working = handler.read_text()
@@ -233,12 +239,13 @@ def test_a_smoke_error_that_carries_a_secret_is_reported_without_it(
 
 
 def test_a_burst_past_reserved_concurrency_is_throttled_and_reconcile_restores_it(
-    local_aws: LocalAws, deployed: Run, tree: Path
+    local_aws: LocalAws, deployed: str, tree: Path
 ) -> None:
     lam = local_aws.client("lambda")
     # Someone lowers the reservation to what is provisioned (100 would mean 100 Node.js
     # processes here); the excess of a burst on `live` must be refused, not queued.
     lam.put_function_concurrency(FunctionName=FN, ReservedConcurrentExecutions=5)
+    wait_idle(local_aws, FN)
     ids = [f"txn-burst-{n}" for n in range(10)]
     local_aws.control.configure(latency_ms=700)  # the ledger's write takes 0.7 s
     try:

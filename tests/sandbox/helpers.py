@@ -60,10 +60,10 @@ def client_kwargs(url: str, retries: int = 1, validate: bool = True) -> dict[str
     }
 
 
-def handler_zip() -> bytes:
+def handler_zip(header: str = "") -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+        archive.writestr("index.py", header + "def handler(event, context):\n    return event\n")
     return buffer.getvalue()
 
 

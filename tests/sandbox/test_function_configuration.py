@@ -205,3 +205,43 @@ def test_a_code_update_can_change_the_architecture(lam: LambdaClient, role_arn: 
     lam.update_function_code(FunctionName="app", ZipFile=handler_zip(), Architectures=["arm64"])
     for view in every_view(lam):
         assert view["Architectures"] == ["arm64"]
+
+
+def _new_code(lam: LambdaClient, marker: str, publish: bool = False) -> str:
+    """Change the code (so there is something to publish); the version published, if asked."""
+    zipped = handler_zip(f"# {marker}\n")
+    answer = lam.update_function_code(FunctionName="app", ZipFile=zipped, Publish=publish)
+    return str(answer["Version"])
+
+
+def test_version_numbers_are_never_given_twice(lam: LambdaClient, role_arn: str) -> None:
+    create_function(lam, role_arn, Publish=True)  # version 1
+    _new_code(lam, "two")
+    assert lam.publish_version(FunctionName="app")["Version"] == "2"
+    _new_code(lam, "three")
+    lam.publish_version(FunctionName="app")
+    # Versions 1 and 2 deleted: AWS counts on (moto alone gave 2 again, then 3 twice).
+    lam.delete_function(FunctionName="app", Qualifier="1")
+    lam.delete_function(FunctionName="app", Qualifier="2")
+    _new_code(lam, "four")
+    fourth = lam.publish_version(FunctionName="app")
+    assert fourth["Version"] == "4"
+    assert fourth["FunctionArn"].endswith(":function:app:4")
+    assert _new_code(lam, "five", publish=True) == "5"
+    listed = lam.list_versions_by_function(FunctionName="app")["Versions"]
+    assert [v["Version"] for v in listed] == ["$LATEST", "3", "4", "5"]
+    # Each number still answers for its own code.
+    shas = {
+        v: lam.get_function(FunctionName="app", Qualifier=v)["Configuration"]["CodeSha256"]
+        for v in ("3", "4", "5")
+    }
+    assert len(set(shas.values())) == 3
+    # Publishing with nothing changed hands back the newest version, as before.
+    assert lam.publish_version(FunctionName="app")["Version"] == "5"
+
+
+def test_a_function_created_again_numbers_from_one(lam: LambdaClient, role_arn: str) -> None:
+    create_function(lam, role_arn, Publish=True)
+    _new_code(lam, "two", publish=True)
+    lam.delete_function(FunctionName="app")
+    assert create_function(lam, role_arn, Publish=True)["Version"] == "1"

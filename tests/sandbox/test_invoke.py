@@ -13,14 +13,15 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from reconciler.sandbox.control.client import SandboxControl
 from reconciler.sandbox.server import Sandbox
-from tests.sandbox.helpers import client_kwargs
+from tests.sandbox.helpers import client_kwargs, wait_until
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -31,6 +32,8 @@ ECHO = """
 exports.handler = async (event, context) => {
   console.log("got", JSON.stringify(event));
   if (event.fail) throw new TypeError("asked to fail");
+  if (event.exit) process.exit(3);
+  if (event.kill) process.kill(process.pid, "SIGKILL");
   if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
   return {
     event,
@@ -313,3 +316,60 @@ def test_first_calls_of_new_code_made_at_once_all_run(
         )
     assert [a.get("FunctionError") for a in answers] == [None] * 6
     assert sorted(payload(a)["version"] for a in answers) == ["$LATEST"] * 3 + ["1"] * 3
+
+
+# Every way an invocation can end, by the function's source and the event it is sent.
+ENDINGS = {
+    "success": (ECHO, {}),
+    "function error": (ECHO, {"fail": True}),
+    "timeout": (ECHO, {"sleepMs": 3000}),
+    "runtime exited": (ECHO, {"exit": True}),
+    "environment killed": (ECHO, {"kill": True}),
+    "init failure": ('throw new Error("no config");\nexports.handler = async () => 1;', {}),
+}
+
+
+@pytest.mark.parametrize("ending", list(ENDINGS))
+@pytest.mark.parametrize("kind", ["RequestResponse", "Event"])
+def test_every_way_an_invocation_ends_gives_its_slot_back(
+    fresh: Sandbox,
+    lam: LambdaClient,
+    make: Callable[..., str],
+    ending: str,
+    kind: Literal["RequestResponse", "Event"],
+) -> None:
+    source, event = ENDINGS[ending]
+    make(source=source, Timeout=1)
+    # One slot: a slot kept by the ending would throttle the call after it.
+    lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=1)
+    lam.put_function_event_invoke_config(FunctionName="echo", MaximumRetryAttempts=0)
+    control = SandboxControl(fresh.url)
+    lam.invoke(FunctionName="echo", InvocationType=kind, Payload=json.dumps(event).encode())
+    wait_until(lambda: control.activity() == [], timeout=15)
+    again = lam.invoke(FunctionName="echo", Payload=b"{}")
+    assert again["StatusCode"] == 200
+
+
+def test_an_event_throttled_and_retried_gives_its_slot_back(
+    fresh: Sandbox, lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make()
+    lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=1)
+    control = SandboxControl(fresh.url)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        busy = pool.submit(lam.invoke, FunctionName="echo", Payload=b'{"sleepMs": 1000}')
+        wait_until(lambda: [a.running for a in control.activity()] == [1])
+        lam.invoke(FunctionName="echo", InvocationType="Event", Payload=b'{"late": true}')
+        # Queued behind the running call: accepted, not yet finished, holding no slot.
+        [waiting] = control.activity()
+        assert (waiting.function, waiting.running, waiting.queued) == ("echo", 1, 1)
+        assert busy.result()["StatusCode"] == 200
+    wait_until(lambda: control.activity() == [], timeout=15)
+    assert payload(lam.invoke(FunctionName="echo", Payload=b"{}"))["name"] == "echo"
+    runs = [m for m in _messages(fresh, "/aws/lambda/echo") if '"late":true' in m]
+    assert len(runs) == 1  # the throttled event ran once, after the call ahead of it
+
+
+def _messages(sandbox: Sandbox, group: str) -> list[str]:
+    logs = boto3.client("logs", **client_kwargs(sandbox.url))
+    return [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]

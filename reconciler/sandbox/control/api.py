@@ -28,6 +28,7 @@ class ControlApi:
             ("POST", "config"): self._configure,
             ("GET", "calls"): lambda _: self._calls(),
             ("POST", "calls/reset"): lambda _: self._done(fidelity.reset_calls),
+            ("GET", "invocations"): lambda _: self._activity(),
             ("GET", "held"): lambda _: json_response(200, {"held": fidelity.held()}),
             ("GET", "contract"): lambda _: json_response(200, {"breaches": fidelity.breaches()}),
             ("DELETE", "contract"): lambda _: self._done(fidelity.clear_breaches),
@@ -61,6 +62,10 @@ class ControlApi:
 
     def _calls(self) -> Response:
         return json_response(200, {"calls": [c.to_json() for c in self._fidelity.calls()]})
+
+    def _activity(self) -> Response:
+        functions = [a.to_json() for a in self._fidelity.activity()]
+        return json_response(200, {"functions": functions})
 
     def _faults(self) -> Response:
         rules = [rule.to_json() for rule in self._fidelity.faults.pending()]

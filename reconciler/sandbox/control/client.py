@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.sandbox.control.faults import FaultRule
 from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.control.recorder import RecordedCall
+from reconciler.sandbox.lambda_.activity import Activity
 
 TIMEOUT_SECONDS = 10
 
@@ -34,6 +35,10 @@ class SandboxControl:
 
     def writes(self) -> list[RecordedCall]:
         return [call for call in self.calls() if call.write]
+
+    def activity(self) -> list[Activity]:
+        """Each function with an invocation running or an Event invocation not yet finished."""
+        return [Activity.from_json(a) for a in self._request("GET", "invocations")["functions"]]
 
     def held(self) -> list[str]:
         """The operations of the writes a freeze knob is holding now."""

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from reconciler.sandbox.lambda_.activity import Activity
 from reconciler.sandbox.lambda_.deployment import CodeCache, Target, read_call, target_from
 from reconciler.sandbox.lambda_.destinations import AsyncSettings, Finished, discard, on_success
 from reconciler.sandbox.lambda_.metrics import Slot, invocation_metrics, throttle_metrics
@@ -68,6 +69,7 @@ class Invocations:
         # Idle environments by last use, oldest first: past MAX_WARM the oldest is stopped.
         self._warm: OrderedDict[Environment, Deployment] = OrderedDict()
         self._running: dict[FunctionKey, int] = {}
+        self._queued: dict[FunctionKey, int] = {}
         self._credentials: dict[tuple[str, str], dict[str, str]] = {}
         self._stop = threading.Event()
 
@@ -84,6 +86,7 @@ class Invocations:
             self._idle.clear()
             self._warm.clear()
             self._running.clear()
+            self._queued.clear()
             self._credentials.clear()
         for env in idle:
             env.close()
@@ -91,6 +94,19 @@ class Invocations:
     def close(self) -> None:
         self.reset()
         self._code.close()
+
+    def activity(self) -> list[Activity]:
+        """Every function with an invocation running or an event not yet finished."""
+        with self._ctx.lock:
+            keys = {k for k, n in self._running.items() if n} | {
+                k for k, n in self._queued.items() if n
+            }
+            return [
+                Activity(
+                    k.account, k.region, k.name, self._running.get(k, 0), self._queued.get(k, 0)
+                )
+                for k in sorted(keys, key=lambda k: (k.account, k.region, k.name))
+            ]
 
     # -- the API -----------------------------------------------------------------------------
 
@@ -255,9 +271,21 @@ class Invocations:
             request_id=request_id,
             stop=self._stop,
         )
-        threading.Thread(target=self._deliver, args=(queued,), daemon=True).start()
+        with self._ctx.lock:
+            self._queued[target.key] = self._queued.get(target.key, 0) + 1
+        threading.Thread(target=self._track, args=(queued,), daemon=True).start()
         headers = (("x-amzn-RequestId", request_id), ("Content-Length", "0"))
         return Response(202, headers, b"")
+
+    def _track(self, queued: AsyncEvent) -> None:
+        """Deliver the event, then count it finished however delivery ended."""
+        try:
+            self._deliver(queued)
+        finally:
+            with self._ctx.lock:
+                # An event from before a reset was already forgotten with its counts.
+                if queued.stop is self._stop:
+                    self._queued[queued.key] = max(0, self._queued.get(queued.key, 1) - 1)
 
     def _deliver(self, queued: AsyncEvent) -> None:
         settings = self._async_settings(queued)

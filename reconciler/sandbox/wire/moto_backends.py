@@ -45,6 +45,22 @@ def published_versions(account: str, region: str, name: str) -> list[Any]:
     return [] if group is None else list(group["versions"])
 
 
+def renumber_newest_version(account: str, region: str, name: str, number: int) -> None:
+    """Give the version moto published last the number AWS would have given it."""
+    storage = _storage(account, region)
+    versions = storage._functions[name]["versions"]
+    newest = versions[-1]
+    taken = newest.function_arn
+    newest.set_version(number)
+    storage._arns[newest.function_arn] = newest
+    # moto filed the new version under an ARN an older version may still hold.
+    same = [v for v in versions[:-1] if v.function_arn == taken]
+    if same:
+        storage._arns[taken] = same[-1]
+    else:
+        storage._arns.pop(taken, None)
+
+
 def alias_version(account: str, region: str, name: str, alias: str) -> str | None:
     function = latest_function(account, region, name)
     if function is None:
