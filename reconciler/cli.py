@@ -124,7 +124,8 @@ def _where(p: argparse.ArgumentParser) -> None:
         "--desired-dir",
         type=Path,
         default=None,
-        help="folder of <stack>.toml files (default $RECONCILE_DESIRED_DIR, else ./desired_state)",
+        help="folder of <stack>.toml files (default $RECONCILE_DESIRED_DIR, else "
+        "./desired_state or the current folder; never the tool's own)",
     )
     p.add_argument(
         "--account",
@@ -275,6 +276,23 @@ def _adopting(p: argparse.ArgumentParser) -> None:
 def _destroying(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="delete without typing the suffix")
     p.add_argument("--dry-run", action="store_true", help="list only, delete nothing")
+    p.add_argument(
+        "--include-adopted",
+        action="store_true",
+        help="also delete what was taken over with --adopt (listed apart in the plan); "
+        "without it, adopted resources are released; a protected one never is deleted",
+    )
+
+
+def _releasing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="a resource's full name, as the plan shows it: our tags are removed, "
+        "nothing is deleted, and no later run changes it",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list only, change nothing")
 
 
 def _saving(p: argparse.ArgumentParser) -> None:
@@ -366,6 +384,10 @@ COMMANDS: dict[str, tuple[str, tuple[Group, ...]]] = {
     "destroy": (
         "remove everything the suffix owns, and nothing else",
         (_report, _reads, _writes, _destroying, _saving, _reviewed),
+    ),
+    "release": (
+        "hand resources back: our tags removed, nothing deleted",
+        (_report, _reads, _writes, _releasing),
     ),
     "watch": (
         "apply every --interval seconds, for months",
@@ -482,14 +504,6 @@ def _flag_of(flag: str, groups: tuple[Group, ...]) -> bool:
     return flag.split("=", 1)[0] in probe._option_string_actions
 
 
-def default_desired_dir() -> Path:
-    configured = os.environ.get("RECONCILE_DESIRED_DIR")
-    if configured:
-        return Path(configured)
-    here = Path.cwd() / "desired_state"
-    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "desired_state"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parse(sys.argv[1:] if argv is None else argv)
@@ -526,17 +540,29 @@ def _options(args: argparse.Namespace) -> Options:
         # A fleet's targets each bring their own.
         suffix=args.suffix or "",
         stacks=stacks or ("all",),
-        desired_dir=args.desired_dir or default_desired_dir(),
+        desired_dir=_desired_dir(args),
         region=args.region,
         env=getattr(args, "env", "dev"),
         accounts=tuple(args.account),
         lock_wait_s=getattr(args, "lock_wait", WAIT_S),
         allow_replace=getattr(args, "allow_replace", False),
         adopt=getattr(args, "adopt", False),
+        include_adopted=getattr(args, "include_adopted", False),
+        release=tuple(getattr(args, "names", ())),
         pc_timeout_s=getattr(args, "pc_timeout", 900.0),
         max_workers=getattr(args, "max_workers", 32),
         rate_limits=tuple(getattr(args, "rate_limit", ())),
     )
+
+
+def _desired_dir(args: argparse.Namespace) -> Path:
+    """The folder the user named (flag, variable, or the current folder), checked before any
+    AWS call; `import` writes a new one, so only where it is told."""
+    from reconciler.desired import stacks
+
+    if args.command == "import":
+        return stacks.destination(args.desired_dir, os.environ)
+    return stacks.folder(args.desired_dir, os.environ, Path.cwd())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -618,7 +644,8 @@ def _reconcile(args: argparse.Namespace, options: Options, saved: SavedPlan | No
     if options.command.reports_drift or getattr(args, "dry_run", False):
         return _finish(args, pipeline.plan_only(prepared))
     # A reviewed plan was approved already; otherwise a destroy asks.
-    if options.goal.removes and not prepared.plan.empty and not args.yes and saved is None:
+    deletes = options.goal.removes and options.goal.deletes
+    if deletes and not prepared.plan.empty and not args.yes and saved is None:
         _confirm(options.suffix)
     return _finish(args, pipeline.execute(prepared))
 

@@ -105,7 +105,7 @@ def _story(aws: LocalAws) -> tuple[list[Step], bool]:
     steps += failures
     steps.append(
         run(
-            "12. destroy: remove everything this suffix owns, nothing of the callers'",
+            "12. destroy: delete what this suffix created, release what it took over",
             ["destroy", "--yes"],
         )
     )
@@ -170,10 +170,15 @@ def _callers_unbroken(aws: LocalAws, systems: list[Legacy]) -> None:
 
 def _runner(control: SandboxControl) -> Callable[[str, list[str]], Step]:
     from reconciler.cli import main as reconcile
+    from reconciler.demo_failures import ROOT
+
+    # The shipped stacks, named: the tool never falls back to its own folder.
+    shipped = ["--desired-dir", str(ROOT / "desired_state")]
 
     def run(title: str, args: list[str]) -> Step:
         banner(title)
-        argv = [*args, "--suffix", SUFFIX, "--log-level", "warning"]
+        where = [] if "--desired-dir" in args else shipped
+        argv = [*args, *where, "--suffix", SUFFIX, "--log-level", "warning"]
         print(f"{DIM}$ reconcile {' '.join(argv)}{RESET}", flush=True)
         control.reset_calls()
         began = time.monotonic()

@@ -43,7 +43,8 @@ from reconciler.observe.discover import classify, discover
 from reconciler.observe.read import observe
 from reconciler.output.log import keep_out_of_logs
 from reconciler.planning import preflight
-from reconciler.planning.plan import Plan, plan_apply, plan_destroy
+from reconciler.planning.plan import Plan, plan_apply, plan_destroy, plan_release
+from reconciler.planning.removal import Removal
 
 log = structlog.get_logger()
 
@@ -53,6 +54,8 @@ class Goal:
     """What the pipeline aims at: the declared state, or nothing the suffix owns."""
 
     removes: bool
+    # False: what is removed is handed back (our tags taken off), never deleted.
+    deletes: bool = True
 
     @property
     def needs_secrets(self) -> bool:
@@ -73,12 +76,14 @@ class Goal:
 
 CONVERGE = Goal(removes=False)
 REMOVE = Goal(removes=True)
+HAND_BACK = Goal(removes=True, deletes=False)
 
 
 class Command(StrEnum):
     APPLY = "apply"
     PLAN = "plan"
     DESTROY = "destroy"
+    RELEASE = "release"
     WATCH = "watch"
     UNLOCK = "unlock"
     POLICY = "policy"
@@ -87,7 +92,8 @@ class Command(StrEnum):
 
     @property
     def goal(self) -> Goal:
-        return REMOVE if self is Command.DESTROY else CONVERGE
+        goals = {Command.DESTROY: REMOVE, Command.RELEASE: HAND_BACK}
+        return goals.get(self, CONVERGE)
 
     @property
     def reports_drift(self) -> bool:
@@ -111,6 +117,10 @@ class Options:
     allow_replace: bool = False
     # Take over declared resources that exist without our tags (see planning.plan).
     adopt: bool = False
+    # Destroy deletes adopted resources too (never a protected one); see planning.removal.
+    include_adopted: bool = False
+    # What `release` hands back, by name.
+    release: tuple[str, ...] = ()
     pc_timeout_s: float = 900.0
     wait_timeout_s: float = 600.0
     max_workers: int = 32
@@ -128,6 +138,10 @@ class Options:
     @property
     def goal(self) -> Goal:
         return self.command.goal
+
+    @property
+    def removal(self) -> Removal:
+        return Removal(self.include_adopted, self.today.isoformat())
 
 
 @dataclass(frozen=True)
@@ -179,7 +193,24 @@ def load(options: Options) -> list[StackSpec]:
     validate_suffix(options.suffix)
     for spec in specs:
         check_names(options.suffix, name_checks(spec))
+    _one_owner(options, specs)
     return specs
+
+
+def _one_owner(options: Options, specs: list[StackSpec]) -> None:
+    """Refuse two stack files that declare one resource: each run would take it from the
+    other. Checked against every stack of the folder that loads for this environment."""
+    chosen = [spec.name for spec in specs]
+    others = stacks.other_stacks(options.desired_dir, chosen, options.env)
+    owners: dict[ResourceId, StackSpec] = {}
+    for spec in [*specs, *others]:
+        for rid in _rendered(spec, options.suffix):
+            first = owners.setdefault(rid, spec)
+            if first is not spec and first.name in chosen:
+                raise InputError(
+                    f"{rid} is declared by both {first.path.name} and {spec.path.name}: one "
+                    "resource has one owning stack (drop it from one of them)"
+                )
 
 
 def fleet_check(options: Options) -> Callable[[FleetTarget], None]:
@@ -286,13 +317,17 @@ def snapshot(
         listed = pair.submit(discover, ctx, wanted, options.max_workers)
         live = observe(ctx, resources, options.max_workers)
         found = classify(listed.result(), options.suffix, scope)
-    live.update(found.live)
-    if options.goal.removes:
-        plan = plan_destroy(resources, live, options.suffix, found.orphans, found.unreadable)
+    # What discovery found is removed: read whole first, so that what existed before us or is
+    # protected is released, never deleted, whatever the desired state still says of it.
+    live.update(observe(ctx, found.orphans, options.max_workers) if found.orphans else {})
+    args = (resources, live, options.suffix, found.orphans, found.unreadable)
+    if not options.goal.deletes:
+        every = (*resources, *found.orphans)
+        plan = plan_release(every, live, options.suffix, options.release, options.removal.today)
+    elif options.goal.removes:
+        plan = plan_destroy(*args, removal=options.removal)
     else:
-        plan = plan_apply(
-            resources, live, options.suffix, found.orphans, found.unreadable, adopt=options.adopt
-        )
+        plan = plan_apply(*args, adopt=options.adopt, removal=options.removal)
     return live, plan
 
 
@@ -301,11 +336,15 @@ def _declared_elsewhere(options: Options, scope: list[str] | None) -> frozenset[
     need not read their tags to learn that."""
     if scope is None:
         return frozenset()
-    return frozenset(
-        ResourceId(d.kind.key, d.template.replace("{suffix}", options.suffix))
-        for spec in stacks.other_stacks(options.desired_dir, scope, options.env)
-        for d in declared_names(spec)
-    )
+    others = stacks.other_stacks(options.desired_dir, scope, options.env)
+    return frozenset(rid for spec in others for rid in _rendered(spec, options.suffix))
+
+
+def _rendered(spec: StackSpec, suffix: str) -> list[ResourceId]:
+    """Every resource the stack declares, named for the suffix."""
+    return [
+        ResourceId(d.kind.key, d.template.replace("{suffix}", suffix)) for d in declared_names(spec)
+    ]
 
 
 def _check(

@@ -1,4 +1,5 @@
-"""Adapter for DynamoDB tables (on-demand, no deletion protection, destroyable)."""
+"""Adapter for DynamoDB tables: on demand; deletion protection as declared, never lifted to
+delete (a protected table is released by the plan, not deleted)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ class Tables:
                 for (k, _), role in zip(keys, ("HASH", "RANGE"), strict=False)
             ],
             BillingMode=resource.fields["billing_mode"],
-            DeletionProtectionEnabled=False,
+            DeletionProtectionEnabled=bool(resource.fields["deletion_protection"]),
             Tags=tag_list(resource.fields["tags"]),
         )
         self._wait_active(ctx, resource.id.name)
@@ -73,7 +74,8 @@ class Tables:
             ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
             self._wait_active(ctx, name)
         if changed(changes, "deletion_protection"):
-            ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
+            protect = bool(resource.fields["deletion_protection"])
+            ddb.update_table(TableName=name, DeletionProtectionEnabled=protect)
             self._wait_active(ctx, name)
         sync_tags(
             changes,
@@ -82,11 +84,10 @@ class Tables:
         )
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        # Never lifts protection: the plan does not delete a protected table, and one protected
+        # since the plan was made is refused by AWS itself (a failed action, data kept).
         ddb = ctx.client("dynamodb")
-        name = resource.id.name
-        if live is not None and live.fields.get("deletion_protection"):
-            ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-        unless_missing(lambda: ddb.delete_table(TableName=name), *MISSING)
+        unless_missing(lambda: ddb.delete_table(TableName=resource.id.name), *MISSING)
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         ddb = ctx.client("dynamodb")

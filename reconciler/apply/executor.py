@@ -126,7 +126,8 @@ def _dispatch(ctx: Context, action: Action, live: Live | None) -> None:
     resource = action.resource
     if action.op is Op.CREATE:
         adapter.create(ctx, resource)
-    elif action.op in (Op.UPDATE, Op.ADOPT):
+    elif action.op in (Op.UPDATE, Op.ADOPT, Op.RELEASE):
+        # A release changes tags only: the adapter's own tag calls hand the resource back.
         assert live is not None
         adapter.update(ctx, resource, action.changes, live)
     elif action.op is Op.REPLACE:

@@ -66,6 +66,7 @@ TABLE = {
     "range_key_type": Field(
         str, required=False, default="", check=one_of(("", "S", "N", "B"), "key type")
     ),
+    "deletion_protection": Field(bool, required=False, default=None),
 }
 
 

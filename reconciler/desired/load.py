@@ -164,6 +164,7 @@ def _table(key: str, raw: Any) -> TableSpec:
         t["hash_key_type"],
         t["range_key"],
         t["range_key_type"],
+        t["deletion_protection"],
     )
 
 

@@ -26,6 +26,8 @@ class TableSpec:
     hash_key_type: str
     range_key: str = ""
     range_key_type: str = ""
+    # None: not declared, so an existing table keeps its own (a new one is created without).
+    deletion_protection: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler.desired.load import load_stack
@@ -10,11 +11,65 @@ from reconciler.desired.model import StackSpec
 from reconciler.errors import InputError
 
 ALL = "all"
+# The folder a desired state conventionally sits in, below the current folder.
+CONVENTIONAL = "desired_state"
+VARIABLE = "RECONCILE_DESIRED_DIR"
+STACK_FILES = "<stack>.toml"
+
+
+def folder(given: Path | None, environ: Mapping[str, str], cwd: Path) -> Path:
+    """The desired-state folder the user pointed at, checked to hold stacks; never one they
+    did not name (the tool's own installation holds examples, not their system)."""
+    if given is not None:
+        return checked(given, f"--desired-dir {given}")
+    if environ.get(VARIABLE):
+        configured = Path(environ[VARIABLE])
+        return checked(configured, f"{VARIABLE}={configured}")
+    here = cwd / CONVENTIONAL if (cwd / CONVENTIONAL).is_dir() else cwd
+    if not _stack_files(here):
+        raise InputError(
+            f"no desired state in {cwd}: it holds no {STACK_FILES} file and no "
+            f"{CONVENTIONAL}/ folder with one; pass --desired-dir DIR or set {VARIABLE}"
+        )
+    return here
+
+
+def destination(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """Where `import` writes: only a folder the user named (it may not exist yet)."""
+    chosen = given or (Path(environ[VARIABLE]) if environ.get(VARIABLE) else None)
+    if chosen is None:
+        raise InputError(
+            f"import writes only where it is told: pass --desired-dir DIR (or set {VARIABLE})"
+        )
+    if chosen.exists() and not chosen.is_dir():
+        raise InputError(f"--desired-dir {chosen}: is a file, not a folder")
+    return chosen
+
+
+def checked(path: Path, named: str) -> Path:
+    """`path` if it is a readable folder holding at least one stack file."""
+    if not path.exists():
+        raise InputError(f"{named}: no such folder (it should hold the {STACK_FILES} files)")
+    if not path.is_dir():
+        raise InputError(f"{named}: is a file, not a folder of {STACK_FILES} files")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise InputError(f"{named}: cannot be read (permission denied)")
+    try:
+        found = _stack_files(path)
+    except PermissionError:
+        raise InputError(f"{named}: cannot be read (permission denied)") from None
+    if not found:
+        raise InputError(f"{named}: holds no {STACK_FILES} file")
+    return path
+
+
+def _stack_files(path: Path) -> list[Path]:
+    return sorted(p for p in path.glob("*.toml") if p.is_file())
 
 
 def available(desired_dir: Path) -> list[str]:
     """Every stack the folder declares: one `<stack>.toml` each."""
-    return sorted(path.stem for path in desired_dir.glob("*.toml"))
+    return [path.stem for path in _stack_files(desired_dir)]
 
 
 def load_specs(desired_dir: Path, names: Sequence[str], env: str) -> list[StackSpec]:

@@ -34,7 +34,10 @@ def expand(
     """
     stack = StackContext(spec, target, secrets, code, KINDS)
     resources = [r for kind in KINDS for r in stack.built(kind)]
-    return tuple(replace(r, stack=spec.name, ignore=_ignored(spec, r.id.kind)) for r in resources)
+    return tuple(
+        replace(r, stack=spec.name, ignore=(*r.ignore, *_ignored(spec, r.id.kind)))
+        for r in resources
+    )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Expand stage: DynamoDB tables, on demand and never deletion-protected (pure)."""
+"""Expand stage: DynamoDB tables, on demand, protected from deletion only as declared (pure)."""
 
 from __future__ import annotations
 
@@ -29,12 +29,18 @@ def _table(stack: StackContext, t: TableSpec) -> Resource:
     fields = {
         "billing_mode": t.billing_mode,
         "key_schema": keys,
-        "deletion_protection": False,
+        "deletion_protection": bool(t.deletion_protection),
         "tags": stack.tags,
     }
+    # Undeclared, a table that exists keeps its protection: only the desired state saying
+    # `false` ever turns it off.
+    kept = ("deletion_protection",) if t.deletion_protection is None else ()
     # AWS cannot change a table's keys: a new key schema is a new table.
     return Resource(
-        stack.id(TABLE, f"tables.{t.key}"), fields, replace_on=frozenset({"key_schema"})
+        stack.id(TABLE, f"tables.{t.key}"),
+        fields,
+        replace_on=frozenset({"key_schema"}),
+        ignore=kept,
     )
 
 

@@ -14,6 +14,14 @@ OWNER = "lambda-reconciler"
 MANAGED_BY = "ManagedBy"
 SUFFIX = "EnvironmentSuffix"
 STACK = "Stack"
+# Set with the ownership tags on what was taken over (its value the date): what existed before
+# us, which destroy releases instead of deleting.
+ADOPTED = "Adopted"
+# Left on what was handed back (its value the date), so that a resource that had no tags of
+# its own is never mistaken for one of ours a crash left untagged.
+RELEASED = "Released"
+# Everything a release removes.
+OURS = (MANAGED_BY, SUFFIX, STACK, ADOPTED)
 
 
 def ownership_tags(suffix: str, stack: str) -> dict[str, str]:
@@ -30,6 +38,19 @@ def owned_by(tags: object, suffix: str) -> bool:
 
 def stack_of(tags: Mapping[str, str]) -> str:
     return tags.get(STACK, "")
+
+
+def other_stack(tags: Mapping[str, str], suffix: str, stack: str) -> str | None:
+    """Why a resource of this suffix is another stack's (one resource, one owning stack)."""
+    owner = stack_of(tags)
+    if not owned_by(tags, suffix) or owner in ("", stack):
+        return None
+    return f"owned by stack {owner!r} of this suffix: never changed by stack {stack!r}"
+
+
+def released_tags(tags: Mapping[str, str], today: str) -> dict[str, str]:
+    """A resource's tags once handed back: ours gone, its own kept, the release dated."""
+    return {**{k: v for k, v in tags.items() if k not in OURS}, RELEASED: today}
 
 
 # CloudFormation tags what it manages (CDK, SAM and the Serverless Framework deploy through it).

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reconciler.adapters.base import Context
 from reconciler.errors import InputError
+from reconciler.expand.ownership import MANAGED_BY, OWNER, SUFFIX, stack_of
 from reconciler.importer import alarms, read
 from reconciler.importer.toml import Imported, Request, imported
 
@@ -39,6 +40,8 @@ def import_stack(ctx: Context, choice: Choice) -> tuple[Path, Imported]:
             raise InputError(f"{path} exists: import writes a new stack and overwrites nothing")
     names = read.chosen(ctx, choice.functions, choice.tags)
     live = [read.function(ctx, name) for name in names]
+    for function in live:
+        _unowned(function.name, function.tags)
     request = Request(
         choice.stack,
         ctx.target.suffix,
@@ -55,6 +58,18 @@ def import_stack(ctx: Context, choice: Choice) -> tuple[Path, Imported]:
         (choice.desired_dir / folder / name).write_bytes(data)
     target.write_text(result.text, encoding="utf-8")
     return target, result
+
+
+def _unowned(name: str, tags: dict[str, str]) -> None:
+    """Refuse a function a stack of ours already owns: two stack files would take it from
+    each other on every run."""
+    if tags.get(MANAGED_BY) != OWNER:
+        return
+    raise InputError(
+        f"function {name} is already owned by stack {stack_of(tags)!r} of suffix "
+        f"{tags.get(SUFFIX, '?')!r}: import takes in only what no stack owns "
+        "(`reconcile release` hands it back first)"
+    )
 
 
 def _download(url: str) -> bytes:

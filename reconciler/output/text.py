@@ -31,7 +31,11 @@ def shown(change: FieldChange, value: Any) -> str:
 
 
 def change_line(change: FieldChange) -> str:
-    return f"    {change.path}: {shown(change, change.old)} -> {shown(change, change.new)}"
+    line = f"{change.path}: {shown(change, change.old)} -> {shown(change, change.new)}"
+    if change.lifts_protection:
+        # Its own line and mark: after it, a delete takes the data with it.
+        return f"  ! {line}   (turns deletion protection OFF: it can then be deleted with its data)"
+    return f"    {line}"
 
 
 def shown_changes(action: Action) -> tuple[FieldChange, ...]:
@@ -39,9 +43,16 @@ def shown_changes(action: Action) -> tuple[FieldChange, ...]:
     return creation_changes(action.resource) if action.op is Op.CREATE else action.changes
 
 
+# What an action does beyond its symbol, where the symbol alone could mislead.
+EXPLAINED = {
+    Op.ADOPT: " (taken over: tagged and changed in place)",
+    Op.RELEASE: " (released: kept as it is, our tags removed)",
+}
+
+
 def action_lines(action: Action) -> list[str]:
-    taken = " (taken over: tagged and changed in place)" if action.op is Op.ADOPT else ""
-    lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}{taken}"]
+    explained = EXPLAINED.get(action.op, "")
+    lines = [f"{action.op.symbol} {action.id.kind} {action.id.name}{explained}"]
     if action.op is Op.CREATE:
         lines += _created_lines(action)
     elif action.op is not Op.DELETE:
@@ -63,8 +74,8 @@ def _created_lines(action: Action) -> list[str]:
 
 
 def summary(plan: Plan) -> str:
-    # Adoption is named only when there is some: most runs have none to take over.
-    shown = [op for op in Op if op is not Op.ADOPT or plan.count(op)]
+    # Adoption and release are named only when there is some: most runs have none.
+    shown = [op for op in Op if op not in EXPLAINED or plan.count(op)]
     return f"Plan: {', '.join(f'{plan.count(op)} to {op.value}' for op in shown)}."
 
 
@@ -129,4 +140,11 @@ def _done_line(outcome: Outcome) -> str:
         return f"In sync, but for the {alone} left alone above." if alone else "In sync."
     if outcome.result is None:
         return f"Nothing owned by suffix {options.suffix!r} was found: nothing to delete."
-    return "Destroyed."
+    released = sum(1 for a in outcome.result.applied if a.op is Op.RELEASE)
+    if not options.goal.deletes:
+        return (
+            f"Released {released}: no run of suffix {options.suffix!r} changes them now; "
+            "plans show them left alone until the desired state stops declaring them."
+        )
+    kept = f"; {released} released, kept as they were (no longer ours)" if released else ""
+    return f"Destroyed{kept}."

@@ -21,6 +21,8 @@ NORMALIZERS: dict[str, Callable[[Any], Any]] = {
     "document": normalize.policy,
 }
 SENSITIVE = "(sensitive)"
+# The field of every kind AWS lets protect from deletion: turning it off is shown on its own.
+PROTECTION = "deletion_protection"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class FieldChange:
     old: Any
     new: Any
     sensitive: bool = False
+
+    @property
+    def lifts_protection(self) -> bool:
+        """Turns deletion protection off: from then on the resource and its data can go."""
+        return self.path == PROTECTION and self.old is True and self.new is False
 
     def masked(self, value: Any) -> Any:
         """The value as it may be shown anywhere: a secret's is `(sensitive)`, whatever it is."""

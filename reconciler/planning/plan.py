@@ -6,10 +6,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from reconciler.errors import InputError
 from reconciler.expand.catalog import BY_KEY, rank
-from reconciler.expand.ownership import foreign_owner, owned_by
+from reconciler.expand.ownership import ADOPTED, RELEASED, foreign_owner, other_stack, owned_by
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.diff import FieldChange, adopt_ignored, diff_fields
+from reconciler.planning.removal import (
+    Removal,
+    adopted_note,
+    kept_reason,
+    needed_by_kept,
+    part_of_kept,
+    released,
+)
 
 
 class Op(StrEnum):
@@ -19,12 +28,28 @@ class Op(StrEnum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    # Ours to remove, but not to delete (adopted, or protected): our tags removed, it stays.
+    RELEASE = "release"
 
     @property
     def symbol(self) -> str:
-        return {"create": "+", "adopt": "@", "update": "~", "replace": "±", "delete": "-"}[
-            self.value
-        ]
+        return SYMBOLS[self.value]
+
+    @property
+    def configures(self) -> bool:
+        """Writes the desired configuration (what preflight checks); a delete or a release
+        writes none."""
+        return self not in (Op.DELETE, Op.RELEASE)
+
+
+SYMBOLS = {
+    "create": "+",
+    "adopt": "@",
+    "update": "~",
+    "replace": "±",
+    "delete": "-",
+    "release": ">",
+}
 
 
 @dataclass(frozen=True)
@@ -75,10 +100,12 @@ def plan_apply(
     unreadable: Sequence[ResourceId] = (),
     *,
     adopt: bool = False,
+    removal: Removal | None = None,
 ) -> Plan:
     """Create what is missing, update what differs, leave alone what is not ours (or, with
-    `adopt`, take over what nobody else owns), and delete what this suffix owns that the
-    desired state no longer names."""
+    `adopt`, take over what nobody else owns), and remove what this suffix owns that the
+    desired state no longer names (deleted, or released if it existed before us)."""
+    removal = removal or Removal.today_utc()
     actions: list[Action] = []
     skipped: list[Skipped] = []
     adopted: dict[ResourceId, Resource] = {}
@@ -89,12 +116,60 @@ def plan_apply(
         if refusal:
             skipped.append(refusal)
             continue
-        action = _action(resource, current, actions, _taken_over(resource, current, suffix))
+        taking = _taken_over(resource, current, suffix)
+        resource = _adoption_recorded(resource, current, taking, removal.today)
+        action = _action(resource, current, actions, taking)
         if action is not None:
             actions.append(action)
-    actions += [Action(Op.DELETE, r) for r in reversed(order(orphans))]
+    removed, kept = _removals(list(orphans), live, removal)
+    actions += removed
+    skipped += kept
     skipped += [Skipped(i, UNREADABLE, undone=True) for i in unreadable]
     return Plan(tuple(actions), tuple(skipped))
+
+
+def _kept(
+    resources: list[Resource], live: Mapping[ResourceId, Live | None], removal: Removal
+) -> dict[ResourceId, str]:
+    """The taggable resources to release rather than delete, each with why."""
+    why: dict[ResourceId, str] = {}
+    for resource in resources:
+        current = live.get(resource.id)
+        reason = kept_reason(current, removal) if current and _taggable(resource) else None
+        if reason:
+            why[resource.id] = reason
+    by_id = {r.id: r for r in resources}
+    for needed, by in needed_by_kept(resources, set(why)).items():
+        if _taggable(by_id[needed]):
+            why[needed] = f"{by}, which is kept, needs it: released with it"
+    return why
+
+
+def _parts_of_kept(
+    resources: list[Resource], kept: Mapping[ResourceId, str]
+) -> dict[ResourceId, str]:
+    """Untaggable resources of a kept one, which stay with it: an alias of a kept function,
+    the provisioned concurrency on that alias."""
+    parts: dict[ResourceId, str] = {}
+    for resource in order(resources):
+        owner = None if _taggable(resource) else part_of_kept(resource, {**kept, **parts})
+        if owner is not None:
+            parts[resource.id] = f"part of {owner}, which is kept"
+    return parts
+
+
+def _adoption_recorded(
+    resource: Resource, current: Live | None, taking: bool, today: str
+) -> Resource:
+    """Tags that say the resource existed before us: set in the call that takes it over,
+    kept on every later run."""
+    if current is None or not _taggable(resource):
+        return resource
+    since = today if taking else current.tags.get(ADOPTED)
+    if since is None:
+        return resource
+    tags = {**resource.fields["tags"], ADOPTED: since}
+    return replace(resource, fields={**resource.fields, "tags": tags})
 
 
 def _action(
@@ -135,9 +210,12 @@ def plan_destroy(
     suffix: str,
     orphans: Sequence[Resource] = (),
     unreadable: Sequence[ResourceId] = (),
+    *,
+    removal: Removal | None = None,
 ) -> Plan:
-    """Delete what exists and is ours, dependents first; never what is not ours."""
-    actions: list[Action] = []
+    """Remove what exists and is ours, dependents first; never what is not ours. What
+    existed before us, or is protected, is released, not deleted."""
+    removal = removal or Removal.today_utc()
     skipped = [Skipped(i, UNREADABLE, undone=True) for i in unreadable]
     desired = [*desired, *orphans]
     for resource in order(desired):
@@ -145,14 +223,63 @@ def plan_destroy(
         if refusal:
             skipped.append(refusal)
     refused = {s.id for s in skipped}
-    for resource in reversed(order(desired)):
-        if (
-            live.get(resource.id) is not None
-            and resource.id not in refused
-            and not resource.derived
-        ):
-            actions.append(Action(Op.DELETE, resource))
-    return Plan(tuple(actions), tuple(skipped))
+    ours = [r for r in desired if r.id not in refused and live.get(r.id) is not None]
+    actions, kept = _removals(ours, live, removal)
+    return Plan(tuple(actions), (*skipped, *kept))
+
+
+def plan_release(
+    desired: Sequence[Resource],
+    live: Mapping[ResourceId, Live | None],
+    suffix: str,
+    names: Sequence[str],
+    today: str,
+) -> Plan:
+    """Hand the named resources back: our tags removed, nothing deleted. A name that is not
+    a resource of this suffix is refused before anything is written; one already handed back
+    needs nothing."""
+    actions: list[Action] = []
+    by_name: dict[str, list[Resource]] = {}
+    for resource in desired:
+        by_name.setdefault(resource.id.name, []).append(resource)
+    for name in names:
+        chosen = [r for r in by_name.get(name, []) if _taggable(r) and live.get(r.id)]
+        if not chosen:
+            raise InputError(f"release {name}: no resource of suffix {suffix!r} has that name")
+        for resource in chosen:
+            current = live[resource.id]
+            assert current is not None
+            if RELEASED in current.tags and not owned_by(current.tags, suffix):
+                continue
+            refusal = _by_its_tags(resource, current, suffix, adopt=False)
+            if refusal is not None:
+                raise InputError(f"release {name}: {resource.id.kind} {refusal.reason}")
+            handed_back, changes = released(resource, current, today)
+            actions.append(Action(Op.RELEASE, handed_back, changes, ("released on request",)))
+    return Plan(tuple(actions))
+
+
+def _removals(
+    resources: list[Resource], live: Mapping[ResourceId, Live | None], removal: Removal
+) -> tuple[list[Action], list[Skipped]]:
+    """Each resource of ours to remove, deleted or released, dependents first; what a kept
+    one needs is kept with it, and what belongs to a kept one stays."""
+    why = _kept(resources, live, removal)
+    parts = _parts_of_kept(resources, why)
+    actions: list[Action] = []
+    skipped: list[Skipped] = []
+    for resource in reversed(order(resources)):
+        current = live.get(resource.id)
+        if current is None or resource.derived:
+            continue
+        if resource.id in parts:
+            skipped.append(Skipped(resource.id, parts[resource.id]))
+        elif resource.id in why:
+            handed_back, changes = released(resource, current, removal.today)
+            actions.append(Action(Op.RELEASE, handed_back, changes, (why[resource.id],)))
+        else:
+            actions.append(Action(Op.DELETE, resource, (), adopted_note(current)))
+    return actions, skipped
 
 
 def order(resources: Sequence[Resource]) -> list[Resource]:
@@ -226,8 +353,16 @@ def _refusal(
 
 
 def _by_its_tags(resource: Resource, current: Live, suffix: str, adopt: bool) -> Skipped | None:
+    theirs = other_stack(current.tags, suffix, resource.stack)
+    if theirs is not None:
+        return Skipped(resource.id, theirs)
     if owned_by(current.tags, suffix) or _left_by_a_crash(resource, current):
         return None
+    if RELEASED in current.tags and not adopt:
+        return Skipped(
+            resource.id,
+            f"released {current.tags[RELEASED]}: no longer ours (--adopt takes it back)",
+        )
     foreign = foreign_owner(current.tags, suffix)
     if foreign is not None:
         return Skipped(resource.id, foreign)

@@ -18,7 +18,7 @@ def runtime_problems(plan: Plan, today: dt.date) -> tuple[list[str], list[str]]:
     refusals: list[str] = []
     warnings: list[str] = []
     for action in plan.actions:
-        if action.id.kind != "lambda.function" or action.op is Op.DELETE:
+        if action.id.kind != "lambda.function" or not action.op.configures:
             continue
         runtime = runtimes.known_runtime(str(action.resource.fields["runtime"]))
         reason = runtimes.blocked_reason(
@@ -60,7 +60,7 @@ def _reservations(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[i
     """Reserved concurrency the plan asks for, and what the functions it changes hold now."""
     wanted, freed = 0, 0
     for action in plan.actions:
-        if action.id.kind != "lambda.function" or action.op is Op.DELETE:
+        if action.id.kind != "lambda.function" or not action.op.configures:
             continue
         wanted += int(action.resource.fields.get("reserved_concurrency") or 0)
         current = live.get(action.id)

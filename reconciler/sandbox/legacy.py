@@ -150,8 +150,9 @@ def _wait_active(aws: Aws, name: str) -> None:
     waiter.wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
 
-def transactions(aws: Aws, suffix: str) -> Legacy:
-    """The payments function as it ran: cold starts, throttling, everything on one role."""
+def transactions(aws: Aws, suffix: str, *, protected: bool = False) -> Legacy:
+    """The payments function as it ran: cold starts, throttling, everything on one role;
+    `protected`: its ledger table has deletion protection on, as a careful team sets it."""
     with on_date(aws, THEN):
         role = _shared_role(aws, f"payments-shared-role-{suffix}")
         ddb = aws.client("dynamodb")
@@ -161,6 +162,7 @@ def transactions(aws: Aws, suffix: str) -> Legacy:
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "transactionId", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "transactionId", "KeyType": "HASH"}],
+            DeletionProtectionEnabled=protected,
         )
         ddb.put_item(TableName=table, Item={"transactionId": {"S": "t-1"}, "cents": {"N": "1250"}})
         name = f"lambda-function-{suffix}"

@@ -143,27 +143,27 @@ class Run:
     stderr: str
 
 
-def reconcile(aws: Aws, *args: str, stdin: str = "", **env: str) -> Run:
-    """The installed console script, as a user runs it."""
+def reconcile(aws: Aws, *args: str, stdin: str = "", cwd: Path | str = ROOT, **env: str) -> Run:
+    """The installed console script, as a user runs it (from the checkout, unless `cwd`)."""
     proc = subprocess.run(
         [sys.executable, "-m", "reconciler", *args],
         input=stdin,
         capture_output=True,
         text=True,
         env=aws.env(**env),
-        cwd=ROOT,
+        cwd=cwd,
         timeout=300,
         check=False,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
-def run(aws: Aws, *args: str, stdin: str = "", **env: str) -> Run:
+def run(aws: Aws, *args: str, stdin: str = "", cwd: Path | str = ROOT, **env: str) -> Run:
     """A run of the transactions stack (unless another is named), which must keep the
     secrets out of its output whatever it does."""
     if "--stack" not in args:
         args = (*args, "--stack", "transactions")
-    result = reconcile(aws, *args, stdin=stdin, **env)
+    result = reconcile(aws, *args, stdin=stdin, cwd=cwd, **env)
     for secret in (SECRET_DB, SECRET_KEY, "Sup3r-Secret-pw"):
         assert secret not in result.stdout and secret not in result.stderr
     assert "Traceback" not in result.stderr

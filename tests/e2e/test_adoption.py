@@ -97,13 +97,20 @@ def test_after_the_takeover_a_plan_is_quiet_and_costs_no_write(
     assert local_aws.control.writes() == []
 
 
-def test_destroy_removes_what_was_adopted_and_nothing_of_the_callers(
+def test_destroy_releases_what_was_adopted_and_keeps_the_callers(
     local_aws: LocalAws, payments: Legacy
 ) -> None:
     gone = adopt_run(local_aws, "transactions", "bf", "destroy", "--yes")
     assert gone.code == 0, gone.stdout + gone.stderr
-    functions = local_aws.client("lambda").list_functions()["Functions"]
-    assert "lambda-function-bf" not in {f["FunctionName"] for f in functions}
+    (name, _) = next(iter(payments.functions.items()))
+    # It existed before us: handed back as it now is, with its data, never deleted.
+    tags = _function(local_aws, name)["Tags"]
+    assert "ManagedBy" not in tags and "Released" in tags and tags["Team"] == "payments"
+    item = local_aws.client("dynamodb").get_item(
+        TableName="transactions-bf", Key={"transactionId": {"S": "t-1"}}
+    )
+    assert item["Item"]["cents"] == {"N": "1250"}
+    _callers_unbroken(local_aws, payments, name)
     iam, sqs = local_aws.client("iam"), local_aws.client("sqs")
     assert iam.get_role(RoleName="payments-shared-role-bf")["Role"]
     assert sqs.get_queue_attributes(QueueUrl=payments.queue_url, AttributeNames=["All"])
@@ -129,7 +136,8 @@ def test_the_etl_pipeline_is_taken_over_with_dlqs_alarms_and_its_own_roles(
     again = adopt_run(local_aws, "etl", "bfe", "--adopt")
     assert again.code == 0 and "No changes" in again.stdout, again.stdout + again.stderr
     assert local_aws.control.writes() == []
-    assert adopt_run(local_aws, "etl", "bfe", "destroy", "--yes").code == 0
+    # Asked to, destroy deletes what it took over too, and still nothing of the callers'.
+    assert adopt_run(local_aws, "etl", "bfe", "destroy", "--yes", "--include-adopted").code == 0
     left = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
     assert not set(pipeline.functions) & left
     iam, sqs = local_aws.client("iam"), local_aws.client("sqs")

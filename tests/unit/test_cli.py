@@ -93,7 +93,8 @@ def test_a_flag_value_that_looks_like_a_command_is_a_value() -> None:
         ),
         (
             ["policy", "--output", "json"],
-            "`reconcile policy` takes no --output (a flag of apply and plan and destroy and cost)",
+            "`reconcile policy` takes no --output "
+            "(a flag of apply and plan and destroy and release and cost)",
         ),
         (["plan", "--suffix", "x", "--bogus"], "unrecognized argument: --bogus"),
         (["plan"], "--suffix is required (or set RECONCILE_SUFFIX)"),

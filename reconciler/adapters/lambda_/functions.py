@@ -74,17 +74,23 @@ class Functions:
     ) -> None:
         name = resource.id.name
         lam = ctx.client("lambda")
-        code = partial(
-            lam.update_function_code,
-            FunctionName=name,
-            ZipFile=resource.payload["zip"],
-            Architectures=[resource.fields["architecture"]],
-        )
         new_runtime = changed(changes, "runtime")
-        # Sending a function's unchanged runtime is setting it again, which AWS refuses for a
-        # runtime past its update block.
-        request = config_request(ctx, resource.fields, with_runtime=new_runtime)
-        config = partial(lam.update_function_configuration, FunctionName=name, **request)
+
+        # Each request is built only if its fields changed: a tag change (a release) has no
+        # zip and needs no configuration.
+        def code() -> object:
+            return lam.update_function_code(
+                FunctionName=name,
+                ZipFile=resource.payload["zip"],
+                Architectures=[resource.fields["architecture"]],
+            )
+
+        def config() -> object:
+            # Sending a function's unchanged runtime is setting it again, which AWS refuses
+            # for a runtime past its update block.
+            request = config_request(ctx, resource.fields, with_runtime=new_runtime)
+            return lam.update_function_configuration(FunctionName=name, **request)
+
         # A function on a runtime AWS no longer updates must move off it before its code can
         # change: the runtime goes first, and the two calls follow each other at once.
         steps = [(CONFIG_FIELDS, config), (CODE_FIELDS, code)]

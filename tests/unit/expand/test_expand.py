@@ -145,7 +145,8 @@ def test_ignore_entries_go_to_their_kind_only(tmp_path: Path) -> None:
     items = small_stack.resources(small_stack.load(tmp_path, toml + small_stack.TOML))
     assert of_kind(items, "lambda.function").ignore == ("tags.Owner",)
     assert of_kind(items, "logs.log_group").ignore == ("retention_days",)
-    assert of_kind(items, "dynamodb.table").ignore == ()
+    # The table's own: deletion protection it does not declare is kept as it is.
+    assert of_kind(items, "dynamodb.table").ignore == ("deletion_protection",)
 
 
 def test_an_unknown_placeholder_in_a_name_is_named(small: StackSpec) -> None:

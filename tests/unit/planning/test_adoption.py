@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.expand.ownership import foreign_owner
+from reconciler.expand.ownership import ADOPTED, foreign_owner
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.output.text import action_lines
 from reconciler.planning.plan import NOT_OURS, Op, plan_apply
+from reconciler.planning.removal import Removal
 from tests.fixtures.small_stack import live_of, of_kind
 
 LEGACY_TAGS = {"Team": "unit", "owner": "payments-legacy"}
+ON_THE_DAY = Removal(today="2026-12-06")
 
 
 def _legacy(
@@ -52,7 +54,7 @@ def test_adopt_takes_it_over_in_place_with_every_change_and_the_tags_it_adds(
     resources: tuple[Resource, ...],
 ) -> None:
     live = _legacy(resources, "lambda.function", memory_mb=128, runtime="nodejs14.x")
-    (action,) = plan_apply(resources, live, "u1", adopt=True).actions
+    (action,) = plan_apply(resources, live, "u1", adopt=True, removal=ON_THE_DAY).actions
     assert action.op is Op.ADOPT and action.id == of_kind(resources, "lambda.function").id
     assert {c.path: (c.old, c.new) for c in action.changes} == {
         "runtime": ("nodejs14.x", "nodejs24.x"),
@@ -60,8 +62,18 @@ def test_adopt_takes_it_over_in_place_with_every_change_and_the_tags_it_adds(
         "tags.ManagedBy": (None, "lambda-reconciler"),
         "tags.EnvironmentSuffix": (None, "u1"),
         "tags.Stack": (None, "small"),
+        # In the same tag call: what existed before us says so from then on.
+        "tags.Adopted": (None, "2026-12-06"),
         "tags.owner": ("payments-legacy", None),
     }
+
+
+def test_the_adoption_record_stays_on_later_runs(resources: tuple[Resource, ...]) -> None:
+    function = of_kind(resources, "lambda.function")
+    live = {r.id: live_of(r) for r in resources}
+    live[function.id] = live_of(function, tags={**function.fields["tags"], ADOPTED: "2025-01-02"})
+    later = Removal(today="2026-12-06")
+    assert plan_apply(resources, live, "u1", removal=later).empty
 
 
 def test_what_hangs_off_an_adopted_function_is_planned_as_usual(
