@@ -20,7 +20,8 @@ from typing import Any
 
 import structlog
 
-from reconciler.adapters.base import Context, DiscoveryScope, Listings
+from reconciler.adapters import adapter_for
+from reconciler.adapters.base import CallerReader, Context, DiscoveryScope, Listings
 from reconciler.apply.executor import ApplyResult, apply
 from reconciler.apply.lease_times import TTL_S, WAIT_S
 from reconciler.apply.lock import Lease, LockHeld
@@ -43,7 +44,7 @@ from reconciler.observe.discover import classify, discover
 from reconciler.observe.read import observe
 from reconciler.output.log import keep_out_of_logs
 from reconciler.planning import preflight
-from reconciler.planning.plan import Plan, plan_apply, plan_destroy, plan_release
+from reconciler.planning.plan import Action, Plan, plan_apply, plan_destroy, plan_release
 from reconciler.planning.removal import Removal
 
 log = structlog.get_logger()
@@ -328,7 +329,23 @@ def snapshot(
         plan = plan_destroy(*args, removal=options.removal)
     else:
         plan = plan_apply(*args, adopt=options.adopt, removal=options.removal)
-    return live, plan
+    return live, _with_callers(ctx, plan, options.max_workers)
+
+
+def _with_callers(ctx: Context, plan: Plan, workers: int) -> Plan:
+    """Each delete or move that callers depend on, with who they are: read only for the
+    actions planned, so a converged run pays nothing."""
+
+    def noted(action: Action) -> Action:
+        reader = adapter_for(action.id.kind)
+        if not isinstance(reader, CallerReader):
+            return action
+        extra = reader.callers_notes(ctx, action.op.value, action.resource)
+        return replace(action, notes=(*action.notes, *extra)) if extra else action
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        actions = tuple(pool.map(noted, plan.actions))
+    return replace(plan, actions=actions)
 
 
 def _declared_elsewhere(options: Options, scope: list[str] | None) -> frozenset[ResourceId]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from botocore.exceptions import ClientError
 
@@ -142,6 +142,13 @@ class Discoverer(Protocol):
     kind: str
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]: ...
+
+
+@runtime_checkable
+class CallerReader(Protocol):
+    """An adapter that can say who invokes what an action changes or deletes."""
+
+    def callers_notes(self, ctx: Context, op: str, resource: Resource) -> tuple[str, ...]: ...
 
 
 class Adapter(Protocol):

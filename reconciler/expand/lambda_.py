@@ -268,6 +268,8 @@ FUNCTION = Kind(
         "lambda:GetFunctionUrlConfig",
         "lambda:GetPolicy",
         "lambda:ListAliases",
+        # Who calls it, per version (callers): read before a delete or a takeover.
+        "lambda:ListVersionsByFunction",
         "lambda:PutFunctionConcurrency",
         "lambda:TagResource",
         "lambda:UntagResource",

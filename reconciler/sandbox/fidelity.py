@@ -31,6 +31,8 @@ from reconciler.sandbox.lambda_.invoke import Invocations
 from reconciler.sandbox.lambda_.invoke_config import EventInvokeConfigs
 from reconciler.sandbox.lambda_.layers import LambdaLayers
 from reconciler.sandbox.lambda_.lifecycle import RuntimeLifecycle
+from reconciler.sandbox.lambda_.mappings import EventSourceMappings
+from reconciler.sandbox.lambda_.policies import ResourcePolicies
 from reconciler.sandbox.lambda_.provisioned import ProvisionedConcurrency
 from reconciler.sandbox.lambda_.versions import VersionNumbers
 from reconciler.sandbox.logs import LogGroupClasses
@@ -270,6 +272,8 @@ def _components(context: LayerContext) -> list[Component]:
         LambdaLayers(context),
         EventInvokeConfigs(context),
         ProvisionedConcurrency(context),
+        ResourcePolicies(context),
+        EventSourceMappings(context),
         AccountLimits(context),
         XRay(context),
         CloudWatchTags(context),

@@ -199,7 +199,8 @@ def test_both_stacks_live_and_die_inside_the_policy(enforced: LocalAws) -> None:
     watched = run(aws, "watch", "--once", "--suffix", S, "--stack", "all")
     assert watched.code == 0, watched.stderr
     assert run(aws, "unlock", "--suffix", S).code == 0
-    gone = both(aws, "destroy", "--yes")
+    # What it took over goes too, so every delete the policy grants is exercised.
+    gone = both(aws, "destroy", "--yes", "--include-adopted")
     assert gone.code == 0, gone.stdout + gone.stderr
     assert aws.client("lambda").get_function(FunctionName=f"decoy-{S}")
     ours = [c for c in aws.control.calls() if c.access_key == RECONCILER_KEY]

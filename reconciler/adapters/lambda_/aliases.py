@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from reconciler.adapters.base import Context, paginate, unless_missing
-from reconciler.adapters.lambda_ import provisioned, smoke
+from reconciler.adapters.lambda_ import callers, provisioned, smoke
 from reconciler.adapters.lambda_.configuration import MISSING, config_fields, wait_ready
 from reconciler.adapters.lambda_.layers import layer_ref
 from reconciler.expand.lambda_ import ALIAS, version_fingerprint
@@ -44,6 +44,16 @@ class Aliases:
         if provisioned.read_config(ctx, function, alias) is not None:
             provisioned.wait_ready(ctx, function, alias)
         self._prune(ctx, resource, keep={str(live.meta.get("version"))})
+
+    def callers_notes(self, ctx: Context, op: str, resource: Resource) -> tuple[str, ...]:
+        """What invokes the alias: when it moves they follow it to the new version (AWS keeps
+        them on the alias), so the plan names them for the reviewer."""
+        if op != "update":
+            return ()
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        on = f"alias {alias}"
+        found = callers.callers(ctx, function)
+        return tuple(c.line("follows it to the new version") for c in found if c.qualifier == on)
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]

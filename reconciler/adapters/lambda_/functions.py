@@ -14,7 +14,7 @@ from reconciler.adapters.base import (
     sync_tags,
     unless_missing,
 )
-from reconciler.adapters.lambda_.callers import kept
+from reconciler.adapters.lambda_.callers import callers, kept
 from reconciler.adapters.lambda_.configuration import (
     MISSING,
     config_fields,
@@ -105,6 +105,12 @@ class Functions:
             lambda tags: lam.tag_resource(Resource=arn, Tags=tags),
             lambda keys: lam.untag_resource(Resource=arn, TagKeys=keys),
         )
+
+    def callers_notes(self, ctx: Context, op: str, resource: Resource) -> tuple[str, ...]:
+        """Who still invokes a function about to be deleted, on any qualifier."""
+        if op != "delete":
+            return ()
+        return tuple(c.line("cut off by this delete") for c in callers(ctx, resource.id.name))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         # Deleting the function deletes its versions, aliases and their provisioned concurrency.
