@@ -647,6 +647,12 @@ def _reconcile(args: argparse.Namespace, options: Options, saved: SavedPlan | No
     deletes = options.goal.removes and options.goal.deletes
     if deletes and not prepared.plan.empty and not args.yes and saved is None:
         _confirm(options.suffix)
+        from reconciler.adapters.lambda_.callers import CUT_OFF
+
+        # Someone still invokes what this deletes: asked once more, naming how many.
+        cut = sum(1 for a in prepared.plan.actions for n in a.notes if n.endswith(CUT_OFF))
+        if cut:
+            _confirm(options.suffix, f"{cut} caller(s) listed above still invoke what this deletes")
     return _finish(args, pipeline.execute(prepared))
 
 
@@ -835,10 +841,13 @@ def _unlock(args: argparse.Namespace, options: Options) -> int:
     return EXIT_OK
 
 
-def _confirm(suffix: str) -> None:
+def _confirm(suffix: str, warning: str = "") -> None:
     from reconciler.errors import InputError
 
-    print(f"Type the suffix ({suffix}) to delete everything listed above: ", end="", flush=True)
+    if warning:
+        print(f"{warning}. Type the suffix ({suffix}) again to cut them off: ", end="", flush=True)
+    else:
+        print(f"Type the suffix ({suffix}) to delete everything listed above: ", end="", flush=True)
     answer = sys.stdin.readline().strip()
     if answer != suffix:
         raise InputError("confirmation did not match the suffix; nothing was deleted")

@@ -20,6 +20,8 @@ from reconciler.adapters.base import Context, gather, paginate, unless_missing
 from reconciler.expand.resources import Resource
 
 MISSING = ("ResourceNotFoundException",)
+# What a caller of a function being deleted is told it becomes (the CLI asks once more).
+CUT_OFF = "cut off by this delete"
 
 
 @dataclass(frozen=True)

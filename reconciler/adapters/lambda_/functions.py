@@ -14,7 +14,7 @@ from reconciler.adapters.base import (
     sync_tags,
     unless_missing,
 )
-from reconciler.adapters.lambda_.callers import callers, kept
+from reconciler.adapters.lambda_.callers import CUT_OFF, callers, kept
 from reconciler.adapters.lambda_.configuration import (
     MISSING,
     config_fields,
@@ -110,7 +110,7 @@ class Functions:
         """Who still invokes a function about to be deleted, on any qualifier."""
         if op != "delete":
             return ()
-        return tuple(c.line("cut off by this delete") for c in callers(ctx, resource.id.name))
+        return tuple(c.line(CUT_OFF) for c in callers(ctx, resource.id.name))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         # Deleting the function deletes its versions, aliases and their provisioned concurrency.
