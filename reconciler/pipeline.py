@@ -214,11 +214,13 @@ def _one_owner(options: Options, specs: list[StackSpec]) -> None:
                 )
 
 
-def fleet_check(options: Options) -> Callable[[FleetTarget], None]:
-    """What refuses a fleet's target before any AWS call: what `load` refuses for its run."""
+def fleet_check(options: Options) -> Callable[[FleetTarget], list[SecretRef]]:
+    """What refuses a fleet's target before any AWS call (what `load` refuses for its run);
+    the secret sources its stacks declare."""
 
-    def check(target: FleetTarget) -> None:
-        load(replace(options, suffix=target.suffix, stacks=target.stacks, env=target.env))
+    def check(target: FleetTarget) -> list[SecretRef]:
+        specs = load(replace(options, suffix=target.suffix, stacks=target.stacks, env=target.env))
+        return list(secrets.sources(specs).values())
 
     return check
 
@@ -228,11 +230,15 @@ def prepare(options: Options) -> Prepared:
     started, read_at = time.monotonic(), time.time()
     specs = load(options)
     code = {spec.name: checked_packages(spec) for spec in specs}
-    refs = secrets.sources(specs)
+    declared = secrets.sources(specs)
+    place = {"suffix": options.suffix, "env": options.env}
+    early = {k: r for k, r in declared.items() if not secrets.needs_account(r)}
     # Environment secrets before the first AWS call: a missing one stops the run at once.
-    from_env = secrets.resolve_env(refs, os.environ) if options.goal.needs_secrets else {}
+    from_env = _from_env(options.goal, secrets.rendered(early, place))
     ctx = _connect(options, specs)
-    values = _secret_values(options.goal, refs, from_env, ctx)
+    refs = secrets.rendered(declared, {**place, "account": ctx.target.account_id})
+    late = {k: r for k, r in refs.items() if k not in early}
+    values = _secret_values(options.goal, refs, {**from_env, **_from_env(options.goal, late)}, ctx)
     resources = tuple(
         r for spec in specs for r in expand(spec, ctx.target, values, code[spec.name])
     )
@@ -259,6 +265,10 @@ def prepare(options: Options) -> Prepared:
         read_at=read_at,
         desired=desired,
     )
+
+
+def _from_env(goal: Goal, refs: Mapping[SecretKey, SecretRef]) -> dict[SecretKey, str]:
+    return secrets.resolve_env(refs, os.environ) if goal.needs_secrets else {}
 
 
 def _secret_values(

@@ -47,7 +47,12 @@ from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.errors import InputError
 from reconciler.expand.catalog import KEYS
 
-SECRET_SOURCE = re.compile(r"^(env):([A-Za-z_][A-Za-z0-9_]*)$|^(ssm):(/[A-Za-z0-9_.\-/]+)$")
+# A source may name where it is used: `{suffix}`, `{env}`, `{account}` (see desired.secrets).
+_PLACE = r"\{(?:suffix|env|account)\}"
+SECRET_SOURCE = re.compile(
+    rf"^(env):((?:[A-Za-z_]|{_PLACE})(?:[A-Za-z0-9_]|{_PLACE})*)$"
+    rf"|^(ssm):(/(?:[A-Za-z0-9_.\-/]|{_PLACE})+)$"
+)
 ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Lambda reserves these keys; setting them fails at AWS, so refuse them here.
 RESERVED_ENV = {

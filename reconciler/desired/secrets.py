@@ -14,6 +14,33 @@ from reconciler.errors import InputError
 SECRET_LIKE = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|DATABASE_URL")
 # (stack, function key, environment key): two stacks may reuse a function key.
 SecretKey = tuple[str, str, str]
+# What a source may name of where it is used, so that each target reads its own value.
+TEMPLATE = re.compile(r"\{(suffix|env|account)\}")
+
+
+def templated(ref: SecretRef) -> bool:
+    return bool(TEMPLATE.search(ref.locator))
+
+
+def needs_account(ref: SecretRef) -> bool:
+    """Known only once the credentials say where they act."""
+    return "{account}" in ref.locator
+
+
+def rendered(
+    refs: Mapping[SecretKey, SecretRef], place: Mapping[str, str]
+) -> dict[SecretKey, SecretRef]:
+    """Each source with `{suffix}`, `{env}` and `{account}` filled in for one target. In an
+    environment variable's name a `-` becomes `_` (a shell cannot export `KEY_pr-42`)."""
+
+    def one(ref: SecretRef) -> SecretRef:
+        def value(match: re.Match[str]) -> str:
+            filled = place[match.group(1)]
+            return filled.replace("-", "_") if ref.scheme == "env" else filled
+
+        return SecretRef(ref.scheme, TEMPLATE.sub(value, ref.locator))
+
+    return {key: one(ref) for key, ref in refs.items()}
 
 
 def sources(specs: list[StackSpec]) -> dict[SecretKey, SecretRef]:

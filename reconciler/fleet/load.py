@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from reconciler.aws.regions import known_region
 from reconciler.desired.load import secret_ref
 from reconciler.desired.model import SecretRef
 from reconciler.desired.schema import Field, Rule, list_of_strings, read_table
+from reconciler.desired.secrets import templated
 from reconciler.errors import InputError
 from reconciler.fleet.model import Fleet, FleetTarget
 
@@ -52,17 +53,21 @@ TARGET_FIELDS = {
     "role_name": Field(str, required=False, check=_matching(ROLE_NAME, "an IAM role name")),
     "external_id": Field(str, required=False),
 }
-# Refuses (InputError) a target its own run would refuse: its stacks, environment, names.
-TargetCheck = Callable[[FleetTarget], None]
+# Refuses (InputError) a target its own run would refuse: its stacks, environment, names;
+# returns the secret sources the target's stacks declare.
+TargetCheck = Callable[[FleetTarget], Sequence[SecretRef]]
 
 
 def load_fleet(path: Path, check: TargetCheck) -> Fleet:
     """The fleet in `path`; `check` refuses a target its own run would refuse."""
     where = path.name
     document = _parse(path)
-    unknown = sorted(set(document) - {"defaults", "targets"})
+    unknown = sorted(set(document) - {"defaults", "targets", "shared_secrets"})
     if unknown:
-        raise InputError(f"{where}: unknown table {unknown[0]!r} (known: defaults, targets)")
+        raise InputError(
+            f"{where}: unknown table {unknown[0]!r} (known: defaults, targets, shared_secrets)"
+        )
+    shared = _shared(where, document.get("shared_secrets", []))
     defaults = document.get("defaults", {})
     read_table(f"{where} defaults", {**_placeholder(), **defaults}, TARGET_FIELDS)
     listed = document.get("targets")
@@ -72,12 +77,44 @@ def load_fleet(path: Path, check: TargetCheck) -> Fleet:
         _target(f"{where} targets[{i}]", defaults, table) for i, table in enumerate(listed)
     )
     _no_duplicates(where, targets)
+    used: dict[str, list[FleetTarget]] = {}
     for i, target in enumerate(targets):
         try:
-            check(target)
+            refs = check(target)
         except InputError as exc:
             raise InputError(f"{where} targets[{i}] ({target.label}): {exc}") from exc
+        for ref in {str(r) for r in refs if _one_value(r)} - shared:
+            used.setdefault(ref, []).append(target)
+    _secrets_apart(where, used)
     return Fleet(targets)
+
+
+def _shared(where: str, listed: Any) -> set[str]:
+    """Secret sources the file says every target may share on purpose."""
+    if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+        raise InputError(f"{where}: shared_secrets must be a list of sources (env:NAME)")
+    return {str(secret_ref(f"{where} shared_secrets", source)) for source in listed}
+
+
+def _one_value(ref: SecretRef) -> bool:
+    """An environment variable named the same for every target: one value for all of them
+    (an `ssm:` path is read in each target's own account and region)."""
+    return ref.scheme == "env" and not templated(ref)
+
+
+def _secrets_apart(where: str, used: Mapping[str, list[FleetTarget]]) -> None:
+    """Refuse one value for targets of different accounts or environments: a PR environment
+    and production would get one database URL and one API key."""
+    for ref, targets in sorted(used.items()):
+        places = {(t.account, t.env) for t in targets}
+        if len(places) > 1:
+            labels = ", ".join(f"{t.label} ({t.env})" for t in targets)
+            name = ref.split(":", 1)[1]
+            raise InputError(
+                f"{where}: secret {ref} would give one value to targets of different accounts "
+                f"or environments ({labels}); template it (env:{name}_{{suffix}}, {{env}}, "
+                "{account}) or list it in shared_secrets"
+            )
 
 
 def _parse(path: Path) -> dict[str, Any]:

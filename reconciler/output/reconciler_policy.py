@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.apply.lock import TABLE as LOCK_TABLE
+from reconciler.desired import secrets
 from reconciler.desired.model import StackSpec
 from reconciler.expand import declared_names
 from reconciler.expand.catalog import KINDS
@@ -101,8 +102,10 @@ def _parameters(specs: list[StackSpec], scope: PolicyScope) -> list[str]:
     paths = {
         ref.locator
         for spec in specs
-        for fn in spec.functions
-        for _, ref in fn.secrets
+        for ref in secrets.rendered(
+            secrets.sources([spec]),
+            {"suffix": scope.suffix, "env": spec.env, "account": scope.account},
+        ).values()
         if ref.scheme == "ssm"
     }
     return sorted(scope.arn("ssm", f"parameter/{p.lstrip('/')}") for p in paths)

@@ -479,3 +479,122 @@ def _samples_or_empty(port: int, name: str) -> dict[str, float]:
         return _samples(port, name)
     except OSError:
         return {}
+
+
+VAULT = """
+[stack]
+name = "vault"
+
+[tags]
+Team = "payments"
+
+[functions.reader]
+name = "vault-reader-{suffix}"
+source = "reader"
+handler = "index.handler"
+runtime = "nodejs24.x"
+architecture = "arm64"
+memory_mb = 128
+timeout_s = 5
+tracing = "PassThrough"
+
+[functions.reader.role]
+name = "vault-reader-role-{suffix}"
+
+[functions.reader.secrets]
+DATABASE_URL = "ssm:/vault/database-url"
+API_KEY = "env:VAULT_API_KEY_{suffix}"
+"""
+VAULT_TARGETS = f"""
+[[targets]]
+account = "{HOME}"
+region = "us-east-1"
+suffix = "vs1"
+
+[[targets]]
+account = "{SPOKE}"
+region = "us-east-1"
+suffix = "vs2"
+env = "prod"
+role_name = "lambda-reconciler"
+"""
+# What each account keeps in SSM and each target's own variable: none may reach another.
+VAULT_VALUES = {
+    "vs1": (HOME, "postgres://pr:pr-Pw-11@pr-db/ledger", "key-pr-1a2b3c"),
+    "vs2": (SPOKE, "postgres://prod:Prod-Pw-22@prod-db/ledger", "key-prod-4d5e6f"),
+}
+
+
+def _vault(tmp_path: Path, api_key: str = "env:VAULT_API_KEY_{suffix}") -> Path:
+    folder = tmp_path / "vault"
+    (folder / "reader").mkdir(parents=True)
+    (folder / "reader" / "index.mjs").write_text("export const handler = async () => ({});\n")
+    (folder / "vault.toml").write_text(
+        VAULT.replace('"env:VAULT_API_KEY_{suffix}"', f'"{api_key}"')
+    )
+    (tmp_path / "fleet.toml").write_text(VAULT_TARGETS)
+    return folder
+
+
+def test_each_target_gets_its_own_secrets_read_in_its_own_account(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    folder = _vault(tmp_path)
+    for _, (account, url, _) in VAULT_VALUES.items():
+        ssm = Account(local_aws, account, "us-east-1").client("ssm")
+        ssm.put_parameter(
+            Name="/vault/database-url", Value=url, Type="SecureString", Overwrite=True
+        )
+    keys = {f"VAULT_API_KEY_{s}": key for s, (_, _, key) in VAULT_VALUES.items()}
+    path = tmp_path / "fleet.toml"
+    result = reconcile(
+        local_aws, "apply", "--fleet", str(path), "--desired-dir", str(folder), **keys
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    for secret in (v for values in VAULT_VALUES.values() for v in values[1:]):
+        assert secret not in result.stdout and secret not in result.stderr
+    try:
+        for suffix, (account, url, key) in VAULT_VALUES.items():
+            lam = Account(local_aws, account, "us-east-1").client("lambda")
+            config = lam.get_function_configuration(FunctionName=f"vault-reader-{suffix}")
+            assert config["Environment"]["Variables"] == {"DATABASE_URL": url, "API_KEY": key}
+    finally:
+        for suffix, (account, _, _) in VAULT_VALUES.items():
+            keys_of = Account(local_aws, account, "us-east-1").keys
+            creds = (
+                {}
+                if account == HOME
+                else {
+                    "AWS_ACCESS_KEY_ID": keys_of["aws_access_key_id"],
+                    "AWS_SECRET_ACCESS_KEY": keys_of["aws_secret_access_key"],
+                    "AWS_SESSION_TOKEN": keys_of.get("aws_session_token", ""),
+                }
+            )
+            gone = reconcile(
+                local_aws,
+                "destroy",
+                "--suffix",
+                suffix,
+                "--yes",
+                "--desired-dir",
+                str(folder),
+                **creds,
+            )
+            assert gone.code == 0, gone.stdout + gone.stderr
+
+
+def test_one_variable_for_a_pr_and_production_is_refused_before_any_call(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    folder = _vault(tmp_path, api_key="env:VAULT_API_KEY")
+    local_aws.control.reset_calls()
+    path = tmp_path / "fleet.toml"
+    result = reconcile(local_aws, "plan", "--fleet", str(path), "--desired-dir", str(folder))
+    assert result.code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: fleet.toml: secret env:VAULT_API_KEY would give one value to targets of "
+        f"different accounts or environments ({HOME}/us-east-1/vs1 (dev), "
+        f"{SPOKE}/us-east-1/vs2 (prod)); template it (env:VAULT_API_KEY_{{suffix}}, {{env}}, "
+        "{account}) or list it in shared_secrets"
+    ]
+    assert local_aws.control.calls() == []

@@ -10,6 +10,7 @@ from reconciler.errors import InputError
 from reconciler.fleet.load import load_fleet
 from reconciler.fleet.model import Fleet
 from reconciler.pipeline import Command, Options, fleet_check
+from tests.fixtures import small_stack
 
 ROOT = Path(__file__).parents[3]
 CHECK = fleet_check(Options(Command.PLAN, "x", ("all",), ROOT / "desired_state"))
@@ -30,6 +31,7 @@ account = "222222222222"
 region = "eu-west-1"
 suffix = "stg"
 env = "prod"
+stacks = ["etl"]
 role_arn = "arn:aws:iam::222222222222:role/ops/reconciler"
 external_id = "env:FLEET_EXTERNAL_ID"
 
@@ -157,3 +159,54 @@ def test_a_bad_fleet_file_is_one_line_naming_the_problem(tmp_path: Path, case: s
 def test_a_missing_fleet_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"fleet file .*nope\.toml: No such file"):
         load_fleet(tmp_path / "nope.toml", CHECK)
+
+
+PR_AND_PROD = """
+[[targets]]
+account = "111111111111"
+region = "us-east-1"
+suffix = "pr42"
+stacks = ["transactions"]
+
+[[targets]]
+account = "333333333333"
+region = "us-east-1"
+suffix = "prod"
+env = "prod"
+stacks = ["transactions"]
+role_name = "lambda-reconciler"
+"""
+
+
+def test_one_environment_variable_for_a_pr_and_production_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as refused:
+        _load(tmp_path, PR_AND_PROD)
+    assert str(refused.value) == (
+        "fleet.toml: secret env:TRANSACTIONS_API_KEY would give one value to targets of "
+        "different accounts or environments (111111111111/us-east-1/pr42 (dev), "
+        "333333333333/us-east-1/prod (prod)); template it (env:TRANSACTIONS_API_KEY_{suffix}, "
+        "{env}, {account}) or list it in shared_secrets"
+    )
+
+
+def test_a_secret_shared_on_purpose_is_accepted(tmp_path: Path) -> None:
+    shared = 'shared_secrets = ["env:TRANSACTIONS_API_KEY", "env:TRANSACTIONS_DATABASE_URL"]\n'
+    assert len(_load(tmp_path, shared + PR_AND_PROD).targets) == 2
+    with pytest.raises(InputError, match="shared_secrets: a secret must name its source"):
+        _load(tmp_path, 'shared_secrets = ["hunter2"]\n' + PR_AND_PROD)
+
+
+def test_suffixes_of_one_account_and_environment_may_share_a_variable(tmp_path: Path) -> None:
+    text = PR_AND_PROD.replace('account = "333333333333"', 'account = "111111111111"')
+    text = text.replace('env = "prod"\n', "").replace('role_name = "lambda-reconciler"\n', "")
+    assert len(_load(tmp_path, text).targets) == 2
+
+
+def test_a_templated_or_ssm_secret_is_each_targets_own(tmp_path: Path) -> None:
+    folder = tmp_path / "desired"
+    toml = small_stack.TOML.replace('"env:SMALL_TOKEN"', '"env:SMALL_TOKEN_{suffix}"')
+    small_stack.write(folder, toml)
+    check = fleet_check(Options(Command.PLAN, "x", ("all",), folder))
+    path = tmp_path / "fleet.toml"
+    path.write_text(PR_AND_PROD.replace('["transactions"]', '["small"]'))
+    assert len(load_fleet(path, check).targets) == 2
