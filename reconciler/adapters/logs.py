@@ -1,4 +1,5 @@
-"""Adapter for CloudWatch Logs log groups (created before the function, with retention)."""
+"""Adapter for CloudWatch Logs log groups (created before the function, with retention and
+deletion protection as declared; a protected group is released by the plan, never deleted)."""
 
 from __future__ import annotations
 
@@ -52,14 +53,22 @@ class LogGroups:
         if group is None:
             return None
         arn = ctx.target.arn("logs", f"log-group:{name}")
-        fields = {"retention_days": group.get("retentionInDays"), "tags": _tags(logs, arn)}
+        fields = {
+            "retention_days": group.get("retentionInDays"),
+            "deletion_protection": bool(group.get("deletionProtectionEnabled", False)),
+            "tags": _tags(logs, arn),
+        }
         return Live(fields, {"arn": arn})
 
     def create(self, ctx: Context, resource: Resource) -> None:
         logs = ctx.client("logs")
         name = resource.id.name
         # Tags at creation: a crash right after never leaves an untagged orphan.
-        logs.create_log_group(logGroupName=name, tags=dict(resource.fields["tags"]))
+        logs.create_log_group(
+            logGroupName=name,
+            tags=dict(resource.fields["tags"]),
+            deletionProtectionEnabled=bool(resource.fields["deletion_protection"]),
+        )
         if resource.fields["retention_days"] is not None:
             self._retention(logs, name, resource.fields["retention_days"])
 
@@ -69,6 +78,11 @@ class LogGroups:
         logs = ctx.client("logs")
         if changed(changes, "retention_days"):
             self._retention(logs, resource.id.name, resource.fields["retention_days"])
+        if changed(changes, "deletion_protection"):
+            logs.put_log_group_deletion_protection(
+                logGroupIdentifier=resource.id.name,
+                deletionProtectionEnabled=bool(resource.fields["deletion_protection"]),
+            )
         sync_tags(
             changes,
             lambda tags: logs.tag_resource(resourceArn=live.meta["arn"], tags=tags),

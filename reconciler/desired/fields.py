@@ -122,6 +122,7 @@ FUNCTION = {
     "log_format": Field(
         str, required=False, default="Text", check=one_of(("Text", "JSON"), "log format")
     ),
+    "log_deletion_protection": Field(bool, required=False, default=None),
     "environment": Field(dict, required=False, default={}, check=string_table),
     "secrets": Field(dict, required=False, default={}, check=string_table),
     "alias": Field(dict, required=False),

@@ -231,6 +231,7 @@ def _function(base: Path, key: str, raw: Any) -> FunctionSpec:
         dead_letter_queue=_queue(where, f["dead_letter_queue"]),
         event_invoke=_async(where, f["async"]),
         critical=f["critical"],
+        log_deletion_protection=f["log_deletion_protection"],
     )
 
 

@@ -133,6 +133,8 @@ class FunctionSpec:
     dead_letter_queue: QueueSpec | None = None
     event_invoke: AsyncSpec | None = None
     critical: bool = False
+    # The log group's; None: not declared, so an existing one keeps its own.
+    log_deletion_protection: bool | None = None
 
 
 @dataclass(frozen=True)

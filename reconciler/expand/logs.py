@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from reconciler.desired.model import StackSpec
+from reconciler.desired.model import FunctionSpec, StackSpec
 from reconciler.desired.names import NameRule
 from reconciler.expand.kind import ArnForms, Kind, Named, function_owner
 from reconciler.expand.resources import Resource
@@ -27,13 +27,19 @@ def _names(spec: StackSpec) -> list[Named]:
 
 
 def _log_groups(stack: StackContext) -> list[Resource]:
-    return [
-        Resource(
-            stack.id(LOG_GROUP, function_owner(fn.key)),
-            {"retention_days": fn.log_retention_days, "tags": stack.tags},
-        )
-        for fn in stack.spec.functions
-    ]
+    return [_log_group(stack, fn) for fn in stack.spec.functions]
+
+
+def _log_group(stack: StackContext, fn: FunctionSpec) -> Resource:
+    protected = fn.log_deletion_protection
+    fields = {
+        "retention_days": fn.log_retention_days,
+        "deletion_protection": bool(protected),
+        "tags": stack.tags,
+    }
+    # Undeclared, an existing group keeps its protection: only `false` ever lifts it.
+    kept = ("deletion_protection",) if protected is None else ()
+    return Resource(stack.id(LOG_GROUP, function_owner(fn.key)), fields, ignore=kept)
 
 
 LOG_GROUP = Kind(
@@ -47,6 +53,7 @@ LOG_GROUP = Kind(
         "logs:CreateLogGroup",
         "logs:DeleteRetentionPolicy",
         "logs:DeleteLogGroup",
+        "logs:PutLogGroupDeletionProtection",
         "logs:PutRetentionPolicy",
         "logs:TagResource",
         "logs:UntagResource",

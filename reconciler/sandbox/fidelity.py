@@ -35,7 +35,7 @@ from reconciler.sandbox.lambda_.mappings import EventSourceMappings
 from reconciler.sandbox.lambda_.policies import ResourcePolicies
 from reconciler.sandbox.lambda_.provisioned import ProvisionedConcurrency
 from reconciler.sandbox.lambda_.versions import VersionNumbers
-from reconciler.sandbox.logs import LogGroupClasses
+from reconciler.sandbox.logs import LogGroupSettings
 from reconciler.sandbox.sqs import QueueNames
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Handler, LayerContext, RouteKey, run_chain
@@ -281,7 +281,7 @@ def _components(context: LayerContext) -> list[Component]:
         QueueNames(context),
         TrustPolicies(context),
         TableDescriptions(context),
-        LogGroupClasses(context),
+        LogGroupSettings(context),
         Invocations(context),
         AlarmEvaluation(context),
     ]

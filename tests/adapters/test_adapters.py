@@ -18,7 +18,7 @@ from reconciler.adapters.base import Context, Discoverer, DiscoveryScope, Listin
 from reconciler.desired.model import StackSpec
 from reconciler.expand.catalog import KEYS
 from reconciler.expand.resources import Resource, ResourceId
-from reconciler.planning.diff import diff_fields
+from reconciler.planning.diff import adopt_ignored, diff_fields
 from reconciler.planning.plan import order
 from reconciler.sandbox.server import Sandbox
 from tests.fixtures import small_stack
@@ -402,3 +402,24 @@ def test_a_fleets_shared_role_listing_reads_what_the_direct_reads_do(
     found = roles.discover(shared, DiscoveryScope(ctx.target.suffix))
     assert {f.id for f in found} >= {role.id}
     assert next(f for f in found if f.id == role.id).tags == direct.fields["tags"]
+
+
+def test_a_log_group_declared_unprotected_loses_protection_set_by_hand(
+    ctx: Context, small: StackSpec
+) -> None:
+    """Undeclared, protection set by hand is kept; declared `false`, it is lifted on the
+    change the plan shows on its own line."""
+    stack = _stack(ctx, small)
+    group = _create(ctx, stack, "logs.log_group")
+    ctx.client("logs").put_log_group_deletion_protection(
+        logGroupIdentifier=group.id.name, deletionProtectionEnabled=True
+    )
+    live = _read(ctx, group)
+    assert live.fields["deletion_protection"] is True
+    assert diff_fields(adopt_ignored(group, live), live) == ()
+    declared = replace(group, ignore=())
+    changes = diff_fields(declared, live)
+    assert [(c.path, c.old, c.new) for c in changes] == [("deletion_protection", True, False)]
+    assert changes[0].lifts_protection
+    adapter_for("logs.log_group").update(ctx, declared, changes, live)
+    assert _read(ctx, declared).fields["deletion_protection"] is False

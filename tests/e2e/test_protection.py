@@ -23,8 +23,8 @@ def _undeclared(tmp_path: Path) -> Path:
     folder = copy_tree(tmp_path)
     path = folder / "transactions.toml"
     text = path.read_text()
-    assert "deletion_protection = false\n" in text
-    path.write_text(text.replace("deletion_protection = false\n", ""))
+    assert "\ndeletion_protection = false\n" in text
+    path.write_text(text.replace("\ndeletion_protection = false\n", "\n"))
     return folder
 
 

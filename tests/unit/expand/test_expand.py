@@ -144,7 +144,7 @@ def test_ignore_entries_go_to_their_kind_only(tmp_path: Path) -> None:
     toml = 'ignore = ["lambda.function:tags.Owner", "logs.log_group:retention_days"]\n'
     items = small_stack.resources(small_stack.load(tmp_path, toml + small_stack.TOML))
     assert of_kind(items, "lambda.function").ignore == ("tags.Owner",)
-    assert of_kind(items, "logs.log_group").ignore == ("retention_days",)
+    assert of_kind(items, "logs.log_group").ignore == ("deletion_protection", "retention_days")
     # The table's own: deletion protection it does not declare is kept as it is.
     assert of_kind(items, "dynamodb.table").ignore == ("deletion_protection",)
 
