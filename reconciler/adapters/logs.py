@@ -63,12 +63,12 @@ class LogGroups:
     def create(self, ctx: Context, resource: Resource) -> None:
         logs = ctx.client("logs")
         name = resource.id.name
-        # Tags at creation: a crash right after never leaves an untagged orphan.
-        logs.create_log_group(
-            logGroupName=name,
-            tags=dict(resource.fields["tags"]),
-            deletionProtectionEnabled=bool(resource.fields["deletion_protection"]),
+        # Tags at creation: a crash right after never leaves an untagged orphan. Protection
+        # is sent only when wanted (off is AWS's default, and older emulators lack the key).
+        protect = (
+            {"deletionProtectionEnabled": True} if resource.fields["deletion_protection"] else {}
         )
+        logs.create_log_group(logGroupName=name, tags=dict(resource.fields["tags"]), **protect)
         if resource.fields["retention_days"] is not None:
             self._retention(logs, name, resource.fields["retention_days"])
 

@@ -163,6 +163,9 @@ KNOWN = {
     ),
     "dynamodb:DescribeTable Table.ProvisionedThroughput.LastDecreaseDateTime": "localstack",
     "dynamodb:DescribeTable Table.ProvisionedThroughput.LastIncreaseDateTime": "localstack",
+    # AWS's LogGroup has carried it since log groups took deletion protection (botocore
+    # 1.40+ models it); the LocalStack installed here predates it.
+    "logs:DescribeLogGroups logGroups[].deletionProtectionEnabled": "local",
 }
 
 
