@@ -438,7 +438,8 @@ def test_watch_fleet_counts_each_target_and_is_unhealthy_when_one_keeps_failing(
         f'[defaults]\nstacks = ["transactions"]\n'
         f'[[targets]]\naccount = "{HOME}"\nregion = "us-east-1"\nsuffix = "flwa"\n'
         f'[[targets]]\naccount = "{SPOKE}"\nregion = "us-east-1"\nsuffix = "flwb"\n'
-        f'role_name = "absent"\n'
+        # Its own stack: one environment variable for two accounts is refused (secrets).
+        f'role_name = "absent"\nstacks = ["etl"]\n'
     )
     port = free_port()
     watcher = subprocess.Popen(

@@ -242,4 +242,6 @@ def test_a_reviewed_takeover_is_applied_as_a_takeover(local_aws: LocalAws, tmp_p
     applied = run(local_aws, "apply", "--plan", str(path))
     assert applied.code == 0, applied.stdout + applied.stderr
     assert run(local_aws, "plan", "--suffix", "sva").code == 0
-    assert run(local_aws, "destroy", "--suffix", "sva", "--yes").code == 0
+    # What it took over goes only because the command says so.
+    gone = run(local_aws, "destroy", "--suffix", "sva", "--yes", "--include-adopted")
+    assert gone.code == 0, gone.stdout + gone.stderr
