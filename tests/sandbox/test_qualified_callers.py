@@ -134,18 +134,22 @@ def test_a_failed_batch_goes_back_to_the_queue_and_its_redrive_applies(
     assert [m["Body"] for m in moved] == ["poison"]
 
 
-def test_a_resource_policy_belongs_to_one_qualifier(
-    lam: LambdaClient, make: Callable[..., str]
-) -> None:
-    _two_versions(lam, make)
+def _api_gateway_on_live(lam: LambdaClient, **extra: Any) -> None:
     lam.add_permission(
         FunctionName="echo",
         Qualifier="live",
         StatementId="api-gateway",
         Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
-        SourceArn="arn:aws:execute-api:us-east-1:123456789012:api/*",
+        **extra,
     )
+
+
+def test_a_resource_policy_belongs_to_one_qualifier(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    _two_versions(lam, make)
+    _api_gateway_on_live(lam, SourceArn="arn:aws:execute-api:us-east-1:123456789012:api/*")
     policy = json.loads(lam.get_policy(FunctionName="echo", Qualifier="live")["Policy"])
     (statement,) = policy["Statement"]
     assert statement["Resource"] == f"{ARN}:live"
@@ -159,13 +163,7 @@ def test_a_resource_policy_belongs_to_one_qualifier(
     lam.update_alias(FunctionName="echo", Name="live", FunctionVersion="2")
     assert lam.get_policy(FunctionName="echo", Qualifier="live")["Policy"]
     with pytest.raises(ClientError) as twice:
-        lam.add_permission(
-            FunctionName="echo",
-            Qualifier="live",
-            StatementId="api-gateway",
-            Action="lambda:InvokeFunction",
-            Principal="apigateway.amazonaws.com",
-        )
+        _api_gateway_on_live(lam)
     assert error_code(twice.value) == "ResourceConflictException"
     with pytest.raises(ClientError) as nowhere:
         lam.get_policy(FunctionName="echo", Qualifier="staging")
