@@ -96,6 +96,11 @@ def test_a_flag_value_that_looks_like_a_command_is_a_value() -> None:
             "`reconcile policy` takes no --output "
             "(a flag of apply and plan and destroy and release and cost)",
         ),
+        (["release", "--suffix", "x"], "the following arguments are required: NAME"),
+        (
+            ["plan", "--suffix", "x", "--include-adopted"],
+            "`reconcile plan` takes no --include-adopted (a flag of destroy)",
+        ),
         (["plan", "--suffix", "x", "--bogus"], "unrecognized argument: --bogus"),
         (["plan"], "--suffix is required (or set RECONCILE_SUFFIX)"),
         (["deploy"], "invalid choice: 'deploy'"),
