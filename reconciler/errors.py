@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from difflib import get_close_matches
+
 
 class ReconcileError(Exception):
     """Base of every error the reconciler raises on purpose (never a traceback)."""
@@ -25,3 +28,9 @@ class ResourceFailed(ReconcileError):
 
 class PlanMoved(InputError):
     """A reviewed plan that AWS's state no longer matches: refused, nothing written."""
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`; did you mean 'x'?` when one known word is close to `word`, else nothing."""
+    close = get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -6,27 +6,21 @@ or nothing owned by the suffix (destroy). The stages read that goal; none tests 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from functools import partial
-from pathlib import Path
-from typing import Any
 
 import structlog
 
 from reconciler.adapters import adapter_for
 from reconciler.adapters.base import CallerReader, Context, DiscoveryScope, Listings
 from reconciler.apply.executor import ApplyResult, apply
-from reconciler.apply.lease_times import TTL_S, WAIT_S
 from reconciler.apply.lock import Lease, LockHeld
 from reconciler.aws import identity, parameters
-from reconciler.aws.clients import CallCount, Clients
+from reconciler.aws.clients import Clients
 from reconciler.aws.pacing import Pacer, with_overrides
 from reconciler.aws.regions import known_region
 from reconciler.aws.retry import RetryPolicy
@@ -40,132 +34,14 @@ from reconciler.errors import InputError, PlanMoved
 from reconciler.expand import Target, declared_names, expand, name_checks
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.fleet.model import FleetTarget
+from reconciler.model import Goal, Options, Outcome, Prepared
 from reconciler.observe.discover import classify, discover
 from reconciler.observe.read import observe
 from reconciler.output.log import keep_out_of_logs
 from reconciler.planning import preflight
 from reconciler.planning.plan import Action, Plan, plan_apply, plan_destroy, plan_release
-from reconciler.planning.removal import Removal
 
 log = structlog.get_logger()
-
-
-@dataclass(frozen=True)
-class Goal:
-    """What the pipeline aims at: the declared state, or nothing the suffix owns."""
-
-    removes: bool
-    # False: what is removed is handed back (our tags taken off), never deleted.
-    deletes: bool = True
-
-    @property
-    def needs_secrets(self) -> bool:
-        # Removing compares existence and ownership only: no secret value is needed.
-        return not self.removes
-
-    @property
-    def preflight(self) -> bool:
-        # Runtime dates and account concurrency limit what is created, not what is deleted.
-        return not self.removes
-
-    @property
-    def every_stack_when_all(self) -> bool:
-        # Destroying every stack removes what any stack of the suffix owns, even one no
-        # longer in the folder; apply prunes only inside the stacks it reconciles.
-        return self.removes
-
-
-CONVERGE = Goal(removes=False)
-REMOVE = Goal(removes=True)
-HAND_BACK = Goal(removes=True, deletes=False)
-
-
-class Command(StrEnum):
-    APPLY = "apply"
-    PLAN = "plan"
-    DESTROY = "destroy"
-    RELEASE = "release"
-    WATCH = "watch"
-    UNLOCK = "unlock"
-    POLICY = "policy"
-    IMPORT = "import"
-    COST = "cost"
-
-    @property
-    def goal(self) -> Goal:
-        goals = {Command.DESTROY: REMOVE, Command.RELEASE: HAND_BACK}
-        return goals.get(self, CONVERGE)
-
-    @property
-    def reports_drift(self) -> bool:
-        """`plan` exits 2 when the live state differs."""
-        return self is Command.PLAN
-
-
-@dataclass(frozen=True)
-class Options:
-    command: Command
-    suffix: str
-    stacks: tuple[str, ...]
-    desired_dir: Path
-    region: str | None = None
-    env: str = "dev"
-    accounts: tuple[str, ...] = ()
-    lock_wait_s: float = WAIT_S
-    lock_ttl_s: float = TTL_S
-    # Set by a signal handler: finish what is in flight, start nothing new.
-    stop: threading.Event | None = field(default=None, compare=False)
-    allow_replace: bool = False
-    # Take over declared resources that exist without our tags (see planning.plan).
-    adopt: bool = False
-    # Destroy deletes adopted resources too (never a protected one); see planning.removal.
-    include_adopted: bool = False
-    # What `release` hands back, by name.
-    release: tuple[str, ...] = ()
-    pc_timeout_s: float = 900.0
-    wait_timeout_s: float = 600.0
-    max_workers: int = 32
-    # `service` or `service:Operation` -> calls per second (0: not paced); see aws/pacing.py.
-    rate_limits: tuple[tuple[str, float], ...] = ()
-    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
-    # A fleet's: a boto3 session acting in the target's account (None: the environment's
-    # credentials), and the pacer its account-region's targets share.
-    session: Any = field(default=None, compare=False)
-    pacer: Pacer | None = field(default=None, compare=False)
-    # A fleet's account-wide listings for this cycle, shared by the account-region's targets'
-    # first reads (never by the reads under the lease or after writing, which must be fresh).
-    listings: Listings | None = field(default=None, compare=False)
-
-    @property
-    def goal(self) -> Goal:
-        return self.command.goal
-
-    @property
-    def removal(self) -> Removal:
-        return Removal(self.include_adopted, self.today.isoformat())
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything known before the first write: the plan and what it was made from."""
-
-    options: Options
-    ctx: Context
-    resources: tuple[Resource, ...]
-    live: dict[ResourceId, Live | None]
-    plan: Plan
-    warnings: tuple[str, ...]
-    started: float
-    # Stacks whose owned resources discovery keeps (None: any stack of the suffix).
-    stacks: list[str] | None = None
-    # True when the state read under the lease asked for another plan than the one shown.
-    replanned: bool = False
-    # Wall-clock time the reads began (compared with the lease's last release).
-    read_at: float = 0.0
-    # What the plan was made from: a fingerprint per stack file and code package.
-    desired: dict[str, str] = field(default_factory=dict)
-    # A reviewed plan's resources: nothing else is applied, or counted as left undone.
-    only: frozenset[ResourceId] | None = None
 
 
 def restricted(plan: Plan, only: frozenset[ResourceId] | None) -> Plan:
@@ -173,19 +49,6 @@ def restricted(plan: Plan, only: frozenset[ResourceId] | None) -> Plan:
     if only is None:
         return plan
     return replace(plan, actions=tuple(a for a in plan.actions if a.id in only))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    prepared: Prepared
-    result: ApplyResult | None
-    remaining: Plan | None
-    calls: CallCount
-    duration_s: float
-
-    @property
-    def planned_only(self) -> bool:
-        return self.result is None and self.remaining is None
 
 
 def load(options: Options) -> list[StackSpec]:
@@ -231,7 +94,7 @@ def prepare(options: Options) -> Prepared:
     specs = load(options)
     code = {spec.name: checked_packages(spec) for spec in specs}
     declared = secrets.sources(specs)
-    place = {"suffix": options.suffix, "env": options.env}
+    place = {"suffix": options.suffix, "env": options.env or ""}
     early = {k: r for k, r in declared.items() if not secrets.needs_account(r)}
     # Environment secrets before the first AWS call: a missing one stops the run at once.
     from_env = _from_env(options.goal, secrets.rendered(early, place))
@@ -247,11 +110,11 @@ def prepare(options: Options) -> Prepared:
         if options.goal.every_stack_when_all and options.stacks == ("all",)
         else [spec.name for spec in specs]
     )
-    live, plan = snapshot(options, ctx, resources, scope, options.listings)
+    live, plan = snapshot(options, ctx, resources, scope, options.runtime.listings)
     warnings = _check(options, ctx, plan, live)
-    if options.listings is not None:
+    if options.runtime.listings is not None:
         # Shared listings may predate this run: the lease compares writes with their age.
-        read_at = min(read_at, options.listings.since)
+        read_at = min(read_at, options.runtime.listings.since)
     desired = fingerprint.parts(options.desired_dir, code)
     return Prepared(
         options,
@@ -298,13 +161,19 @@ def session(options: Options) -> Context:
 def _connect(options: Options, specs: list[StackSpec]) -> Context:
     """Who and where we are; the first AWS calls, so reach and credentials fail here."""
     region = _region(options, specs)
-    pacer = options.pacer or Pacer(with_overrides(dict(options.rate_limits)))
-    clients = Clients(region, workers=options.max_workers, pacer=pacer, session=options.session)
+    pacer = options.runtime.pacer or Pacer(with_overrides(dict(options.rate_limits)))
+    clients = Clients(
+        region, workers=options.max_workers, pacer=pacer, session=options.runtime.session
+    )
     endpoint = os.environ.get("AWS_ENDPOINT_URL", f"AWS in {region}")
     sts = clients.get("sts", max_attempts=2)
     who = partial(identity.account_id, sts, endpoint)
     # A fleet's targets of one account-region and role are one caller: asked once.
-    account = who() if options.listings is None else options.listings.get("sts.identity", who)
+    account = (
+        who()
+        if options.runtime.listings is None
+        else options.runtime.listings.get("sts.identity", who)
+    )
     allowed = [*options.accounts, *(a for spec in specs for a in spec.account_ids)]
     identity.check_account_allowed(account, allowed)
     return _context(options, clients, Target(options.suffix, account, region))
@@ -413,7 +282,9 @@ def execute(prepared: Prepared) -> Outcome:
             current.live,
             options.max_workers,
             options.allow_replace,
-            stops=(lease.lost,) if options.stop is None else (lease.lost, options.stop),
+            stops=(lease.lost,)
+            if options.runtime.stop is None
+            else (lease.lost, options.runtime.stop),
         )
         if lease.lost.is_set():
             raise LockHeld(

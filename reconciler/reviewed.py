@@ -20,6 +20,7 @@ import structlog
 
 from reconciler import __version__, pipeline
 from reconciler.errors import InputError
+from reconciler.model import Options, Prepared
 from reconciler.output import plan_file
 from reconciler.output.cost import cost_json, prepared_cost
 
@@ -27,13 +28,13 @@ log = structlog.get_logger()
 DEFAULT_MAX_AGE = dt.timedelta(hours=24)
 
 
-def where(prepared: pipeline.Prepared) -> plan_file.Where:
+def where(prepared: Prepared) -> plan_file.Where:
     options, target = prepared.options, prepared.ctx.target
     return plan_file.Where(
         # What the plan does once applied, whichever command showed it.
         "destroy" if options.goal.removes else "apply",
         options.suffix,
-        options.env,
+        options.env or "",
         tuple(options.stacks),
         target.account_id,
         target.region,
@@ -51,7 +52,7 @@ def check_writable(path: Path) -> None:
         raise InputError(f"--out {path}: not writable")
 
 
-def write(prepared: pipeline.Prepared, path: Path, now: dt.datetime | None = None) -> None:
+def write(prepared: Prepared, path: Path, now: dt.datetime | None = None) -> None:
     """The plan, saved for review (no secret value, nor a hash of one, is in it)."""
     document = plan_file.document(
         where(prepared),
@@ -82,12 +83,12 @@ def read(path: Path) -> plan_file.SavedPlan:
 
 
 def prepare(
-    options: pipeline.Options,
+    options: Options,
     saved: plan_file.SavedPlan,
     name: str,
     max_age: dt.timedelta = DEFAULT_MAX_AGE,
     now: dt.datetime | None = None,
-) -> pipeline.Prepared:
+) -> Prepared:
     """The saved plan, checked against now (reads only), ready to execute as approved."""
     plan_file.check_age(saved, now or dt.datetime.now(dt.UTC), max_age, name)
     prepared = pipeline.prepare(options)

@@ -94,7 +94,7 @@ def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -
     retry inside the client, a wait) names the stack, kind and resource it belongs to.
     """
     context = {
-        "stack": action.resource.stack,
+        "stack_name": action.resource.stack,
         "kind": action.id.kind,
         "name": action.id.name,
         "op": action.op.value,

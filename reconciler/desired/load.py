@@ -44,7 +44,7 @@ from reconciler.desired.model import (
 from reconciler.desired.packaging import is_zip
 from reconciler.desired.schema import read_table
 from reconciler.desired.secrets import SECRET_LIKE
-from reconciler.errors import InputError
+from reconciler.errors import InputError, did_you_mean
 from reconciler.expand.catalog import KEYS
 
 # A source may name where it is used: `{suffix}`, `{env}`, `{account}` (see desired.secrets).
@@ -53,6 +53,8 @@ SECRET_SOURCE = re.compile(
     rf"^(env):((?:[A-Za-z_]|{_PLACE})(?:[A-Za-z0-9_]|{_PLACE})*)$"
     rf"|^(ssm):(/(?:[A-Za-z0-9_.\-/]|{_PLACE})+)$"
 )
+# The environment a run is for when none is named.
+DEFAULT_ENV = "dev"
 ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Lambda reserves these keys; setting them fails at AWS, so refuse them here.
 RESERVED_ENV = {
@@ -74,24 +76,31 @@ RESERVED_ENV = {
 }
 
 
-def load_stack(path: Path, env: str = "dev") -> StackSpec:
-    """Read one desired-state file; any problem is one InputError line naming file and key."""
+def load_stack(path: Path, env: str | None = DEFAULT_ENV, *, any_env: bool = False) -> StackSpec:
+    """Read one desired-state file; any problem is one InputError line naming file and key
+    (and line, where the TOML parser gives one). `env` None: no environment's values (what
+    only removes needs none). A stack that declares no environments takes only the default,
+    unless `any_env` (another stack of the run declares `env`)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: desired-state file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path.name}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
-        return _stack(path, data, env)
+        return _stack(path, data, env, any_env)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}") from None
 
 
-def _stack(path: Path, data: dict[str, Any], env: str) -> StackSpec:
+def _stack(path: Path, data: dict[str, Any], env: str | None, any_env: bool) -> StackSpec:
     top = read_table("(top level)", data, TOP)
     stack = read_table("stack", top["stack"], STACK)
-    defaults = _defaults(top, env)
+    defaults = _defaults(top, env, any_env)
     functions = tuple(
         _function(path.parent, key, _merge(defaults, f))
         for key, f in _named_tables("functions", top["functions"])
@@ -108,7 +117,7 @@ def _stack(path: Path, data: dict[str, Any], env: str) -> StackSpec:
         xray_group=_xray(top["xray_group"]),
         dashboard=_dashboard(top["dashboard"]),
         account_ids=tuple(top["account_ids"]),
-        env=env,
+        env=env or "",
         layers=tuple(_layer(path.parent, k, v) for k, v in _named_tables("layers", top["layers"])),
         boundary=read_table("boundary", boundary, BOUNDARY)["name"] if boundary else None,
         alarms=alarms,
@@ -129,12 +138,20 @@ def _ignore(item: str) -> str:
     return item
 
 
-def _defaults(top: dict[str, Any], env: str) -> dict[str, Any]:
+def _defaults(top: dict[str, Any], env: str | None, any_env: bool) -> dict[str, Any]:
     """Function defaults with the chosen environment's values on top."""
     environments = top["environments"]
+    if env is None:
+        return dict(top["function_defaults"])
     if environments and env not in environments:
         known = ", ".join(sorted(environments))
-        raise InputError(f"environments: no environment {env!r} (known: {known})")
+        hint = did_you_mean(env, environments)
+        raise InputError(f"environments: no environment {env!r}{hint} (known: {known})")
+    if not environments and env != DEFAULT_ENV and not any_env:
+        raise InputError(
+            f"declares no [environments]: --env {env} names none (only its default, "
+            f"{DEFAULT_ENV}, applies)"
+        )
     merged: dict[str, Any] = _merge(top["function_defaults"], environments.get(env, {}))
     return merged
 

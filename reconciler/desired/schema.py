@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import InputError
+from reconciler.errors import InputError, did_you_mean
 
 Check = Callable[[Any], str | None]
 
@@ -53,7 +53,8 @@ def read_table(
         unknown = sorted(set(table) - set(fields))
         if unknown:
             known = ", ".join(sorted(fields))
-            raise InputError(f"{where}.{unknown[0]}: unknown key (known: {known})")
+            hint = did_you_mean(unknown[0], fields)
+            raise InputError(f"{where}.{unknown[0]}: unknown key{hint} (known: {known})")
     return {key: _read_field(f"{where}.{key}", table, key, spec) for key, spec in fields.items()}
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler.desired.load import load_stack
 from reconciler.desired.model import StackSpec
-from reconciler.errors import InputError
+from reconciler.errors import InputError, did_you_mean
 
 ALL = "all"
 # The folder a desired state conventionally sits in, below the current folder.
@@ -72,17 +73,31 @@ def available(desired_dir: Path) -> list[str]:
     return [path.stem for path in _stack_files(desired_dir)]
 
 
-def load_specs(desired_dir: Path, names: Sequence[str], env: str) -> list[StackSpec]:
-    """The named stacks (or every one for `all`), each validated for `env`."""
+def load_specs(desired_dir: Path, names: Sequence[str], env: str | None) -> list[StackSpec]:
+    """The named stacks (or every one for `all`), each validated for `env` (None: no
+    environment's values, for what only removes)."""
     known = available(desired_dir)
     wanted = known if tuple(names) == (ALL,) else list(names)
     for name in wanted:
         if name not in known:
-            raise InputError(f"unknown stack {name!r} (known: {', '.join(known) or 'none'})")
-    return [load_stack(desired_dir / f"{name}.toml", env) for name in wanted]
+            hint = did_you_mean(name, known)
+            raise InputError(f"unknown stack {name!r}{hint} (known: {', '.join(known) or 'none'})")
+    paths = [desired_dir / f"{name}.toml" for name in wanted]
+    # A stack that declares no environments runs beside one that declares `env`.
+    elsewhere = any(env in declared_environments(path) for path in paths)
+    return [load_stack(path, env, any_env=elsewhere) for path in paths]
 
 
-def other_stacks(desired_dir: Path, besides: Sequence[str], env: str) -> list[StackSpec]:
+def declared_environments(path: Path) -> set[str]:
+    """The environments a stack file declares (none if it cannot be read: its load says why)."""
+    try:
+        environments = tomllib.loads(path.read_text(encoding="utf-8")).get("environments")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return set()
+    return set(environments) if isinstance(environments, dict) else set()
+
+
+def other_stacks(desired_dir: Path, besides: Sequence[str], env: str | None) -> list[StackSpec]:
     """The folder's stacks not in `besides` that load; one that does not is simply not known
     (a stack without `env` among its environments, a file being edited)."""
     others = []
@@ -90,7 +105,7 @@ def other_stacks(desired_dir: Path, besides: Sequence[str], env: str) -> list[St
         if name in besides:
             continue
         try:
-            others.append(load_stack(desired_dir / f"{name}.toml", env))
+            others.append(load_stack(desired_dir / f"{name}.toml", env, any_env=True))
         except InputError:
             continue
     return others

@@ -29,7 +29,7 @@ from reconciler.output.exits import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_UNDON
 from reconciler.output.log import describe_error, keep_out_of_logs
 
 if TYPE_CHECKING:
-    from reconciler.pipeline import Options, Outcome
+    from reconciler.model import Options, Outcome
 
 # The fleet's exit code is its worst target's: failed, then undone, then drift, then in sync.
 SEVERITY = {EXIT_OK: 0, EXIT_DRIFT: 1, EXIT_UNDONE: 2, EXIT_FAILED: 3}
@@ -93,7 +93,7 @@ def _one(
     listings: Listings,
 ) -> TargetRun:
     started = time.monotonic()
-    if base.stop is not None and base.stop.is_set():
+    if base.runtime.stop is not None and base.runtime.stop.is_set():
         # A watch told to stop finishes the target in flight and starts no other.
         return TargetRun(target, EXIT_UNDONE, None, "not started: the run was stopped", 0.0)
     with structlog.contextvars.bound_contextvars(
@@ -108,9 +108,12 @@ def _one(
                 region=target.region,
                 # The credentials must act in the target's account, assumed or not.
                 accounts=(target.account,),
-                session=sessions.for_target(target),
-                pacer=pacer,
-                listings=listings,
+                runtime=replace(
+                    base.runtime,
+                    session=sessions.for_target(target),
+                    pacer=pacer,
+                    listings=listings,
+                ),
             )
             outcome = step(options)
             # Its report is taken: a fleet of hundreds must not hold every target's clients.

@@ -11,7 +11,7 @@ from reconciler.cost.prices import Price
 from reconciler.cost.usage import FunctionCost, by_cost_center
 
 if TYPE_CHECKING:
-    from reconciler.pipeline import Prepared
+    from reconciler.model import Prepared
 
 CENT = Decimal("0.01")
 

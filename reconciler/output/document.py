@@ -12,7 +12,7 @@ from reconciler.output.text import shown_changes
 from reconciler.planning.plan import Action, Op, Plan
 
 if TYPE_CHECKING:
-    from reconciler.pipeline import Outcome
+    from reconciler.model import Outcome
 
 SCHEMA_VERSION = 1
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from reconciler.apply.executor import ApplyResult
-    from reconciler.pipeline import Command, Outcome
+    from reconciler.model import Command, Outcome
     from reconciler.planning.plan import Plan
 
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT, EXIT_UNDONE = 0, 1, 2, 3

@@ -92,23 +92,59 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def configure(level: str = "info", json: bool | None = None) -> None:
-    """Logs to stderr (stdout is for the plan), JSON unless stderr is a terminal."""
-    as_json = not sys.stderr.isatty() if json is None else json
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if as_json
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+# Info events a person at a terminal sees as progress; every other info line is for the
+# JSON log (or --log-level info) only.
+PROGRESS = frozenset({"action.applied", "wait.progress", "fleet.cycle", "watch.stopped"})
+# The fields that say what an action is: shown first, as words.
+ACTION_FIELDS = ("op", "kind", "name")
+# The one field that carries an event's message.
+MESSAGE_FIELDS = ("detail", "reason", "error")
+DROPPED = ("timestamp", "suffix", "command", "stack_name")
+
+
+def words(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
+    """A log line in words, for a person: `warning: runtime deprecated: ...`."""
+    fields = dict(event)
+    level = fields.pop("level", "info")
+    said = str(fields.pop("event", "")).replace(".", " ").replace("_", " ")
+    subject = " ".join(str(fields.pop(k)) for k in ACTION_FIELDS if k in fields)
+    message = next((str(fields.pop(k)) for k in MESSAGE_FIELDS if k in fields), "")
+    rest = ", ".join(f"{k}={v}" for k, v in fields.items() if k not in DROPPED)
+    line = f"{level}: {said}"
+    line += f" {subject}" if subject else ""
+    line += f": {message}" if message else ""
+    return f"{line} ({rest})" if rest else line
+
+
+class _ProgressOnly:
+    """Warnings and worse, and the info events that are progress; nothing else."""
+
+    def __call__(
+        self, _: Any, method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        if method in ("debug", "info") and event.get("event") not in PROGRESS:
+            raise structlog.DropEvent
+        return event
+
+
+def configure(level: str | None = None, json: bool = True) -> None:
+    """Logs to stderr (stdout is for the plan): JSON, or words for a person. No level given:
+    JSON logs take info; words take warnings and progress only."""
+    renderer: Any = structlog.processors.JSONRenderer() if json else words
+    chosen = level or ("info" if json else "warning")
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        REDACT,
+        renderer,
+    ]
+    if level is None and not json:
+        processors.insert(0, _ProgressOnly())
+        chosen = "info"
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            REDACT,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(chosen.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=False,
     )

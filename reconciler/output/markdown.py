@@ -15,7 +15,7 @@ from reconciler.output.text import shown_changes, summary
 from reconciler.planning.plan import Action, Plan
 
 if TYPE_CHECKING:
-    from reconciler.pipeline import Prepared
+    from reconciler.model import Prepared
 
 
 def prepared_markdown(prepared: Prepared) -> str:

@@ -11,7 +11,7 @@ from reconciler.planning.diff import SENSITIVE, FieldChange, creation_changes
 from reconciler.planning.plan import Action, Op, Plan, Skipped
 
 if TYPE_CHECKING:
-    from reconciler.pipeline import Outcome, Prepared
+    from reconciler.model import Outcome, Prepared
 
 WIDTH = 96
 

@@ -21,6 +21,7 @@ from reconciler.errors import ReconcileError
 from reconciler.fleet import run as fleet_run
 from reconciler.fleet.model import Fleet, FleetTarget
 from reconciler.fleet.run import Sessions
+from reconciler.model import Options, Outcome
 from reconciler.output.exits import exit_code
 from reconciler.output.log import describe_error
 from reconciler.watch.metrics import Metrics, serve
@@ -40,15 +41,15 @@ class Schedule:
 
 
 # One cycle: its exit code, and whether it counts as failed for the pause's backoff.
-Cycle = Callable[[pipeline.Options, Metrics], tuple[int, bool]]
+Cycle = Callable[[Options, Metrics], tuple[int, bool]]
 
 
-def run(options: pipeline.Options, schedule: Schedule, one: Cycle | None = None) -> int:
+def run(options: Options, schedule: Schedule, one: Cycle | None = None) -> int:
     """The loop; returns the exit code (`--once`: that cycle's; otherwise 0 on a signal)."""
     one = one or cycle
     stop = threading.Event()
     _on_signals(stop)
-    options = replace(options, stop=stop)
+    options = replace(options, runtime=replace(options.runtime, stop=stop))
     metrics = Metrics(
         schedule.stale_after_s or 2 * schedule.interval_s + 1800, schedule.unhealthy_after
     )
@@ -68,7 +69,7 @@ def run(options: pipeline.Options, schedule: Schedule, one: Cycle | None = None)
             server.shutdown()
 
 
-def cycle(options: pipeline.Options, metrics: Metrics) -> tuple[int, bool]:
+def cycle(options: Options, metrics: Metrics) -> tuple[int, bool]:
     """One reconcile; every failure is logged and counted, never raised."""
     started = time.monotonic()
     try:
@@ -97,7 +98,7 @@ def fleet_cycle(fleet: Fleet, sessions: Sessions) -> Cycle:
     """A fleet's cycle: every target once, each counted apart. It backs off only when every
     target failed (credentials, reach): one target's trouble must not slow the others."""
 
-    def one(options: pipeline.Options, metrics: Metrics) -> tuple[int, bool]:
+    def one(options: Options, metrics: Metrics) -> tuple[int, bool]:
         started = time.monotonic()
         runs = fleet_run.run(fleet, options, _reconcile, sessions)
         for done in runs:
@@ -130,7 +131,7 @@ def _totals(
     return dict(drift), dict(applied), CallCount(dict(calls), retries)
 
 
-def _reconcile(options: pipeline.Options) -> pipeline.Outcome:
+def _reconcile(options: Options) -> Outcome:
     return pipeline.execute(pipeline.prepare(options))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from reconciler.sandbox import legacy
 from tests.e2e.helpers import LocalAws, run
+from tests.e2e.terminal import on_terminal, plain
 
 SUFFIX = "qc"
 FUNCTION = f"lambda-function-{SUFFIX}"
@@ -95,13 +96,14 @@ def test_callers_on_live_are_seen_kept_through_the_move_and_named_by_destroy(
 
     # Asked twice when callers would be cut off (ours on live and the legacy ones on the
     # function): the suffix alone is not enough.
-    destroy = ("destroy", "--suffix", SUFFIX, "--include-adopted")
-    once = run(local_aws, *destroy, stdin=f"{SUFFIX}\n")
-    assert once.code == 1, once.stdout + once.stderr
-    assert "4 caller(s) listed above still invoke what this deletes." in once.stdout
+    destroy = ("destroy", "--suffix", SUFFIX, "--include-adopted", "--stack", "transactions")
+    first, again = "to delete everything listed above:", "again to cut them off:"
+    once = on_terminal(local_aws, *destroy, answers=((first, SUFFIX), (again, "")))
+    assert once.code == 1, once.screen
+    assert "4 caller(s) listed above still invoke what this deletes." in once.screen
     assert lam.get_function(FunctionName=FUNCTION)["Configuration"]["FunctionName"] == FUNCTION
-    gone = run(local_aws, *destroy, stdin=f"{SUFFIX}\n{SUFFIX}\n")
-    assert gone.code == 0, gone.stdout + gone.stderr
-    lines = gone.stdout.splitlines()
+    gone = on_terminal(local_aws, *destroy, answers=((first, SUFFIX), (again, SUFFIX)))
+    assert gone.code == 0, gone.screen
+    lines = plain(gone.screen).splitlines()
     for caller in (permission, via_queue):
         assert f"    note: {caller}: cut off by this delete" in lines, caller

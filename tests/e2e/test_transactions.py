@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e import requirements
 from tests.e2e.helpers import ROOT, SECRET_DB, SECRET_KEY, LocalAws, Run, run
+from tests.e2e.terminal import on_terminal
 
 SUFFIX = "e2e"
 FN = f"lambda-function-{SUFFIX}"
@@ -115,9 +116,23 @@ def test_destroy_with_a_wrong_typed_suffix_deletes_nothing(
     local_aws: LocalAws, first_apply: Run
 ) -> None:
     local_aws.control.reset_calls()
-    result = run(local_aws, "destroy", "--suffix", SUFFIX, stdin="e2f\n")
+    destroy = ("destroy", "--suffix", SUFFIX, "--stack", "transactions")
+    typed = on_terminal(local_aws, *destroy, answers=(("Type the suffix", "e2f"),))
+    assert typed.code == 1, typed.screen
+    assert "error: confirmation did not match the suffix; nothing was deleted" in typed.screen
+    assert local_aws.control.writes() == []
+
+
+def test_destroy_off_a_terminal_without_yes_is_one_line_and_deletes_nothing(
+    local_aws: LocalAws, first_apply: Run
+) -> None:
+    local_aws.control.reset_calls()
+    # A suffix on stdin is no confirmation: a scheduler could send anything there.
+    result = run(local_aws, "destroy", "--suffix", SUFFIX, stdin=f"{SUFFIX}\n")
     assert result.code == 1
-    assert "confirmation did not match" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: destroy of suffix {SUFFIX!r} off a terminal needs --yes; nothing was deleted"
+    )
     assert local_aws.control.writes() == []
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import COMMANDS, UsageError, main, parse, parser
+from reconciler.cli.choices import chosen
 
 WORKED_BEFORE = [
     ["--suffix", "x"],
@@ -82,7 +83,10 @@ def test_a_flag_value_that_looks_like_a_command_is_a_value() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["plan", "--suffix", "x", "--yes"], "`reconcile plan` takes no --yes (a flag of destroy)"),
+        (
+            ["plan", "--suffix", "x", "--yes"],
+            "`reconcile plan` takes no --yes (a flag of apply and destroy)",
+        ),
         (
             ["--suffix", "x", "--interval", "5"],
             "`reconcile apply` takes no --interval (a flag of watch)",
@@ -102,8 +106,14 @@ def test_a_flag_value_that_looks_like_a_command_is_a_value() -> None:
             "`reconcile plan` takes no --include-adopted (a flag of destroy)",
         ),
         (["plan", "--suffix", "x", "--bogus"], "unrecognized argument: --bogus"),
+        (
+            ["plan", "--suffix", "x", "--stak", "etl"],
+            "unrecognized argument: --stak; did you mean '--stack'?",
+        ),
+        (["aply", "--suffix", "x"], "no command 'aply'; did you mean 'apply'?"),
+        (["--suffix", "x", "nonsense"], "no command 'nonsense'"),
         (["plan"], "--suffix is required (or set RECONCILE_SUFFIX)"),
-        (["deploy"], "invalid choice: 'deploy'"),
+        (["deploy"], "no command 'deploy'; did you mean 'destroy'?"),
         (["plan", "--suffix", "x", "--env", "two words"], "is not an environment name"),
     ],
 )
@@ -128,13 +138,27 @@ def test_help_names_no_shipped_stack(command: str | None) -> None:
 
 def test_each_command_lists_only_its_own_flags() -> None:
     assert "--interval" in _help("watch") and "--interval" not in _help("plan")
-    assert "--yes" in _help("destroy") and "--yes" not in _help("apply")
+    assert "--yes" in _help("destroy") and "--yes" not in _help("plan")
+    assert "--auto-approve" in _help("apply") and "--no-color" in _help("cost")
     overview = _help()
     assert all(command in overview for command in COMMANDS) and "exit codes" in overview
 
 
 def test_any_environment_name_is_taken_for_the_stacks_to_judge() -> None:
     assert parse(["plan", "--suffix", "x", "--env", "staging"]).env == "staging"
+
+
+def test_what_only_removes_needs_no_environment() -> None:
+    for command, env in (("destroy", None), ("release", None), ("apply", "dev"), ("plan", "dev")):
+        argv = [command, "--suffix", "x", *(["NAME"] if command == "release" else [])]
+        assert chosen(parse(argv)).env == env, command
+    assert chosen(parse(["destroy", "--suffix", "x", "--env", "prod"])).env == "prod"
+
+
+def test_every_command_has_every_flag_at_its_default() -> None:
+    plan, watch = vars(parse(["plan", "--suffix", "x"])), vars(parse(["watch", "--suffix", "x"]))
+    assert plan.keys() - {"given"} == watch.keys() - {"given"}
+    assert (plan["yes"], plan["interval"], watch["output"]) == (False, 300.0, "text")
 
 
 def test_bad_fleet_policy_and_saved_plan_flags_are_one_line_errors(

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from reconciler import cli
+from reconciler.cli.choices import chosen
 from reconciler.fleet.load import load_fleet
 from reconciler.pipeline import fleet_check
 
@@ -84,6 +85,6 @@ def test_the_fleet_job_runs_a_valid_command_on_a_valid_fleet_file(tmp_path: Path
     assert volume["configMap"]["name"] == config["metadata"]["name"]
     path = tmp_path / Path(args.fleet).name
     path.write_text(config["data"][path.name])
-    options = cli._options(args)
+    options = chosen(args)
     fleet = load_fleet(path, fleet_check(options))
     assert len(fleet.by_account_region()) >= 3

@@ -113,9 +113,31 @@ def test_an_environment_the_stack_does_not_declare_is_named_with_the_known_ones(
         load_stack(_with_environments(tmp_path), "prod")
 
 
-def test_a_stack_that_declares_no_environment_takes_any_and_is_unaffected(tmp_path: Path) -> None:
+def test_a_stack_that_declares_no_environment_takes_only_its_default(tmp_path: Path) -> None:
     path = small_stack.write(tmp_path)
-    assert load_stack(path, "qa-7").functions == load_stack(path, "dev").functions
+    with pytest.raises(InputError) as refused:
+        load_stack(path, "qa-7")
+    assert str(refused.value) == (
+        "small.toml: declares no [environments]: --env qa-7 names none (only its default, "
+        "dev, applies)"
+    )
+    # Beside a stack that declares it, the environment is no typo: its defaults apply.
+    beside = load_stack(path, "qa-7", any_env=True)
+    assert beside.functions == load_stack(path, "dev").functions
+
+
+def test_an_environment_typo_is_named_with_the_nearest(tmp_path: Path) -> None:
+    path = small_stack.write(
+        tmp_path, small_stack.TOML + "\n[environments.staging]\n[environments.live]\n"
+    )
+    with pytest.raises(InputError) as refused:
+        load_stack(path, "stagng")
+    assert str(refused.value) == (
+        "small.toml: environments: no environment 'stagng'; did you mean 'staging'? "
+        "(known: live, staging)"
+    )
+    # What only removes reads no environment at all.
+    assert load_stack(path, None).env == ""
 
 
 SHARED = "arn:aws:iam::123456789012:role/legacy-shared"

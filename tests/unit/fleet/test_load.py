@@ -9,7 +9,8 @@ import pytest
 from reconciler.errors import InputError
 from reconciler.fleet.load import load_fleet
 from reconciler.fleet.model import Fleet
-from reconciler.pipeline import Command, Options, fleet_check
+from reconciler.model import Command, Options
+from reconciler.pipeline import fleet_check
 from tests.fixtures import small_stack
 
 ROOT = Path(__file__).parents[3]
@@ -173,7 +174,7 @@ account = "333333333333"
 region = "us-east-1"
 suffix = "prod"
 env = "prod"
-stacks = ["transactions"]
+stacks = ["all"]
 role_name = "lambda-reconciler"
 """
 
@@ -205,8 +206,11 @@ def test_suffixes_of_one_account_and_environment_may_share_a_variable(tmp_path: 
 def test_a_templated_or_ssm_secret_is_each_targets_own(tmp_path: Path) -> None:
     folder = tmp_path / "desired"
     toml = small_stack.TOML.replace('"env:SMALL_TOKEN"', '"env:SMALL_TOKEN_{suffix}"')
+    toml += "\n[environments.dev]\n[environments.prod]\n"
     small_stack.write(folder, toml)
     check = fleet_check(Options(Command.PLAN, "x", ("all",), folder))
     path = tmp_path / "fleet.toml"
-    path.write_text(PR_AND_PROD.replace('["transactions"]', '["small"]'))
+    path.write_text(
+        PR_AND_PROD.replace('["transactions"]', '["small"]').replace('["all"]', '["small"]')
+    )
     assert len(load_fleet(path, check).targets) == 2

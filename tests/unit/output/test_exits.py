@@ -6,8 +6,8 @@ import pytest
 
 from reconciler.apply.executor import ApplyResult, Failure
 from reconciler.expand.resources import Resource, ResourceId
+from reconciler.model import Command
 from reconciler.output.exits import EXIT_DRIFT, EXIT_OK, EXIT_UNDONE, code_for
-from reconciler.pipeline import Command
 from reconciler.planning.plan import UNREADABLE, Action, Op, Plan, Skipped
 
 ACTION = Action(Op.UPDATE, Resource(ResourceId("sqs.queue", "q-u1"), {}))

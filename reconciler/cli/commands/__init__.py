@@ -1,0 +1,1 @@
+"""One module per command: its body, printed through the run's terminal."""
