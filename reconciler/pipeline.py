@@ -16,7 +16,7 @@ from functools import partial
 import structlog
 
 from reconciler.adapters import adapter_for
-from reconciler.adapters.base import CallerReader, Context, DiscoveryScope, Listings
+from reconciler.adapters.base import CallerReader, Context, DiscoveryScope, Explainer, Listings
 from reconciler.apply.executor import ApplyResult, apply
 from reconciler.apply.lock import Lease, LockHeld
 from reconciler.aws import identity, parameters
@@ -208,18 +208,27 @@ def snapshot(
         plan = plan_destroy(*args, removal=options.removal)
     else:
         plan = plan_apply(*args, adopt=options.adopt, removal=options.removal)
-    return live, _with_callers(ctx, plan, options.max_workers)
+    return live, _with_callers(ctx, plan, live, options.max_workers)
 
 
-def _with_callers(ctx: Context, plan: Plan, workers: int) -> Plan:
-    """Each delete or move that callers depend on, with who they are: read only for the
-    actions planned, so a converged run pays nothing."""
+def _with_callers(
+    ctx: Context, plan: Plan, live: dict[ResourceId, Live | None], workers: int
+) -> Plan:
+    """Each delete or move that callers depend on, with who they are, and each change in its
+    kind's own terms: read only for the actions planned, so a converged run pays nothing."""
 
     def noted(action: Action) -> Action:
-        reader = adapter_for(action.id.kind)
-        if not isinstance(reader, CallerReader):
+        adapter = adapter_for(action.id.kind)
+        if isinstance(adapter, Explainer):
+            changes, notes = adapter.explained(
+                ctx, action.op.value, action.resource, live.get(action.id)
+            )
+            # A create lists every field it sets; only an update's changes are restated.
+            restated = changes if changes and action.op.value == "update" else action.changes
+            action = replace(action, changes=restated, notes=(*action.notes, *notes))
+        if not isinstance(adapter, CallerReader):
             return action
-        extra = reader.callers_notes(ctx, action.op.value, action.resource)
+        extra = adapter.callers_notes(ctx, action.op.value, action.resource)
         return replace(action, notes=(*action.notes, *extra)) if extra else action
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -244,15 +253,20 @@ def _rendered(spec: StackSpec, suffix: str) -> list[ResourceId]:
 
 
 def _check(
-    options: Options, ctx: Context, plan: Plan, live: dict[ResourceId, Live | None]
+    options: Options,
+    ctx: Context,
+    plan: Plan,
+    live: dict[ResourceId, Live | None],
+    announce: bool = True,
 ) -> list[str]:
-    """Refuse before any write what AWS would refuse midway: runtimes, account limits."""
+    """Refuse before any write what AWS would refuse midway: runtimes, account limits; warn
+    once per run (`announce` False for the second look under the lease)."""
     if not options.goal.preflight:
         return []
     refusals, warnings = preflight.runtime_problems(plan, options.today)
     preflight.refuse(refusals)
     preflight.check_concurrency(ctx.client("lambda").get_account_settings, plan, live)
-    for warning in warnings:
+    for warning in warnings if announce else ():
         log.warning("runtime.deprecated", detail=warning)
     return warnings
 
@@ -311,7 +325,7 @@ def _lease(prepared: Prepared) -> Lease:
 def _replan(prepared: Prepared) -> Prepared:
     """The state read again under the lease; the same plan unless someone changed things."""
     live, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks)
-    _check(prepared.options, prepared.ctx, plan, live)
+    _check(prepared.options, prepared.ctx, plan, live, announce=False)
     plan = restricted(plan, prepared.only)
     if prepared.only is not None and plan != prepared.plan:
         # A reviewed plan is applied as approved or not at all.

@@ -151,6 +151,16 @@ class CallerReader(Protocol):
     def callers_notes(self, ctx: Context, op: str, resource: Resource) -> tuple[str, ...]: ...
 
 
+@runtime_checkable
+class Explainer(Protocol):
+    """An adapter whose change reads better in its own terms than as a field (an alias's
+    version numbers rather than a fingerprint); asked only for the actions planned."""
+
+    def explained(
+        self, ctx: Context, op: str, resource: Resource, live: Live | None
+    ) -> tuple[tuple[FieldChange, ...], tuple[str, ...]]: ...
+
+
 class Adapter(Protocol):
     """Read one, create, update, delete: the same small surface for every kind."""
 

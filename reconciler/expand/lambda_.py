@@ -54,6 +54,24 @@ def version_fingerprint(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
+def versioned_digests(fields: Mapping[str, Any]) -> dict[str, str]:
+    """A short hash of each field a version freezes (a table's each key): enough to name what
+    differs between two versions, without holding a value (a secret's) to show."""
+
+    def digest(value: Any) -> str:
+        canonical = json.dumps(value, sort_keys=True, default=list, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    out: dict[str, str] = {}
+    for name in sorted(VERSIONED & fields.keys()):
+        value = fields[name]
+        if isinstance(value, Mapping) and value:
+            out.update({f"{name}.{key}": digest(inner) for key, inner in value.items()})
+        else:
+            out[name] = digest(value)
+    return out
+
+
 def alias_fields(function_fields: Mapping[str, Any]) -> dict[str, Any]:
     """An alias must serve a version frozen from exactly these function fields."""
     return {"version_fingerprint": version_fingerprint(function_fields)}
@@ -160,6 +178,8 @@ def _aliases(stack: StackContext) -> list[Resource]:
             "alias": fn.alias.name,
             "code_sha256": function.fields["code_sha256"],
             "smoke": fn.alias.smoke,
+            # What the version it must serve freezes, as hashes: the plan names what is new.
+            "versioned": versioned_digests(function.fields),
         }
         out.append(
             Resource(

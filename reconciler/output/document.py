@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.aws.clients import CallCount
 from reconciler.output.cost import cost_json, prepared_cost
+from reconciler.output.docdiff import diff_lines, is_document
 from reconciler.output.text import shown_changes
+from reconciler.planning.diff import FieldChange
 from reconciler.planning.plan import Action, Op, Plan
 
 if TYPE_CHECKING:
@@ -33,16 +35,21 @@ def action_json(action: Action) -> dict[str, Any]:
         "name": action.id.name,
         "action": action.op.value,
         **({"notes": list(action.notes)} if action.notes else {}),
-        "changes": [
-            {
-                "field": c.path,
-                "old": c.masked(c.old),
-                "new": c.masked(c.new),
-                "sensitive": c.sensitive,
-            }
-            for c in shown_changes(action)
-        ],
+        "changes": [change_json(c) for c in shown_changes(action)],
     }
+
+
+def change_json(change: FieldChange) -> dict[str, Any]:
+    shown = {
+        "field": change.path,
+        "old": change.masked(change.old),
+        "new": change.masked(change.new),
+        "sensitive": change.sensitive,
+    }
+    if is_document(change):
+        # What text and markdown show: the document's unified diff, line by line.
+        shown["diff"] = diff_lines(change.old, change.new)
+    return shown
 
 
 def calls_json(calls: CallCount) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.cost.estimate import Estimate, Side
 from reconciler.output.cost import dollars, prepared_cost, prices_said, signed
+from reconciler.output.docdiff import diff_lines, is_document
 from reconciler.output.text import shown_changes, summary
+from reconciler.planning.diff import FieldChange
 from reconciler.planning.plan import Action, Plan
 
 if TYPE_CHECKING:
@@ -51,14 +53,21 @@ def _block(action: Action) -> list[str]:
     changes = shown_changes(action)
     if changes:
         lines += ["| field | now | after |", "| --- | --- | --- |"]
-        lines += [
-            f"| `{c.path}` | {_value(c.masked(c.old))} | {_value(c.masked(c.new))} |"
-            for c in changes
-        ]
+        lines += [_row(c) for c in changes]
+        for change in (c for c in changes if is_document(c)):
+            diff = diff_lines(change.old, change.new)
+            lines += ["", f"`{change.path}`:", "", "```diff", *diff, "```"]
     else:
         lines.append("Deleted with everything it holds." if action.op.value == "delete" else "")
     lines += [f"\n> {_cell(note)}" for note in action.notes]
     return [*lines, "", "</details>", ""]
+
+
+def _row(change: FieldChange) -> str:
+    if is_document(change):
+        return f"| `{change.path}` | (see the diff below) | |"
+    old, new = _value(change.masked(change.old)), _value(change.masked(change.new))
+    return f"| `{change.path}` | {old} | {new} |"
 
 
 def _value(value: Any) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.aws.clients import CallCount
 from reconciler.output.cost import cost_text, prepared_cost
+from reconciler.output.docdiff import diff_lines, is_document, pretty
 from reconciler.planning.diff import SENSITIVE, FieldChange, creation_changes
 from reconciler.planning.plan import Action, Op, Plan, Skipped
 
@@ -31,6 +32,10 @@ def shown(change: FieldChange, value: Any) -> str:
 
 
 def change_line(change: FieldChange) -> str:
+    if is_document(change):
+        # A long document as a diff, each changed statement whole: never cut at the change.
+        diff = diff_lines(change.old, change.new)
+        return "\n".join([f"    {change.path}:", *(f"      {line}" for line in diff)])
     line = f"{change.path}: {shown(change, change.old)} -> {shown(change, change.new)}"
     if change.lifts_protection:
         # Its own line and mark: after it, a delete takes the data with it.
@@ -66,6 +71,9 @@ def _created_lines(action: Action) -> list[str]:
     for change in shown_changes(action):
         if change.path.startswith("tags."):
             tags.append(f"{change.path[5:]}={change.new}")
+        elif is_document(change):
+            lines.append(f"    {change.path}:")
+            lines.extend(f"      {line}" for line in pretty(change.new))
         else:
             lines.append(f"    {change.path}: {shown(change, change.new)}")
     if tags:

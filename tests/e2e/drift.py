@@ -282,7 +282,7 @@ CASES = [
          load_config(LoggingConfig={"LogFormat": "Text", "LogGroup": f"/aws/lambda/{LOAD}"})),
     Case("function log group", *ETL_FUNCTION, ("log_group",),
          load_config(LoggingConfig={"LogFormat": "JSON", "LogGroup": "/custom/batch-load"})),
-    Case("alias target version", "lambda.alias", f"{FN}:live", ("version_fingerprint",),
+    Case("alias target version", "lambda.alias", f"{FN}:live", ("live",),
          alias_to_other_version),
     Case("provisioned concurrency count", "lambda.provisioned_concurrency", f"{FN}:live",
          ("count",), lambda aws: aws.client("lambda").put_provisioned_concurrency_config(

@@ -10,7 +10,7 @@ from reconciler.adapters.base import Context, paginate, unless_missing
 from reconciler.adapters.lambda_ import callers, provisioned, smoke
 from reconciler.adapters.lambda_.configuration import MISSING, config_fields, wait_ready
 from reconciler.adapters.lambda_.layers import layer_ref
-from reconciler.expand.lambda_ import ALIAS, version_fingerprint
+from reconciler.expand.lambda_ import ALIAS, version_fingerprint, versioned_digests
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -28,8 +28,28 @@ class Aliases:
         if version == "$LATEST":
             return Live({"version_fingerprint": "unpublished"}, {"version": version})
         config = lam.get_function_configuration(FunctionName=function, Qualifier=version)
-        fingerprint = version_fingerprint(config_fields(config, partial(layer_ref, ctx)))
-        return Live({"version_fingerprint": fingerprint}, {"version": version})
+        fields = config_fields(config, partial(layer_ref, ctx))
+        meta = {"version": version, "versioned": versioned_digests(fields)}
+        return Live({"version_fingerprint": version_fingerprint(fields)}, meta)
+
+    def explained(
+        self, ctx: Context, op: str, resource: Resource, live: Live | None
+    ) -> tuple[tuple[FieldChange, ...], tuple[str, ...]]:
+        """A move as version numbers (`live: 3 -> 4`), and what the new version is: reused or
+        to be published, its code hash, the fields that make it new."""
+        if op not in ("create", "update"):
+            return (), ()
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        versions = _versions(ctx.client("lambda"), function)
+        reused = _matching(ctx, versions, resource.fields["version_fingerprint"])
+        target = reused or _next_version(versions)
+        serving = None if live is None else str(live.meta.get("version"))
+        code = str(resource.payload["code_sha256"])
+        how = "published before, reused" if reused else "to be published"
+        note = f"version {target}: {how}, code sha256 {code[:16]}"
+        if live is not None and (fresh := _new_in(resource, live)):
+            note += f"; new in it: {', '.join(fresh)}"
+        return (FieldChange(alias, _number(serving), _number(target)),), (note,)
 
     def create(self, ctx: Context, resource: Resource) -> None:
         self._point(ctx, resource, "create_alias", serving=None)
@@ -91,15 +111,42 @@ def _versions(lam: Any, function: str) -> list[dict[str, Any]]:
     return paginate(lam, "list_versions_by_function", "Versions", FunctionName=function)
 
 
+def _matching(ctx: Context, versions: list[dict[str, Any]], wanted: str) -> str | None:
+    """The newest published version frozen from exactly the wanted fields, if any."""
+    for config in reversed(versions):
+        fields = config_fields(config, partial(layer_ref, ctx))
+        if config["Version"] != "$LATEST" and version_fingerprint(fields) == wanted:
+            return str(config["Version"])
+    return None
+
+
+def _number(version: str | None) -> int | str | None:
+    """A version as its number (`3 -> 4`); `$LATEST` and none as they are."""
+    return int(version) if version is not None and version.isdigit() else version
+
+
+def _next_version(versions: list[dict[str, Any]]) -> str:
+    """The number the next publish takes: one above the newest still listed (a deleted
+    newest one would make it higher, which is why the plan says "to be published")."""
+    numbers = [int(v["Version"]) for v in versions if str(v["Version"]).isdigit()]
+    return str(max(numbers, default=0) + 1)
+
+
+def _new_in(resource: Resource, live: Live) -> list[str]:
+    """The fields whose values differ between the version served and the one wanted."""
+    wanted: dict[str, str] = resource.payload.get("versioned", {})
+    serving: dict[str, str] = live.meta.get("versioned", {})
+    return sorted(k for k in wanted.keys() | serving.keys() if wanted.get(k) != serving.get(k))
+
+
 def _version(ctx: Context, resource: Resource) -> str:
     """A version matching the desired code and configuration: reuse one, or publish."""
     lam = ctx.client("lambda")
     function = resource.payload["function"]
     wanted = resource.fields["version_fingerprint"]
-    for config in reversed(_versions(lam, function)):
-        fields = config_fields(config, partial(layer_ref, ctx))
-        if config["Version"] != "$LATEST" and version_fingerprint(fields) == wanted:
-            return str(config["Version"])
+    reused = _matching(ctx, _versions(lam, function), wanted)
+    if reused is not None:
+        return reused
     wait_ready(ctx, function)
     published = lam.publish_version(
         FunctionName=function,
