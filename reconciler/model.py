@@ -148,6 +148,11 @@ class Prepared:
     # A reviewed plan's resources: nothing else is applied, or counted as left undone.
     only: frozenset[ResourceId] | None = None
 
+    @property
+    def stack_names(self) -> list[str]:
+        """The stacks this plan is for: those chosen, else those its resources belong to."""
+        return self.stacks or sorted({r.stack for r in self.resources}) or ["all"]
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -109,10 +109,11 @@ def _skipped_lines(skipped: tuple[Skipped, ...]) -> list[str]:
 
 def prepared_text(prepared: Prepared) -> str:
     """The plan as shown before anything is written."""
-    target = prepared.ctx.target
+    target, options = prepared.ctx.target, prepared.options
+    env = f" (env {options.env})" if options.env else ""
     header = (
-        f"{prepared.options.command} for suffix {target.suffix!r} in account "
-        f"{target.account_id}, {target.region}"
+        f"{options.command} of {', '.join(prepared.stack_names)} for suffix {target.suffix!r}"
+        f"{env} in account {target.account_id}, {target.region}"
     )
     return f"{plan_text(prepared.plan, header)}\n{cost_text(prepared_cost(prepared))}"
 

@@ -241,4 +241,4 @@ def test_a_missing_suffix_is_named_and_reconcile_suffix_supplies_it(local_aws: L
     ]
     from_env = reconcile(local_aws, "plan", "--stack", "transactions", RECONCILE_SUFFIX="envsfx")
     assert from_env.code == 2, from_env.stderr
-    assert "plan for suffix 'envsfx'" in from_env.stdout
+    assert "plan of transactions for suffix 'envsfx' (env dev)" in from_env.stdout

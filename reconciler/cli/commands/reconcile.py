@@ -104,9 +104,8 @@ def _changes(prepared: Prepared) -> str:
 
 def where(prepared: Prepared) -> str:
     """`transactions pr42 (dev)`: the stacks, the suffix and the environment."""
-    names = prepared.stacks or sorted({r.stack for r in prepared.resources}) or ["all"]
     env = prepared.options.env or "no environment"
-    return f"{','.join(names)} {prepared.options.suffix} ({env})"
+    return f"{','.join(prepared.stack_names)} {prepared.options.suffix} ({env})"
 
 
 def _saved_plan(args: argparse.Namespace) -> SavedPlan:
