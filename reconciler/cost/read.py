@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.adapters.base import Context, paginate
 from reconciler.cost.estimate import UNTAGGED
-from reconciler.cost.usage import FunctionUse
+from reconciler.cost.usage import FunctionUse, Period, held_seconds
 from reconciler.expand.resources import Live, Resource, ResourceId
 
 LAMBDA = "AWS/Lambda"
@@ -45,7 +45,19 @@ def uses(
     queries += [_log_query(fn, days) for fn in functions]
     values = _metric_values(ctx, queries, days, now)
     stored = _stored_bytes(ctx)
-    return [_use(fn, live, aliases, values, stored) for fn in functions]
+    return [_use(fn, live, aliases, values, stored, period=Period(days, now)) for fn in functions]
+
+
+def last_modified(text: Any) -> dt.datetime | None:
+    """Lambda's `LastModified` (`2026-12-07T01:50:00.123+0000`) as a time, None if absent."""
+    if not isinstance(text, str) or not text:
+        return None
+    normal = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.replace("Z", "+00:00"))
+    try:
+        parsed = dt.datetime.fromisoformat(normal)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _id(function: str, metric: str) -> str:
@@ -126,6 +138,8 @@ def _use(
     aliases: Mapping[str, str],
     values: Mapping[str, Decimal],
     stored: Mapping[str, Decimal],
+    *,
+    period: Period,
 ) -> FunctionUse:
     name = function.id.name
     running = live.get(function.id)
@@ -138,6 +152,8 @@ def _use(
         return values.get(_id(name, metric), Decimal(0))
 
     utilisation = values.get(_id(name, "ProvisionedConcurrencyUtilization"))
+    count = int(pc.fields.get("count") or 0) if pc is not None else 0
+    since = last_modified(pc.meta.get("since")) if pc is not None else None
     return FunctionUse(
         name=name,
         cost_center=str(tags.get("CostCenter") or UNTAGGED),
@@ -145,7 +161,9 @@ def _use(
         architecture=str(fields.get("architecture") or "x86_64"),
         invocations=value("Invocations"),
         duration_ms=value("Duration"),
-        provisioned=int(pc.fields.get("count") or 0) if pc is not None else 0,
+        provisioned=count,
+        provisioned_seconds=held_seconds(since, period) if count else Decimal(0),
+        provisioned_since=since,
         provisioned_invocations=value("ProvisionedConcurrencyInvocations"),
         spillover_invocations=value("ProvisionedConcurrencySpilloverInvocations"),
         utilisation=utilisation,

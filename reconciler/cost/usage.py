@@ -8,6 +8,7 @@ so a mostly idle provisioned concurrency is plain to see.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,8 +32,11 @@ class FunctionUse:
     architecture: str
     invocations: Decimal
     duration_ms: Decimal
-    # Provisioned concurrency on its alias (0: none), and what it served.
+    # Provisioned concurrency on its alias (0: none), how long of the period it was held
+    # (from its last modification), and what it served.
     provisioned: int = 0
+    provisioned_seconds: Decimal = Decimal(0)
+    provisioned_since: dt.datetime | None = None
     provisioned_invocations: Decimal = Decimal(0)
     spillover_invocations: Decimal = Decimal(0)
     utilisation: Decimal | None = None  # average share of the instances in use
@@ -59,7 +63,40 @@ class FunctionCost:
         return self.use.provisioned > 0 and util is not None and util < IDLE_BELOW
 
 
-def priced(use: FunctionUse, days: int, table: PriceTable) -> FunctionCost:
+@dataclass(frozen=True)
+class Period:
+    """What is priced: the `days` ending `now`."""
+
+    days: int
+    now: dt.datetime
+
+    @property
+    def start(self) -> dt.datetime:
+        return self.now - dt.timedelta(days=self.days)
+
+    @property
+    def seconds(self) -> Decimal:
+        return Decimal(self.days * 86400)
+
+    def said(self) -> str:
+        """`the 30 days from 2026-11-07 01:50 to 2026-12-07 01:50 UTC`."""
+        shown = "%Y-%m-%d %H:%M"
+        return (
+            f"the {self.days} days from {self.start.strftime(shown)} to "
+            f"{self.now.strftime(shown)} UTC"
+        )
+
+
+def held_seconds(since: dt.datetime | None, period: Period) -> Decimal:
+    """How long of the period provisioned concurrency set at `since` was held: never before
+    it was set, never more than the period (all of it when AWS gives no time)."""
+    if since is None:
+        return period.seconds
+    held = Decimal(str((period.now - since).total_seconds()))
+    return max(Decimal(0), min(period.seconds, held))
+
+
+def priced(use: FunctionUse, period: Period, table: PriceTable) -> FunctionCost:
     gb = Decimal(use.memory_mb) / GB
     seconds = use.duration_ms / 1000
     # The metrics do not split duration by who served it: split it as the invocations split.
@@ -72,11 +109,11 @@ def priced(use: FunctionUse, days: int, table: PriceTable) -> FunctionCost:
     pc_rate = table[f"lambda.provisioned_duration.{use.architecture}"].amount
     requests = use.invocations / MILLION * table["lambda.requests"].amount
     duration = seconds * gb * ((1 - served) * on_rate + served * pc_rate)
-    held = Decimal(use.provisioned) * gb * Decimal(days * 86400)
+    held = Decimal(use.provisioned) * gb * use.provisioned_seconds
     provisioned = held * table[f"lambda.provisioned.{use.architecture}"].amount
     logs = (
         use.log_ingested_bytes / BYTES_PER_GB * table["logs.ingestion"].amount
-        + use.log_stored_bytes / BYTES_PER_GB * table["logs.storage"].amount * days / 30
+        + use.log_stored_bytes / BYTES_PER_GB * table["logs.storage"].amount * period.days / 30
     )
     on_demand = requests + seconds * gb * on_rate + logs
     return FunctionCost(use, requests, duration, provisioned, logs, on_demand)

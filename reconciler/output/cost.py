@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cost.estimate import Estimate, Line, Side, difference, estimate
 from reconciler.cost.prices import Price
-from reconciler.cost.usage import FunctionCost, by_cost_center
+from reconciler.cost.usage import FunctionCost, FunctionUse, Period, by_cost_center
 
 if TYPE_CHECKING:
     from reconciler.model import Prepared
@@ -43,7 +44,7 @@ def prices_said(cost: Estimate) -> str:
 def cost_text(cost: Estimate) -> str:
     """The fixed monthly cost, line by line when the plan changes it, then by CostCenter and
     the prices of what is billed by use."""
-    lines = [f"Cost per month ({prices_said(cost)}), billed whatever the traffic:"]
+    lines = [f"Monthly projection (730 h; {prices_said(cost)}), billed whatever the traffic:"]
     changed = [line for line in cost.lines if line.change != 0 or cost.table is None]
     for line in changed:
         lines.append(
@@ -119,6 +120,10 @@ def _delta(now: Decimal | None, after: Decimal | None) -> dict[str, Any]:
     return {"now": _money(now), "after": _money(after), "change": _money(difference(now, after))}
 
 
+def _since(use: FunctionUse) -> str | None:
+    return None if use.provisioned_since is None else use.provisioned_since.isoformat()
+
+
 def _money(value: Decimal | None) -> float | None:
     return None if value is None else float(value.quantize(CENT, ROUND_HALF_UP))
 
@@ -127,19 +132,21 @@ def _number(value: Decimal) -> float:
     return float(value)
 
 
-def usage_text(costs: Sequence[FunctionCost], days: int, region: str, known: bool) -> str:
-    """What the suffix cost over the days, per function and per CostCenter, with a plain
+def usage_text(costs: Sequence[FunctionCost], period: Period, region: str, known: bool) -> str:
+    """What the suffix cost over the period, per function and per CostCenter, with a plain
     sentence for provisioned concurrency that is mostly idle."""
+    days = period.days
     if not known:
-        lines = [f"Cost of the last {days} days: unknown (no prices for {region}, never $0)."]
+        lines = [f"Cost of {period.said()}: unknown (no prices for {region}, never $0)."]
         lines += [f"  {c.use.name}: {c.use.invocations:,.0f} invocations" for c in costs]
         return "\n".join(lines)
-    lines = [f"Cost of the last {days} days, {region} list prices:"]
+    lines = [f"Cost of {period.said()}, {region} list prices:"]
     for c in costs:
         lines.append(
             f"  {c.use.name} [{c.use.cost_center}]: {dollars(c.total)} = requests "
             f"{dollars(c.requests)} ({c.use.invocations:,.0f}) + duration {dollars(c.duration)} "
-            f"+ provisioned concurrency {dollars(c.provisioned)} + logs {dollars(c.logs)}"
+            f"+ provisioned concurrency {dollars(c.provisioned)}{_held(c.use)} + logs "
+            f"{dollars(c.logs)}"
         )
     for centre, (total, held) in by_cost_center(costs).items():
         lines.append(
@@ -147,6 +154,26 @@ def usage_text(costs: Sequence[FunctionCost], days: int, region: str, known: boo
         )
     lines += [_provisioned_sentence(c, days) for c in costs if c.use.provisioned]
     return "\n".join(lines)
+
+
+def _held(use: FunctionUse) -> str:
+    """How long the provisioned instances were held: since they were set, or the period."""
+    if not use.provisioned:
+        return ""
+    since = "" if use.provisioned_since is None else f" since {_at(use.provisioned_since)}"
+    return f" ({use.provisioned} held {_duration(use.provisioned_seconds)}{since})"
+
+
+def _at(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: Decimal) -> str:
+    """`15 s`, `42 min`, `3.5 h`, `12.0 days`: the unit a person reads at a glance."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}" if unit != "min" else f"{seconds / size:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 def _provisioned_sentence(cost: FunctionCost, days: int) -> str:
@@ -161,14 +188,15 @@ def _provisioned_sentence(cost: FunctionCost, days: int) -> str:
 
 
 def usage_json(
-    costs: Sequence[FunctionCost], days: int, region: str, known: bool
+    costs: Sequence[FunctionCost], period: Period, region: str, known: bool
 ) -> dict[str, Any]:
     def money(value: Decimal) -> float | None:
         return _money(value) if known else None
 
     return {
         "currency": "USD",
-        "days": days,
+        "days": period.days,
+        "period": {"start": period.start.isoformat(), "end": period.now.isoformat()},
         "region": region,
         "known": known,
         "functions": [
@@ -177,6 +205,8 @@ def usage_json(
                 "cost_center": c.use.cost_center,
                 "invocations": float(c.use.invocations),
                 "provisioned_instances": c.use.provisioned,
+                "provisioned_seconds": float(c.use.provisioned_seconds),
+                "provisioned_since": _since(c.use),
                 "utilisation": None if c.use.utilisation is None else float(c.use.utilisation),
                 "requests": money(c.requests),
                 "duration": money(c.duration),

@@ -70,35 +70,73 @@ def _invocations(cw: Any, dimensions: list[dict[str, str]]) -> float:
     return float(sum(answer["MetricDataResults"][0]["Values"]))
 
 
-def test_cost_prices_last_months_metrics_and_says_when_capacity_sat_idle(
-    deployed: LocalAws,
-) -> None:
-    cw = deployed.client("cloudwatch")
+def _traffic(aws: LocalAws) -> float:
+    """Ten days of traffic: 10,000 invocations of 120 ms a day, 8,000 served by provisioned
+    concurrency, which was 5% used on average; returns the deployment's own invocations (each
+    new version's smoke test ran in the local AWS)."""
+    cw = aws.client("cloudwatch")
     function = [{"Name": "FunctionName", "Value": f"lambda-function-{SUFFIX}"}]
     alias = [*function, {"Name": "Resource", "Value": f"lambda-function-{SUFFIX}:live"}]
-    # The deployment's own invocations: each new version's smoke test ran in the local AWS.
     smoke = _invocations(cw, function)
     assert smoke >= 1
-    # Ten days of traffic: 10,000 invocations of 120 ms a day, 8,000 served by provisioned
-    # concurrency, which was 5% used on average.
     _put(cw, "Invocations", 10_000, function, 10)
     _put(cw, "Duration", 10_000 * 120.0, function, 10)
     _put(cw, "ProvisionedConcurrencyInvocations", 8_000, alias, 10)
     _put(cw, "ProvisionedConcurrencySpilloverInvocations", 2_000, alias, 10)
     _put(cw, "ProvisionedConcurrencyUtilization", 0.05, alias, 10)
-    result = run(deployed, "cost", "--suffix", SUFFIX, "--output", "json")
+    return smoke
+
+
+def _cost(aws: LocalAws) -> dict[str, Any]:
+    result = run(aws, "cost", "--suffix", SUFFIX, "--output", "json")
     assert result.code == 0, result.stderr
-    (used,) = json.loads(result.stdout)["functions"]
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def test_cost_prices_last_months_metrics_and_capacity_only_since_it_was_set(
+    deployed: LocalAws,
+) -> None:
+    smoke = _traffic(deployed)
+    report = _cost(deployed)
+    (used,) = report["functions"]
+    # The period priced, said: 30 days ending now.
+    start, end = (dt.datetime.fromisoformat(report["period"][k]) for k in ("start", "end"))
+    assert end - start == dt.timedelta(days=30)
+    assert abs((dt.datetime.now(dt.UTC) - end).total_seconds()) < 120
     # Requests: 100,000 x $0.20 per million = $0.02. Duration: 12,000 GB-s, 80% at the
-    # provisioned rate $0.0000077778 and 20% at $0.0000133334 = $0.1067. Held: 5 x 1 GB x
-    # 30 days x 86,400 s x $0.0000033334 = $43.2009. On demand: $0.02 + 12,000 x
-    # $0.0000133334 = $0.18.
+    # provisioned rate $0.0000077778 and 20% at $0.0000133334 = $0.1067. The 5 instances were
+    # set by the apply seconds ago: 5 x 1 GB x those seconds x $0.0000033334, under a cent,
+    # never 30 days' $43.20. On demand: $0.02 + 12,000 x $0.0000133334 = $0.18.
     assert used["invocations"] == 100_000 + smoke and used["provisioned_instances"] == 5
-    assert (used["requests"], used["duration"], used["provisioned"]) == (0.02, 0.11, 43.2)
-    assert used["total"] == 43.33 and used["on_demand"] == 0.18 and used["idle"] is True
+    assert 0 < used["provisioned_seconds"] < 600
+    assert (used["requests"], used["duration"], used["provisioned"]) == (0.02, 0.11, 0.0)
+    assert used["total"] == 0.13 and used["on_demand"] == 0.18 and used["idle"] is True
     text = run(deployed, "cost", "--suffix", SUFFIX).stdout
-    assert "fintech: $43.33, of which provisioned concurrency $43.20" in text
+    assert text.splitlines()[0].startswith("Cost of the 30 days from ")
+    assert "provisioned concurrency $0.00 (5 held " in text and " s since " in text
     assert "5 provisioned instances were mostly idle, 5% used on average" in text
-    assert "on demand it would have cost $0.18" in text
     bad = run(deployed, "cost", "--suffix", SUFFIX, "--days", "500")
     assert bad.code == 1 and "455 days at most" in bad.stderr
+
+
+def test_capacity_set_days_ago_costs_those_days_and_no_more(deployed: LocalAws) -> None:
+    lam = deployed.client("lambda")
+    function = f"lambda-function-{SUFFIX}"
+    three_days = 3 * 86400
+    deployed.control.configure(clock_offset_seconds=-three_days)
+    try:
+        # The declared 5, set again while the local AWS's clock reads three days ago.
+        lam.put_provisioned_concurrency_config(
+            FunctionName=function, Qualifier="live", ProvisionedConcurrentExecutions=5
+        )
+    finally:
+        deployed.control.configure(clock_offset_seconds=0)
+    (used,) = _cost(deployed)["functions"]
+    # 5 x 1 GB x 259,200 s x $0.0000033334 = $4.32: three days of the thirty.
+    assert three_days <= used["provisioned_seconds"] < three_days + 600
+    assert used["provisioned"] == 4.32 and used["total"] >= 4.32
+    # Asked for two days, the same capacity costs two days.
+    two = run(deployed, "cost", "--suffix", SUFFIX, "--days", "2", "--output", "json")
+    (short,) = json.loads(two.stdout)["functions"]
+    assert short["provisioned_seconds"] == 2 * 86400 and short["provisioned"] == 2.88

@@ -84,7 +84,9 @@ class ProvisionedConcurrency:
             "status": config.get("Status"),
             "elsewhere": tuple(sorted(by_qualifier)),
         }
-        return Live(fields, {"reason": config.get("StatusReason")})
+        # When it was last set: what it has cost since (reconcile cost) is counted from then.
+        meta = {"reason": config.get("StatusReason"), "since": config.get("LastModified")}
+        return Live(fields, meta)
 
     def create(self, ctx: Context, resource: Resource) -> None:
         self._put(ctx, resource)

@@ -29,12 +29,12 @@ def run(args: argparse.Namespace, term: Terminal) -> int:
     started(options)
     prepared = pipeline.prepare(options)
     target = prepared.ctx.target
-    now = dt.datetime.now(dt.UTC)
-    uses = read.uses(prepared.ctx, prepared.resources, prepared.live, args.days, now)
+    period = usage.Period(args.days, dt.datetime.now(dt.UTC))
+    uses = read.uses(prepared.ctx, prepared.resources, prepared.live, period.days, period.now)
     table = table_for(target.region)
-    costs = [usage.priced(u, args.days, table) if table else usage.unpriced(u) for u in uses]
+    costs = [usage.priced(u, period, table) if table else usage.unpriced(u) for u in uses]
     if args.output == "json":
-        print(json.dumps(usage_json(costs, args.days, target.region, table is not None), indent=2))
+        print(json.dumps(usage_json(costs, period, target.region, table is not None), indent=2))
     else:
-        print(usage_text(costs, args.days, target.region, table is not None))
+        print(usage_text(costs, period, target.region, table is not None))
     return EXIT_OK

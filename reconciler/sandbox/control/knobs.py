@@ -52,6 +52,9 @@ class Knobs:
     metric_period_scale: float = 1.0
     # The date Lambda's runtime lifecycle is judged on (ISO, e.g. 2023-06-01; empty: today).
     today: str = ""
+    # Seconds the wall clock of the timestamps it writes runs ahead (negative: behind), so
+    # that what is set now reads as set days ago (provisioned concurrency's LastModified).
+    clock_offset_seconds: float = 0.0
 
     def replaced(self, changes: Mapping[str, object]) -> Knobs:
         """A copy with `changes` applied; values are converted to each field's type."""

@@ -47,8 +47,10 @@ class PcConfig:
         return body
 
 
-def timestamp() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime())
+def timestamp(offset_s: float = 0.0) -> str:
+    """Lambda's form of a time, with milliseconds: `2026-12-07T01:50:00.123+0000`."""
+    now = time.time() + offset_s
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+0000"
 
 
 class ProvisionedConcurrency:
@@ -85,7 +87,8 @@ class ProvisionedConcurrency:
     def _new_config(self, requested: int) -> PcConfig:
         knobs = self._ctx.knobs()
         ready_at = self._ctx.now() + knobs.pc_ready_seconds
-        return PcConfig(requested, ready_at, knobs.pc_fail_reason, timestamp())
+        written = timestamp(knobs.clock_offset_seconds)
+        return PcConfig(requested, ready_at, knobs.pc_fail_reason, written)
 
     def _get(self, call: Call, forward: Forward) -> Response:
         key, qualifier = path_function(call)
@@ -138,7 +141,9 @@ class ProvisionedConcurrency:
             config = self._configs.get((key, qualifier))
             if config is not None:
                 self._configs[(key, qualifier)] = replace(
-                    config, ready_at=now + knobs.pc_ready_seconds, last_modified=timestamp()
+                    config,
+                    ready_at=now + knobs.pc_ready_seconds,
+                    last_modified=timestamp(knobs.clock_offset_seconds),
                 )
 
     def _delete_alias(self, call: Call, forward: Forward) -> Response:
