@@ -94,6 +94,7 @@ def prepare(
     prepared = pipeline.prepare(options)
     plan_file.check_where(saved, where(prepared), name)
     plan_file.check_desired(saved, prepared.desired, name)
+    plan_file.check_pending(saved, prepared.plan, name)
     plan_file.check_live(saved, prepared.plan, prepared.resources, prepared.live, name)
     for change in saved.data["unverifiable"]:
         # No trace of a secret is saved: whether it is still the reviewed one cannot be told.

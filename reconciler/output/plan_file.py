@@ -195,6 +195,16 @@ def check_desired(saved: SavedPlan, desired: Mapping[str, str], name: str) -> No
             raise InputError(f"plan file {name}: the desired state changed since the plan: {part}")
 
 
+def check_pending(saved: SavedPlan, plan: Plan, name: str) -> None:
+    """Refuse, with what to do instead, a plan of which nothing is left to do: applied already
+    (or made true by someone else)."""
+    if saved.ids and not any(a.id in saved.ids for a in plan.actions):
+        raise InputError(
+            f"plan file {name}: already applied (nothing it lists differs now); make a new "
+            "one with `reconcile plan --out FILE` to see what differs"
+        )
+
+
 def check_live(
     saved: SavedPlan,
     plan: Plan,

@@ -8,22 +8,32 @@ import sys
 import threading
 from types import FrameType
 
-from reconciler.sandbox.control.knobs import Knobs, knob_types
+from reconciler.sandbox.control.knobs import Knobs, knob_help, knob_types
 from reconciler.sandbox.server import Sandbox
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m reconciler.sandbox", description=__doc__)
-    parser.add_argument("--port", type=int, default=4566, help="0 picks a free port")
-    parser.add_argument("--host", default="127.0.0.1")
-    defaults = Knobs()
+    parser = argparse.ArgumentParser(
+        prog="python -m reconciler.sandbox",
+        description="The local AWS: moto in server mode with the fidelity layer; runs until "
+        "SIGTERM or SIGINT. Each knob below can also be changed while it runs "
+        "(POST /_sandbox/config; docs/local-aws.md).",
+    )
+    parser.add_argument(
+        "--port", type=int, default=4566, help="port to listen on (default 4566; 0: a free one)"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    defaults, says = Knobs(), knob_help()
     for name, kind in knob_types().items():
         parser.add_argument(
             f"--{name.replace('_', '-')}",
             dest=name,
             type=kind,
             default=None,
-            help=f"default {getattr(defaults, name)!r}",
+            metavar=kind.__name__.upper(),
+            help=f"{says[name]} (default {getattr(defaults, name)!r})",
         )
     return parser.parse_args(argv)
 

@@ -75,8 +75,14 @@ def test_a_saved_plan_is_applied_exactly_and_the_next_plan_is_empty(
     assert applied == {(a["kind"], a["name"]) for a in saved["actions"]}
     after = run(local_aws, "plan", "--suffix", suffix, "--desired-dir", str(folder))
     assert after.code == 0, after.stdout
-    # The same plan again: what it creates exists now.
-    _refused(local_aws, path, folder, "changed in AWS since the plan")
+    # The same plan again: nothing it lists is left to do, and the refusal says what to do.
+    _refused(
+        local_aws,
+        path,
+        folder,
+        "plan file first.json: already applied (nothing it lists differs now); make a new one "
+        "with `reconcile plan --out FILE` to see what differs",
+    )
 
 
 def test_a_saved_plan_holds_no_secret_nor_a_hash_of_one(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
+import pytest
 
 import reconciler
 from reconciler.sandbox.__main__ import knobs_from, parse_args
+from reconciler.sandbox.control.knobs import knob_types
 from tests.sandbox.helpers import client_kwargs
 
 if TYPE_CHECKING:
@@ -29,6 +32,19 @@ def test_knob_flags_become_knobs() -> None:
 
     assert (args.port, knobs.pending_seconds, knobs.account_concurrency) == (0, 0.1, 20)
     assert knobs.update_seconds == 0.3
+
+
+def test_help_describes_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = capsys.readouterr().out
+    blocks = re.split(r"\n  (?=-)", text.split("options:", 1)[1])
+    options = [b for b in blocks if b.startswith("--")]
+    assert len(options) == len(knob_types()) + 2
+    for block in options:
+        flag, _, said = block.partition("  ")
+        # Each option says what it does, not only its default.
+        assert re.search(r"[a-z]{3,} [a-z]{2,}", said.replace("\n", " ")), flag
 
 
 def test_the_sandbox_runs_as_a_module_and_exits_cleanly_on_sigterm() -> None:

@@ -15,46 +15,59 @@ class KnobError(ValueError):
     """A knob name or value the sandbox does not understand."""
 
 
+def _knob(default: Any, says: str) -> Any:
+    """A knob's default and what it does (its `--help` line), declared together."""
+    return dataclasses.field(default=default, metadata={"help": says})
+
+
 @dataclass(frozen=True)
 class Knobs:
     """How far the sandbox strays from an instant, unlimited AWS."""
 
-    pending_seconds: float = 0.3
-    update_seconds: float = 0.3
-    pc_ready_seconds: float = 1.0
-    pc_fail_reason: str = ""
-    iam_propagation_seconds: float = 0.5
-    account_concurrency: int = 1000
-    latency_ms: float = 0
+    pending_seconds: float = _knob(0.3, "seconds a new function stays Pending")
+    update_seconds: float = _knob(0.3, "seconds a function update stays InProgress")
+    pc_ready_seconds: float = _knob(1.0, "seconds provisioned concurrency stays IN_PROGRESS")
+    pc_fail_reason: str = _knob("", "provisioned concurrency ends FAILED with this reason")
+    iam_propagation_seconds: float = _knob(
+        0.5, "seconds before a new role can be assumed by Lambda"
+    )
+    account_concurrency: int = _knob(1000, "the account's concurrent executions limit")
+    latency_ms: float = _knob(0, "added to every answer, in milliseconds")
     # Crash drills: once this many writes were recorded, hold every further write until the
     # knob is lowered, then refuse it unperformed (-1: off). The caller is killed meanwhile.
-    freeze_after_writes: int = -1
+    freeze_after_writes: int = _knob(-1, "hold every write after this many (-1: off)")
     # The same, from the first write of this operation (held itself: the caller is killed in
     # the middle of it), or after it (performed: killed between it and the next write).
-    freeze_from_operation: str = ""
-    freeze_after_operation: str = ""
+    freeze_from_operation: str = _knob("", "hold writes from this operation's first on")
+    freeze_after_operation: str = _knob("", "hold writes after this operation's first")
     # A share (0..1) of AWS calls answered with the service's throttling error, or a 5xx;
     # drawn from a seeded generator so that a run repeats exactly.
-    throttle_share: float = 0.0
-    error_share: float = 0.0
-    fault_seed: int = 7
-    queue_reuse_seconds: float = 60.0
+    throttle_share: float = _knob(0.0, "share (0..1) of calls answered with throttling")
+    error_share: float = _knob(0.0, "share (0..1) of calls answered with a 5xx")
+    fault_seed: int = _knob(7, "seed of the throttle and error draws (a run repeats)")
+    queue_reuse_seconds: float = _knob(
+        60.0, "seconds a deleted queue's name cannot be reused (SQS: 60)"
+    )
     # An identity policy (JSON) every call of `enforce_access_key` (any key when empty) must
     # satisfy, or be refused with AccessDenied; empty: no enforcement.
-    enforce_policy: str = ""
-    enforce_access_key: str = ""
+    enforce_policy: str = _knob("", "an IAM policy (JSON) calls must satisfy (empty: none)")
+    enforce_access_key: str = _knob("", "only this access key's calls are checked (empty: all)")
     # Seconds before an asynchronous invocation's first retry (the second waits twice as
     # long), as Lambda's one and two minutes; tests shorten it. Throttle backoff scales with it.
-    async_retry_seconds: float = 60.0
+    async_retry_seconds: float = _knob(
+        60.0, "seconds before an async invocation's first retry (Lambda: 60)"
+    )
     # How often alarms are evaluated (CloudWatch: every minute), and how many real seconds one
     # second of an alarm's period lasts here (0.01 makes a 5-minute period 3 s long).
-    alarm_evaluation_seconds: float = 60.0
-    metric_period_scale: float = 1.0
-    # The date Lambda's runtime lifecycle is judged on (ISO, e.g. 2023-06-01; empty: today).
-    today: str = ""
-    # Seconds the wall clock of the timestamps it writes runs ahead (negative: behind), so
-    # that what is set now reads as set days ago (provisioned concurrency's LastModified).
-    clock_offset_seconds: float = 0.0
+    alarm_evaluation_seconds: float = _knob(60.0, "seconds between alarm evaluations")
+    metric_period_scale: float = _knob(
+        1.0, "real seconds per second of an alarm's period (0.01: 5 min in 3 s)"
+    )
+    today: str = _knob("", "the date runtime lifecycles are judged on (ISO; empty: today)")
+    # So that what is set now reads as set days ago (provisioned concurrency's LastModified).
+    clock_offset_seconds: float = _knob(
+        0.0, "seconds the clock of written timestamps is ahead (negative: behind)"
+    )
 
     def replaced(self, changes: Mapping[str, object]) -> Knobs:
         """A copy with `changes` applied; values are converted to each field's type."""
@@ -62,6 +75,11 @@ class Knobs:
 
     def to_json(self) -> dict[str, object]:
         return dataclasses.asdict(self)
+
+
+def knob_help() -> dict[str, str]:
+    """Field name -> what the knob does."""
+    return {field.name: str(field.metadata["help"]) for field in dataclasses.fields(Knobs)}
 
 
 def knob_types() -> dict[str, type]:
