@@ -208,3 +208,18 @@ def test_the_plan_header_names_stack_suffix_environment_account_and_region(
     assert planned.code == 2
     header = planned.stdout.splitlines()[0]
     assert header == "plan of desk for suffix 'tty8' (env live) in account 123456789012, us-east-1"
+
+
+def test_a_fleet_apply_on_a_terminal_needs_yes(local_aws: LocalAws, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(
+        '[[targets]]\naccount = "123456789012"\nregion = "us-east-1"\nsuffix = "tty9"\n'
+    )
+    local_aws.control.reset_calls()
+    refused = on_terminal(local_aws, "apply", "--fleet", str(fleet))
+    assert refused.code == 1
+    assert plain(refused.screen).strip().splitlines()[-1] == (
+        "error: apply --fleet on a terminal writes to every target without a question for "
+        "each: review with `reconcile plan --fleet FILE`, then add --yes"
+    )
+    assert local_aws.control.calls() == []

@@ -23,6 +23,12 @@ def run(args: argparse.Namespace, term: Terminal) -> int:
         raise InputError(
             "--output markdown is one suffix's plan for review; a fleet takes text or json"
         )
+    if args.command == "apply" and term.asks and not args.yes:
+        # Many targets, each planned and applied in turn: one question cannot approve them.
+        raise InputError(
+            "apply --fleet on a terminal writes to every target without a question for each: "
+            "review with `reconcile plan --fleet FILE`, then add --yes"
+        )
     options = chosen(args)
     part, fleet = share(args, options)
     only_plan = options.command.reports_drift
