@@ -52,7 +52,7 @@ def is_tty(stream: object) -> bool:
 
 
 def detect(args: argparse.Namespace, environ: Mapping[str, str]) -> Terminal:
-    text_out = getattr(args, "output", "text") != "json"
+    text_out = args.output != "json"
     colour_off = args.no_color or bool(environ.get("NO_COLOR")) or environ.get("TERM") == "dumb"
     words = args.log_format == "text" or (args.log_format == "auto" and is_tty(sys.stderr))
     return Terminal(

@@ -121,7 +121,7 @@ def _saved_plan(args: argparse.Namespace) -> SavedPlan:
         "region": made.region,
     }
     for flag, key in PLAN_FLAGS.items():
-        given = getattr(args, flag.lstrip("-"))
+        given = vars(args)[flag.lstrip("-")]
         if flag in args.given and given != said[key]:
             raise InputError(f"{flag} {given} disagrees with the plan file's {key} {said[key]}")
     # The account is checked once the credentials say where they act (reviewed.prepare).
