@@ -50,6 +50,9 @@ tracing = "PassThrough"
 [functions.greeter.environment]
 TABLE_NAME = "{tables.visits}"
 
+[functions.greeter.alias]
+name = "live"
+
 [functions.greeter.role]
 name = "desk-greeter-role-{suffix}"
 dynamodb = [{ table = "visits", actions = ["dynamodb:PutItem"] }]
@@ -80,7 +83,7 @@ def test_apply_on_a_terminal_shows_the_plan_asks_and_writes_nothing_unless_yes(
     local_aws: LocalAws, folder: Path
 ) -> None:
     args = ("apply", "--suffix", "tty1", "--env", "staging", "--desired-dir", str(folder))
-    question = "Apply 4 changes to desk tty1 (staging)? Only 'yes' is accepted:"
+    question = "Apply 5 changes to desk tty1 (staging)? Only 'yes' is accepted:"
     local_aws.control.reset_calls()
     refused = on_terminal(local_aws, *args, "--stack", "desk", answers=((question, "y"),))
     assert refused.code == 1, refused.screen
@@ -131,7 +134,7 @@ def test_logs_stay_out_of_the_plan_in_words_or_json(local_aws: LocalAws, folder:
         # JSON logs off a terminal: stdout is the plan and only the plan.
         planned = desk(local_aws, folder, "plan", *args, "--output", "json")
         assert planned.code == 2
-        assert json.loads(planned.stdout)["plan"]["counts"]["create"] == 4
+        assert json.loads(planned.stdout)["plan"]["counts"]["create"] == 5
         text = desk(local_aws, folder, "plan", *args)
         assert not any(line.startswith("{") for line in text.stdout.splitlines())
         logs = [json.loads(line) for line in text.stderr.splitlines()]
@@ -226,3 +229,32 @@ def test_a_fleet_apply_on_a_terminal_needs_yes(local_aws: LocalAws, tmp_path: Pa
         "each: review with `reconcile plan --fleet FILE`, then add --yes"
     )
     assert local_aws.control.calls() == []
+
+
+def test_an_alias_move_shows_version_numbers_and_what_is_new(
+    local_aws: LocalAws, folder: Path
+) -> None:
+    args = ("--suffix", "ttya", "--env", "staging")
+    try:
+        assert desk(local_aws, folder, "apply", *args).code == 0
+        (folder / "desk.toml").write_text(STACK.replace("memory_mb = 128", "memory_mb = 256"))
+        text = desk(local_aws, folder, "plan", *args)
+        assert text.code == 2, text.stderr
+        block = text.stdout.split("~ lambda.alias desk-greeter-ttya:live\n", 1)[1].splitlines()
+        assert block[0] == "    live: 1 -> 2"
+        assert re.fullmatch(
+            r"    note: version 2: to be published, code sha256 \S{16}; new in it: memory_mb",
+            block[1],
+        ), block
+        report = json.loads(desk(local_aws, folder, "plan", *args, "--output", "json").stdout)
+        (alias,) = [r for r in report["plan"]["resources"] if r["kind"] == "lambda.alias"]
+        assert alias["changes"] == [{"field": "live", "old": 1, "new": 2, "sensitive": False}]
+        markdown = desk(local_aws, folder, "plan", *args, "--output", "markdown").stdout
+        assert "| `live` | `1` | `2` |" in markdown
+        # Applied, the alias serves the version the plan named.
+        assert desk(local_aws, folder, "apply", *args).code == 0
+        lam = local_aws.client("lambda")
+        served = lam.get_alias(FunctionName="desk-greeter-ttya", Name="live")["FunctionVersion"]
+        assert served == "2"
+    finally:
+        _destroyed(local_aws, folder, "ttya")
