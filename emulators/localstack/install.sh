@@ -9,7 +9,17 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 home="${LOCALSTACK_HOME:-$root/.localstack}"
 stamp="$home/.installed-2"
-[ -f "$stamp" ] && exit 0
+# The executors change more often than LocalStack: reinstalled alone when their source does.
+executor_stamp="$home/.executor-$(cat "$here"/executor/*.py "$here"/executor/pyproject.toml | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ]; then
+  if [ ! -f "$executor_stamp" ]; then
+    "$home/venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+      --force-reinstall "$here/executor"
+    rm -f "$home"/.executor-*
+    touch "$executor_stamp"
+  fi
+  exit 0
+fi
 
 # localstack-core 2026.3.0 needs Python 3.13 (it fails at import on 3.11 and 3.12), and the
 # stacks' nodejs24.x runtime needs 2026.3.0 (4.9.2, the newest on 3.11, rejects it).
@@ -55,5 +65,5 @@ JAVA
 printf 'Premain-Class: agent.Loader\n' >"$home/build/agent/MANIFEST.MF"
 (cd "$home/build/agent" && javac -d classes agent/Loader.java && jar cfm "$ddb/ddb-local-loader-0.1.jar" MANIFEST.MF -C classes .)
 rm -rf "$home/build"
-touch "$stamp"
+touch "$stamp" "$executor_stamp"
 echo "LocalStack installed in $home"

@@ -16,7 +16,8 @@ export FILESYSTEM_ROOT="$state" TMPDIR="$state/tmp" LOCALSTACK_VOLUME_DIR="$stat
 export OVERRIDE_IN_DOCKER=0
 # Node.js functions run in a child process with the project's runtime (no container).
 export LAMBDA_RUNTIME_EXECUTOR=node
-export LAMBDA_NODE_RUNTIME_DIR="$(cd "$here/../node-runtime" && pwd)"
-"$LAMBDA_NODE_RUNTIME_DIR/install.sh"
+# The local AWS's own executor and SDK, installed into the user's cache once (the same code
+# path as `make sandbox`); it prints the two paths to export.
+eval "$("${RECONCILE_PYTHON:-$here/../../.venv/bin/python}" -m reconciler.sandbox.lambda_.node_sdk --exports)"
 export JAVA_TOOL_OPTIONS="-Djava.io.tmpdir=$state/tmp -XX:-UsePerfData"
 exec "$home/venv/bin/python" -m localstack.runtime.main

@@ -15,6 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.fidelity import Fidelity
+from reconciler.sandbox.lambda_.runtime import SDK
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -38,6 +39,9 @@ class Sandbox:
         """Bind (port 0 picks a free one) and serve; returns once the socket is listening."""
         if self._server is not None:
             return self
+        # Handlers need Node.js and its SDK: installed on the first start on a machine, or
+        # one line saying what is missing (everything but Invoke is still served).
+        SDK.prepare()
         self._server = make_server(
             self._host,
             self._port,

@@ -373,3 +373,51 @@ def test_an_event_throttled_and_retried_gives_its_slot_back(
 def _messages(sandbox: Sandbox, group: str) -> list[str]:
     logs = boto3.client("logs", **client_kwargs(sandbox.url))
     return [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+
+
+SDK_USER = """
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+export const handler = async () => ({
+  s3: typeof S3Client,
+  doc: typeof DynamoDBDocumentClient.from(new DynamoDBClient({})).send,
+  secrets: typeof SecretsManagerClient,
+});
+"""
+
+
+def test_a_handler_imports_the_sdk_clients_lambda_functions_use_most(
+    lam: LambdaClient, role_arn: str
+) -> None:
+    lam.create_function(
+        FunctionName="sdk-user",
+        Runtime="nodejs24.x",
+        Role=role_arn,
+        Handler="index.handler",
+        Code={"ZipFile": zipped(SDK_USER, "index.mjs")},
+    )
+    answer = lam.invoke(FunctionName="sdk-user")
+    assert "FunctionError" not in answer, payload(answer)
+    assert payload(answer) == {"s3": "function", "doc": "function", "secrets": "function"}
+
+
+def test_a_client_the_local_runtime_lacks_is_an_import_error_with_a_hint(
+    lam: LambdaClient, role_arn: str
+) -> None:
+    source = 'import { GlacierClient } from "@aws-sdk/client-glacier";\n'
+    source += "export const handler = async () => typeof GlacierClient;\n"
+    lam.create_function(
+        FunctionName="sdk-missing",
+        Runtime="nodejs24.x",
+        Role=role_arn,
+        Handler="index.handler",
+        Code={"ZipFile": zipped(source, "index.mjs")},
+    )
+    answer = lam.invoke(FunctionName="sdk-missing")
+    assert answer["FunctionError"] == "Unhandled"
+    error = payload(answer)
+    assert error["errorType"] == "Runtime.ImportModuleError"
+    assert "'@aws-sdk/client-glacier'" in error["errorMessage"]
+    assert "bundle it in the function's code or a layer to run it here" in error["errorMessage"]

@@ -2,7 +2,8 @@
 
 LocalStack's own executor runs a container per execution environment; with no Docker engine
 this one runs `node` instead, with the same bootstrap the project's local AWS uses
-(`emulators/node-runtime/bootstrap.mjs`, found through $LAMBDA_NODE_RUNTIME_DIR). Everything
+(the package's `reconciler/sandbox/lambda_/node/bootstrap.mjs` and its SDK, found through
+$LAMBDA_NODE_BOOTSTRAP and $LAMBDA_NODE_MODULES). Everything
 around the code stays LocalStack's: its invocation queue, retries, dead-letter queues,
 concurrency, logs and metrics, so the functions' failure path is checked against an emulator we
 did not write. Other runtimes answer an error, as the no-code executor does.
@@ -26,7 +27,8 @@ from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
 from no_code_executor import NoCodeExecutor
 
-RUNTIME_DIR = Path(os.environ.get("LAMBDA_NODE_RUNTIME_DIR", ""))
+BOOTSTRAP = Path(os.environ.get("LAMBDA_NODE_BOOTSTRAP", "/nonexistent/bootstrap.mjs"))
+SDK_MODULES = Path(os.environ.get("LAMBDA_NODE_MODULES", "/nonexistent/node_modules"))
 INIT_TIMEOUT_S = 10.0
 EOF = {"k": "eof"}
 
@@ -55,7 +57,7 @@ class NodeExecutor(NoCodeExecutor):
     def invoke(self, payload: dict[str, Any]) -> InvocationResult:
         request_id = str(payload.get("invoke-id"))
         runtime = str(self.function_version.config.runtime or "")
-        if not runtime.startswith("nodejs") or not (RUNTIME_DIR / "bootstrap.mjs").is_file():
+        if not runtime.startswith("nodejs") or not BOOTSTRAP.is_file():
             return super().invoke(payload)
         lines: list[str] = []
         if self._process is None:
@@ -94,9 +96,9 @@ class NodeExecutor(NoCodeExecutor):
             layer.code.prepare_for_execution()  # unzipped on first use, as the function's code
             shutil.copytree(layer.code.get_unzipped_code_location(), opt, dirs_exist_ok=True)
         # ES modules find the runtime's SDK above the task root, as on Lambda.
-        (Path(self._home) / "node_modules").symlink_to(RUNTIME_DIR / "node_modules")
+        (Path(self._home) / "node_modules").symlink_to(SDK_MODULES)
         node_path = [opt / "nodejs/node24/node_modules", opt / "nodejs/node_modules"]
-        node_path.append(RUNTIME_DIR / "node_modules")
+        node_path.append(SDK_MODULES)
         env = {
             **self._env,
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -105,7 +107,7 @@ class NodeExecutor(NoCodeExecutor):
             "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
         }
         self._process = subprocess.Popen(
-            ["node", str(RUNTIME_DIR / "bootstrap.mjs")],
+            ["node", str(BOOTSTRAP)],
             cwd=task,
             env=env,
             stdin=subprocess.PIPE,

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.sandbox.lambda_.names import LATEST, FunctionKey
-from reconciler.sandbox.lambda_.runtime import SDK_MODULES, Deployment
+from reconciler.sandbox.lambda_.runtime import SDK, Deployment
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call
 from reconciler.sandbox.wire.wsgi import Response
@@ -129,7 +129,7 @@ class CodeCache:
         # may race here.
         with self._lock:
             if not link.is_symlink():
-                link.symlink_to(SDK_MODULES, target_is_directory=True)
+                link.symlink_to(SDK.modules(), target_is_directory=True)
 
     def _opt_root(self, target: Target) -> Path:
         arns = [str(layer.get("Arn", "")) for layer in target.config.get("Layers") or []]

@@ -21,13 +21,8 @@ from reconciler.sandbox.lambda_.deployment import CodeCache, Target, read_call, 
 from reconciler.sandbox.lambda_.destinations import AsyncSettings, Finished, discard, on_success
 from reconciler.sandbox.lambda_.metrics import Slot, invocation_metrics, throttle_metrics
 from reconciler.sandbox.lambda_.names import LATEST, FunctionKey, path_function
-from reconciler.sandbox.lambda_.runtime import (
-    Deployment,
-    Environment,
-    Outcome,
-    RuntimeMissing,
-    check_installed,
-)
+from reconciler.sandbox.lambda_.node_sdk import RuntimeMissing
+from reconciler.sandbox.lambda_.runtime import Deployment, Environment, Outcome, check_installed
 from reconciler.sandbox.lambda_.transcript import transcript
 from reconciler.sandbox.wire import moto_backends, moto_delivery
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
@@ -340,14 +335,18 @@ def _refusal(target: Target) -> Response | None:
             f"The function is currently in the following state: {state}"
         )
     runtime = str(target.config.get("Runtime", ""))
+    # AWS answers InvalidRuntimeException with a 502, which SDKs retry; here the cause is the
+    # machine, never transient, so a 400 ends the call at once, naming it.
     if not runtime.startswith("nodejs"):
         return json_error(
-            "ServiceException", 500, f"the local AWS runs Node.js functions only, not {runtime}"
+            "InvalidRuntimeException",
+            400,
+            f"the local AWS runs Node.js functions only, not {runtime}",
         )
     try:
         check_installed()
     except RuntimeMissing as exc:
-        return json_error("ServiceException", 500, str(exc))
+        return json_error("InvalidRuntimeException", 400, f"the local AWS cannot run it: {exc}")
     return None
 
 

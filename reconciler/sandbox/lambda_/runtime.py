@@ -10,25 +10,21 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
-RUNTIME_DIR = Path(__file__).resolve().parents[3] / "emulators" / "node-runtime"
-BOOTSTRAP = RUNTIME_DIR / "bootstrap.mjs"
-SDK_MODULES = RUNTIME_DIR / "node_modules"
+from reconciler.sandbox.lambda_ import node_sdk
+from reconciler.sandbox.lambda_.node_sdk import BOOTSTRAP, RuntimeMissing
+
+RUNTIME_DIR = node_sdk.PACKAGED
 # Lambda gives a function's initialisation ten seconds, apart from its own timeout.
 INIT_TIMEOUT_S = 10.0
 EOF = {"k": "eof"}
-
-
-class RuntimeMissing(RuntimeError):
-    """Node.js or the runtime's SDK packages are not installed on this machine."""
 
 
 @dataclass(frozen=True)
@@ -64,13 +60,41 @@ class Outcome:
     timed_out: bool = False
 
 
+class Sdk:
+    """Where this process's local AWS found its Node.js runtime's SDK, or why it has none:
+    decided once, when the first local AWS starts (or the first invocation, embedded)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._modules: Path | None = None
+        self._problem: str | None = None
+
+    def prepare(self, say: Callable[[str], None] = node_sdk.say) -> None:
+        with self._lock:
+            if self._modules is not None or self._problem is not None:
+                return
+            self._problem = node_sdk.node_problem()
+            if self._problem is None:
+                try:
+                    self._modules = node_sdk.ensure(os.environ, say).modules
+                except RuntimeMissing as exc:
+                    self._problem = str(exc)
+            if self._problem is not None:
+                say(f"local AWS: {self._problem}")
+
+    def modules(self) -> Path:
+        self.prepare()
+        if self._problem is not None:
+            raise RuntimeMissing(self._problem)
+        assert self._modules is not None
+        return self._modules
+
+
+SDK = Sdk()
+
+
 def check_installed() -> None:
-    if shutil.which("node") is None:
-        raise RuntimeMissing("the local AWS runs functions with Node.js, and `node` is not on PATH")
-    if not (SDK_MODULES / "@aws-sdk").is_dir():
-        raise RuntimeMissing(
-            f"the Node.js runtime's SDK is not installed: run {RUNTIME_DIR / 'install.sh'}"
-        )
+    SDK.modules()
 
 
 class Environment:
@@ -258,7 +282,7 @@ def _variables(
     """The environment Lambda gives a Node.js function, pointed at the local AWS."""
     opt = Path(deployment.opt_root)
     node_path = [opt / "nodejs" / "node24" / "node_modules", opt / "nodejs" / "node_modules"]
-    node_path += [SDK_MODULES, Path(deployment.task_root)]
+    node_path += [SDK.modules(), Path(deployment.task_root)]
     reserved = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LANG": "en_US.UTF-8",

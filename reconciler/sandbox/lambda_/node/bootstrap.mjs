@@ -55,6 +55,16 @@ function describe(err, fallbackType) {
   return { errorType: typeof err, errorMessage: String(err), trace: [] };
 }
 
+// Lambda's runtimes ship the whole AWS SDK v3; the local AWS ships the clients functions use
+// most (package.json beside this file). A missing one says so, and how to run it here anyway.
+function sdkHint(message) {
+  const missing = /'(@aws-sdk\/[^'/]+)/.exec(String(message))?.[1];
+  if (!missing) return "";
+  return ` (the local AWS's Node.js runtime has the AWS SDK v3 clients functions use most, not ` +
+    `${missing}: bundle it in the function's code or a layer to run it here; Lambda's runtime ` +
+    `has every client)`;
+}
+
 async function loadHandler() {
   const dot = handlerSetting.lastIndexOf(".");
   const [modulePath, exportName] = [handlerSetting.slice(0, dot), handlerSetting.slice(dot + 1)];
@@ -70,7 +80,7 @@ async function loadHandler() {
     loaded = await import(pathToFileURL(file).href);
   } catch (err) {
     if (err?.code === "ERR_MODULE_NOT_FOUND" || err?.code === "MODULE_NOT_FOUND") {
-      const error = new Error(`${err.name}: ${err.message}`);
+      const error = new Error(`${err.name}: ${err.message}${sdkHint(err.message)}`);
       error.name = "Runtime.ImportModuleError";
       throw error;
     }
