@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from reconciler import __version__
 from reconciler.cli import flags
 from reconciler.cli.flags import Parser, UsageError
 from reconciler.errors import did_you_mean
@@ -91,6 +92,9 @@ def parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 in sync, 1 failed or bad input, 2 drift found (plan), "
         "3 apply left work undone. `reconcile COMMAND --help` lists a command's flags.",
     )
+    top.add_argument(
+        "--version", action="version", version=f"reconcile {__version__}", help="print the version"
+    )
     everywhere = Parser(add_help=False)
     flags.where(everywhere)
     reconciling = Parser(add_help=False, parents=[everywhere])
@@ -134,7 +138,7 @@ def _takes_value(sub: argparse.ArgumentParser) -> set[str]:
 
 def command_first(argv: Sequence[str], value_flags: set[str]) -> list[str]:
     """argv with its command first (`reconcile --suffix x plan` works as it always did), and
-    `apply` when none is named; a bare `--help` is left for the overview."""
+    `apply` when none is named; a bare `--help` or `--version` is left for the top level."""
     args = list(argv)
     index = 0
     while index < len(args) and args[index] != "--":
@@ -142,7 +146,7 @@ def command_first(argv: Sequence[str], value_flags: set[str]) -> list[str]:
         if not token.startswith("-"):
             return [_known_command(token), *args[:index], *args[index + 1 :]]
         index += 2 if token in value_flags else 1
-    if "-h" in args or "--help" in args:
+    if "-h" in args or "--help" in args or args == ["--version"]:
         return args
     return [DEFAULT_COMMAND, *args]
 

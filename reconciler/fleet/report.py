@@ -6,7 +6,7 @@ from typing import Any
 
 from reconciler.fleet.run import TargetRun, worst
 from reconciler.fleet.shard import WHOLE, Shard
-from reconciler.output.document import SCHEMA_VERSION, document, outcome_json
+from reconciler.output.document import document, outcome_json, versioned
 from reconciler.output.exits import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_UNDONE
 
 OUTCOMES = {EXIT_OK: "in sync", EXIT_DRIFT: "drift", EXIT_UNDONE: "undone", EXIT_FAILED: "failed"}
@@ -71,7 +71,7 @@ def _target_json(run: TargetRun) -> dict[str, Any]:
         "duration_s": run.duration_s,
         # Each target's report is a whole report of one run, valid on its own.
         "report": (
-            {"schema_version": SCHEMA_VERSION, **outcome_json(run.outcome, run.exit_code)}
+            versioned(outcome_json(run.outcome, run.exit_code))
             if run.outcome
             else None
         ),

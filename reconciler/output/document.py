@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from reconciler import __version__
 from reconciler.aws.clients import CallCount
 from reconciler.output.cost import cost_json, prepared_cost
 from reconciler.output.docdiff import diff_lines, is_document
@@ -62,11 +63,14 @@ def calls_json(calls: CallCount) -> dict[str, Any]:
     }
 
 
+def versioned(parts: dict[str, Any]) -> dict[str, Any]:
+    """A report with the versions of its schema and of the tool that made it."""
+    return {"schema_version": SCHEMA_VERSION, "tool_version": __version__, **parts}
+
+
 def document(**parts: Any) -> str:
     """The JSON report: versioned, keys sorted, stable for scripts."""
-    return json.dumps(
-        {"schema_version": SCHEMA_VERSION, **parts}, indent=2, sort_keys=True, default=list
-    )
+    return json.dumps(versioned(parts), indent=2, sort_keys=True, default=list)
 
 
 def outcome_document(outcome: Outcome, code: int) -> str:

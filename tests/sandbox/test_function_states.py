@@ -102,3 +102,14 @@ def test_with_zero_delays_functions_are_settled_at_once(lam: LambdaClient, role_
     assert created["State"] == "Active"
     assert updated["LastUpdateStatus"] == "Successful"
     assert lam.publish_version(FunctionName="app")["Version"] == "1"
+
+
+def test_the_versions_of_a_function_that_does_not_exist_are_not_found(
+    lam: LambdaClient,
+) -> None:
+    # moto lists none; AWS answers 404, and the reconciler must read it as absence.
+    with pytest.raises(ClientError) as missing:
+        lam.list_versions_by_function(FunctionName="nowhere")
+    assert error_code(missing.value) == "ResourceNotFoundException"
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert "Function not found: arn:aws:lambda:" in missing.value.response["Error"]["Message"]

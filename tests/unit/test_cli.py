@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,10 @@ def test_bad_fleet_policy_and_saved_plan_flags_are_one_line_errors(
         assert main(argv) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and says in err[0], (argv, err)
+
+
+def test_version_is_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        parse(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"reconcile {metadata.version('lambda-reconciler')}"

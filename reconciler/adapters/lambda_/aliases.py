@@ -40,7 +40,9 @@ class Aliases:
         if op not in ("create", "update"):
             return (), ()
         function, alias = resource.payload["function"], resource.payload["alias"]
-        versions = _versions(ctx.client("lambda"), function)
+        # A function created by this same plan has no versions yet (AWS: not found).
+        lam = ctx.client("lambda")
+        versions = unless_missing(lambda: _versions(lam, function), *MISSING) or []
         reused = _matching(ctx, versions, resource.fields["version_fingerprint"])
         target = reused or _next_version(versions)
         serving = None if live is None else str(live.meta.get("version"))

@@ -16,8 +16,9 @@ from reconciler.sandbox.lambda_.overlay import (
     overlay_from_request,
 )
 from reconciler.sandbox.lambda_.states import Timeline, apply_states, busy_message
+from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
-from reconciler.sandbox.wire.errors import conflict, invalid_parameter
+from reconciler.sandbox.wire.errors import conflict, invalid_parameter, not_found
 from reconciler.sandbox.wire.wsgi import Response
 
 LAMBDA = "lambda"
@@ -157,6 +158,9 @@ class LambdaFunctions:
         # ARN (it answers an empty list), so hand it the plain name.
         ref = call.path_param("FunctionName")
         key, _ = path_function(call)
+        if moto_backends.latest_function(key.account, key.region, key.name) is None:
+            # moto lists no versions of a function that does not exist; AWS says it does not.
+            return not_found(f"Function not found: {key.arn}")
         if ref != key.name:
             call = call.with_path(str(call.environ.get("PATH_INFO", "")).replace(ref, key.name))
         return self._decorated(call, forward(call))
