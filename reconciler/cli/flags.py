@@ -358,6 +358,21 @@ def costing(p: argparse.ArgumentParser) -> None:
     )
 
 
+def initing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "folder",
+        type=Path,
+        metavar="DIR",
+        help="a new (or empty) folder: the stacks' TOML files and their code are written there",
+    )
+    p.add_argument(
+        "--example",
+        default="all",
+        metavar="NAME",
+        help="transactions, etl, or all (default)",
+    )
+
+
 def watching(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--interval",

@@ -26,8 +26,12 @@ class Spec:
     groups: tuple[Group, ...]
     # The module of reconciler.cli.commands that runs it.
     module: str
-    # import names the one stack it writes; every other command reads stacks.
-    reads_stacks: bool = True
+    # What it shares with the others: the suffix and folder flags and which stacks ("stacks"),
+    # the suffix and folder flags only (import names the one stack it writes), or nothing
+    # (init writes a folder and reaches no AWS).
+    shares: str = "stacks"
+    # Refused without --suffix (or $RECONCILE_SUFFIX).
+    needs_suffix: bool = True
 
 
 COMMANDS: dict[str, Spec] = {
@@ -70,6 +74,7 @@ COMMANDS: dict[str, Spec] = {
         "print the IAM policy the reconciler needs (no AWS call; --suffix optional)",
         (flags.fleet_policy,),
         "policy",
+        needs_suffix=False,
     ),
     "cost": Spec(
         "what the suffix really cost over the last days, priced from its metrics",
@@ -80,7 +85,14 @@ COMMANDS: dict[str, Spec] = {
         "write a stack's desired state and code from functions that already run",
         (flags.importing,),
         "importing",
-        reads_stacks=False,
+        shares="suffix",
+    ),
+    "init": Spec(
+        "write the shipped example stacks and their code into a new folder (no AWS call)",
+        (flags.initing,),
+        "init",
+        shares="nothing",
+        needs_suffix=False,
     ),
 }
 
@@ -102,7 +114,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     defaults = _every_default()
     for name, spec in COMMANDS.items():
-        parents = [reconciling] if spec.reads_stacks else [everywhere]
+        parents = {"stacks": [reconciling], "suffix": [everywhere], "nothing": []}[spec.shares]
         sub = commands.add_parser(name, parents=parents, help=spec.summary)
         sub.description = spec.summary
         for group in spec.groups:
@@ -170,7 +182,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     args.given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
     if args.plan_file is not None:
         return args
-    if args.suffix is None and args.command != "policy":
+    if args.suffix is None and COMMANDS[args.command].needs_suffix:
         raise UsageError(
             "--suffix is required (or set RECONCILE_SUFFIX)", f"reconcile {args.command}"
         )

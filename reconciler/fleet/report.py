@@ -70,9 +70,5 @@ def _target_json(run: TargetRun) -> dict[str, Any]:
         "error": run.error,
         "duration_s": run.duration_s,
         # Each target's report is a whole report of one run, valid on its own.
-        "report": (
-            versioned(outcome_json(run.outcome, run.exit_code))
-            if run.outcome
-            else None
-        ),
+        "report": (versioned(outcome_json(run.outcome, run.exit_code)) if run.outcome else None),
     }
