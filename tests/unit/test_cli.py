@@ -131,7 +131,8 @@ def _help(*argv: str) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("command", [*COMMANDS, None])
+# init writes the shipped stacks: naming them is its whole point.
+@pytest.mark.parametrize("command", [*(c for c in COMMANDS if c != "init"), None])
 def test_help_names_no_shipped_stack(command: str | None) -> None:
     text = _help(*([command] if command else []))
     assert "transactions" not in text and "etl" not in text
