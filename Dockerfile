@@ -5,29 +5,28 @@ ARG BASE_IMAGE=python:3.12-slim
 
 FROM ${BASE_IMAGE} AS build
 
-# Only what `pip install .` reads: the desired state and code bundles are data, not package.
+# The wheel ci/image.sh built (`python -m build`), exactly what a user installs: the image is
+# made from the package, never from the source tree.
 WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY reconciler ./reconciler
+COPY build/wheel/ ./wheel/
 
 # Runtime dependencies only: the local AWS (moto) and the dev tools stay out of the image. The
 # base's pip installs into a venv made without one, so pip and setuptools never reach the
-# final stage.
+# final stage. The shipped stacks and their code come out of the package (`reconcile init`).
 RUN python -m venv --without-pip /opt/venv \
     && python -m pip --python /opt/venv/bin/python install --no-cache-dir \
-       --disable-pip-version-check .
+       --disable-pip-version-check ./wheel/*.whl \
+    && /opt/venv/bin/reconcile init /app/desired_state
 
 
 FROM ${BASE_IMAGE}
 
 COPY --from=build /opt/venv /opt/venv
 
-# The stacks name their code as paths relative to desired_state/ (../handlers, ../layers), so
-# the three folders keep their repository layout. Owned by root: the process only reads them.
+# The stacks, with their code inside the folder as `reconcile init` writes it. Owned by root:
+# the process only reads them.
 WORKDIR /app
-COPY desired_state ./desired_state
-COPY handlers ./handlers
-COPY layers ./layers
+COPY --from=build /app/desired_state ./desired_state
 
 # MALLOC_ARENA_MAX: glibc gives each of the many short-lived reader threads its own arena,
 # which a process running for months holds on to; two arenas keep `watch` memory flat.

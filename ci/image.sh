@@ -224,6 +224,10 @@ lint_dockerfile() {
 # --layers keeps the dependency install cached between runs; docker format keeps HEALTHCHECK,
 # which the OCI image config has no field for.
 build_image() {
+  # The image installs the wheel, as a user would: built fresh into the build context.
+  rm -rf "$ROOT/build/wheel"
+  "$PY" -m pip install -q --disable-pip-version-check build
+  "$PY" -m build --wheel --outdir "$ROOT/build/wheel" "$ROOT" >/dev/null
   buildah "${STORE[@]}" bud --quiet --isolation chroot --pull=never --layers --format docker \
     --build-arg BASE_IMAGE="$BASE_TAG" --tag "$IMAGE" --file Dockerfile . >/dev/null
   # Every change leaves untagged images behind, the layer cache among them: drop only the old
@@ -311,8 +315,8 @@ start_sandbox() {
   echo "local AWS at $AWS_ENDPOINT_URL (pid $SANDBOX_PID)"
 }
 
-# The code zips are hashed from the image's copy of handlers/ and layers/; a converged plan
-# from the working tree proves .dockerignore left out nothing that is deployed.
+# The code zips are hashed from the image's stacks, written by `reconcile init` from the
+# wheel; a converged plan from the working tree proves they deploy exactly the checkout's code.
 host_plan_agrees() {
   expect 0 .venv/bin/reconcile plan --suffix "$SUFFIX" --log-level warning
 }
