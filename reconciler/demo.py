@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -64,14 +66,28 @@ def main() -> int:
     from reconciler.sandbox.server import Sandbox
 
     started = time.monotonic()
-    with Sandbox(port=0, knobs=Knobs().replaced(FAST)) as sandbox:
+    with (
+        Sandbox(port=0, knobs=Knobs().replaced(FAST)) as sandbox,
+        tempfile.TemporaryDirectory(prefix="demo-stacks-") as folder,
+    ):
         _point_at(sandbox.url)
         print(
             f"{DIM}Local AWS (moto + fidelity layer) at {sandbox.url}; no AWS account used.{RESET}"
         )
-        steps, noticed = _story(LocalAws(SandboxControl(sandbox.url)))
+        stacks = _init(Path(folder) / "stacks")
+        steps, noticed = _story(LocalAws(SandboxControl(sandbox.url)), stacks)
     _summary(steps, time.monotonic() - started)
     return 0 if noticed and [s.exit_code for s in steps] == EXPECTED else 1
+
+
+def _init(stacks: Path) -> Path:
+    """The shipped stacks, written out as a user of the package gets them."""
+    from reconciler.cli import main as reconcile
+
+    print(f"{DIM}$ reconcile init {stacks}{RESET}", flush=True)
+    if reconcile(["init", str(stacks)]) != 0:
+        raise SystemExit("reconcile init failed")
+    return stacks
 
 
 def _point_at(url: str) -> None:
@@ -85,9 +101,9 @@ def _point_at(url: str) -> None:
         os.environ.setdefault(key, value)
 
 
-def _story(aws: LocalAws) -> tuple[list[Step], bool]:
+def _story(aws: LocalAws, stacks: Path) -> tuple[list[Step], bool]:
     """Every `reconcile` run, and whether the failure path showed what it must."""
-    run = _runner(aws.control)
+    run = _runner(aws.control, stacks)
     systems = _legacy(aws)
     steps = [
         run("2. plan --adopt: what taking it over changes (exit 2)", ["plan", "--adopt"]),
@@ -101,7 +117,7 @@ def _story(aws: LocalAws) -> tuple[list[Step], bool]:
         run("6. plan finds exactly that drift (exit 2)", ["plan"]),
         run("7. apply puts it back", []),
     ]
-    failures, noticed = _failures(aws, run)
+    failures, noticed = _failures(aws, run, stacks)
     steps += failures
     steps.append(
         run(
@@ -112,7 +128,9 @@ def _story(aws: LocalAws) -> tuple[list[Step], bool]:
     return steps, noticed
 
 
-def _failures(aws: LocalAws, run: Callable[[str, list[str]], Step]) -> tuple[list[Step], bool]:
+def _failures(
+    aws: LocalAws, run: Callable[[str, list[str]], Step], stacks: Path
+) -> tuple[list[Step], bool]:
     from reconciler import demo_failures as fail
 
     banner("8. the functions run in the local AWS: a valid ETL job, through real SDK v3 calls")
@@ -126,7 +144,7 @@ def _failures(aws: LocalAws, run: Callable[[str, list[str]], Step]) -> tuple[lis
     banner("10. the same transaction sent twice to the payments function")
     fail.duplicate_transaction(aws, SUFFIX)
     serving = fail.live_version(aws, SUFFIX)
-    with fail.broken_tree() as broken:
+    with fail.broken_tree(stacks) as broken:
         stopped = run(
             "11. a broken new version: its smoke test keeps the alias where it is (exit 3)",
             ["--desired-dir", str(broken)],
@@ -168,12 +186,11 @@ def _callers_unbroken(aws: LocalAws, systems: list[Legacy]) -> None:
         )
 
 
-def _runner(control: SandboxControl) -> Callable[[str, list[str]], Step]:
+def _runner(control: SandboxControl, stacks: Path) -> Callable[[str, list[str]], Step]:
     from reconciler.cli import main as reconcile
-    from reconciler.demo_failures import ROOT
 
-    # The shipped stacks, named: the tool never falls back to its own folder.
-    shipped = ["--desired-dir", str(ROOT / "desired_state")]
+    # The stacks `reconcile init` wrote, named: the tool never falls back to its own folder.
+    shipped = ["--desired-dir", str(stacks)]
 
     def run(title: str, args: list[str]) -> Step:
         banner(title)

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-ROOT = Path(__file__).resolve().parent.parent
 # One and two minutes between retries and five-minute alarm periods, shortened for a demo.
 FAST = {"async_retry_seconds": 0.5, "alarm_evaluation_seconds": 0.25, "metric_period_scale": 0.02}
 JOB = {
@@ -110,16 +109,16 @@ def live_version(aws: Aws, suffix: str) -> str:
 
 
 @contextmanager
-def broken_tree() -> Iterator[Path]:
-    """A copy of the stacks whose payments handler reads the wrong variable at cold start."""
+def broken_tree(stacks: Path) -> Iterator[Path]:
+    """A copy of the stacks (as `reconcile init` wrote them, code inside) whose payments
+    handler reads the wrong variable at cold start."""
     with tempfile.TemporaryDirectory(prefix="demo-broken-") as folder:
-        root = Path(folder)
-        for part in ("desired_state", "handlers", "layers"):
-            shutil.copytree(ROOT / part, root / part, symlinks=True)
+        root = Path(folder) / "stacks"
+        shutil.copytree(stacks, root, symlinks=True)
         handler = root / "handlers/transactions/index.mjs"
         text = handler.read_text(encoding="utf-8")
         handler.write_text(text.replace("env.TABLE_NAME", "env.LEDGER_TABLE"), encoding="utf-8")
-        yield root / "desired_state"
+        yield root
 
 
 def _peek(aws: Aws, queue: str) -> Any:
