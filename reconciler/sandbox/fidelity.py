@@ -34,6 +34,7 @@ from reconciler.sandbox.lambda_.lifecycle import RuntimeLifecycle
 from reconciler.sandbox.lambda_.mappings import EventSourceMappings
 from reconciler.sandbox.lambda_.policies import ResourcePolicies
 from reconciler.sandbox.lambda_.provisioned import ProvisionedConcurrency
+from reconciler.sandbox.lambda_.refusals import LambdaRefusals
 from reconciler.sandbox.lambda_.versions import VersionNumbers
 from reconciler.sandbox.logs import LogGroupSettings
 from reconciler.sandbox.sqs import QueueNames
@@ -264,6 +265,8 @@ def _components(context: LayerContext) -> list[Component]:
         IamPropagation(context),
         RuntimeLifecycle(context),
         IamPolicies(context),
+        # Refuses what AWS refuses before any Lambda component, or moto, changes anything.
+        LambdaRefusals(context),
         # Wraps the Lambda components below: it rewrites their final answer's code location.
         CodeLocations(context),
         LambdaFunctions(context),

@@ -114,7 +114,10 @@ def test_more_than_the_reserved_concurrency_is_refused(lam: LambdaClient, publis
 def test_listing_returns_every_config_with_its_qualified_arn(
     lam: LambdaClient, published: str
 ) -> None:
-    for qualifier in ("live", published):
+    # A second version, which `live` does not point to: one configuration per version.
+    lam.update_function_configuration(FunctionName="app", MemorySize=256)
+    second = lam.publish_version(FunctionName="app")["Version"]
+    for qualifier in ("live", second):
         lam.put_provisioned_concurrency_config(
             FunctionName="app", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
         )
@@ -123,7 +126,7 @@ def test_listing_returns_every_config_with_its_qualified_arn(
 
     arns = sorted(c["FunctionArn"] for c in listed["ProvisionedConcurrencyConfigs"])
     base = "arn:aws:lambda:us-east-1:123456789012:function:app"
-    assert arns == [f"{base}:1", f"{base}:live"]
+    assert arns == [f"{base}:2", f"{base}:live"]
 
 
 def test_deleting_a_config_removes_it(lam: LambdaClient, published: str) -> None:

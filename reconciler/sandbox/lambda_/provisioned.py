@@ -7,10 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconciler.sandbox.lambda_.account import UNRESERVED_FLOOR
 from reconciler.sandbox.lambda_.names import LATEST, FunctionKey, path_function
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
-from reconciler.sandbox.wire.errors import invalid_parameter, json_error, not_found
+from reconciler.sandbox.wire.errors import (
+    conflict,
+    invalid_parameter,
+    json_error,
+    not_found,
+    validation_error,
+)
 from reconciler.sandbox.wire.wsgi import Response, json_response
 
 LAMBDA = "lambda"
@@ -76,13 +83,72 @@ class ProvisionedConcurrency:
     def _put(self, call: Call, forward: Forward) -> Response:
         key, qualifier = path_function(call)
         requested = int(call.json().get("ProvisionedConcurrentExecutions", 0))
-        refusal = _qualifier_refusal(key, qualifier) or _reservation_refusal(key, requested)
+        refusal = (
+            _qualifier_refusal(key, qualifier)
+            or _value_refusal(requested)
+            or _reservation_refusal(key, requested)
+            or self._pairing_refusal(key, str(qualifier))
+            or self._account_refusal(key, str(qualifier), requested)
+        )
         if refusal is not None:
             return refusal
         config = self._new_config(requested)
         with self._ctx.lock:
             self._configs[(key, qualifier or "")] = config
         return json_response(202, config.to_json(self._ctx.now()))
+
+    def _pairing_refusal(self, key: FunctionKey, qualifier: str) -> Response | None:
+        """One configuration per version: an alias and the version it points to never both
+        hold one (AWS: 409)."""
+        with self._ctx.lock:
+            held = {q for (k, q) in self._configs if k == key and q != qualifier}
+        if qualifier.isdigit():
+            aliases = [q for q in held if not q.isdigit() and self._points_to(key, q) == qualifier]
+            if aliases:
+                return conflict(
+                    f"Alias {aliases[0]} points to version {qualifier} and already has "
+                    "provisioned concurrency: one configuration per version."
+                )
+            return None
+        version = self._points_to(key, qualifier)
+        if version is not None and version in held:
+            return conflict(
+                f"Version {version}, which alias {qualifier} points to, already has "
+                "provisioned concurrency: one configuration per version."
+            )
+        return None
+
+    def _points_to(self, key: FunctionKey, alias: str) -> str | None:
+        return moto_backends.alias_version(key.account, key.region, key.name, alias)
+
+    def _account_refusal(self, key: FunctionKey, qualifier: str, requested: int) -> Response | None:
+        """Provisioned concurrency of functions without a reservation comes out of the
+        account's unreserved pool, which never goes below its minimum (AWS: 400)."""
+        function = moto_backends.latest_function(key.account, key.region, key.name)
+        if moto_backends.reserved_concurrency(function) is not None:
+            return None
+        functions = moto_backends.latest_functions(key.account, key.region)
+        reserved = sum(moto_backends.reserved_concurrency(f) or 0 for f in functions)
+        unreserved = {
+            f.function_name for f in functions if moto_backends.reserved_concurrency(f) is None
+        }
+        with self._ctx.lock:
+            others = sum(
+                c.requested
+                for (k, q), c in self._configs.items()
+                if k.name in unreserved
+                and (k, q) != (key, qualifier)
+                and (k.account, k.region) == (key.account, key.region)
+            )
+        limit = self._ctx.knobs().account_concurrency
+        floor = min(UNRESERVED_FLOOR, limit)
+        if limit - reserved - others - requested < floor:
+            return invalid_parameter(
+                f"Requested Provisioned Concurrency ({requested}) would decrease the account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{floor}] "
+                f"(account limit {limit}, reserved {reserved}, provisioned elsewhere {others})."
+            )
+        return None
 
     def _new_config(self, requested: int) -> PcConfig:
         knobs = self._ctx.knobs()
@@ -178,6 +244,15 @@ def _qualifier_refusal(key: FunctionKey, qualifier: str | None) -> Response | No
     if not moto_backends.qualifier_exists(key.account, key.region, key.name, qualifier):
         return not_found(f"Function not found: {key.arn}:{qualifier}")
     return None
+
+
+def _value_refusal(requested: int) -> Response | None:
+    if requested >= 1:
+        return None
+    return validation_error(
+        f"1 validation error detected: Value '{requested}' at 'provisionedConcurrentExecutions' "
+        "failed to satisfy constraint: Member must have value greater than or equal to 1"
+    )
 
 
 def _reservation_refusal(key: FunctionKey, requested: int) -> Response | None:

@@ -70,6 +70,11 @@ def alias_version(account: str, region: str, name: str, alias: str) -> str | Non
     return None if found is None else str(found.function_version)
 
 
+def event_source_mapping(account: str, region: str, uuid: str) -> Any | None:
+    mappings = lambda_backends[account][region]._event_source_mappings
+    return mappings.get(uuid)
+
+
 def qualifier_exists(account: str, region: str, name: str, qualifier: str) -> bool:
     versions = {str(v.version) for v in published_versions(account, region, name)}
     return qualifier in versions or alias_version(account, region, name, qualifier) is not None
