@@ -217,7 +217,12 @@ def _provisioned(stack: StackContext) -> list[Resource]:
                 ResourceId(PROVISIONED_CONCURRENCY.key, qualified),
                 fields,
                 depends_on=(ResourceId(ALIAS.key, qualified),),
-                payload={"function": function, "alias": fn.alias.name},
+                # Unreserved (None), its instances come out of the account's unreserved pool.
+                payload={
+                    "function": function,
+                    "alias": fn.alias.name,
+                    "reserved": fn.reserved_concurrency,
+                },
             )
         )
     return out

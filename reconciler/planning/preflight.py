@@ -37,12 +37,16 @@ def check_concurrency(
     plan: Plan,
     live: Mapping[ResourceId, Live | None],
 ) -> None:
-    """Refuse reserved concurrency that would leave the account under its unreserved minimum.
+    """Refuse reserved concurrency, or provisioned concurrency of a function without a
+    reservation (AWS takes it from the unreserved pool), that would leave the account under its
+    unreserved minimum: AWS would refuse it midway, after other writes.
 
     The account's settings are read only when the plan reserves something: a converged run
     has nothing to check.
     """
-    wanted, freed = _reservations(plan, live)
+    reserved, released = _reservations(plan, live)
+    provisioned, returned = _unreserved_capacity(plan, live)
+    wanted, freed = reserved + provisioned, released + returned
     if not wanted:
         return
     limit = read_settings().get("AccountLimit", {})
@@ -52,7 +56,8 @@ def check_concurrency(
     if unreserved + freed - wanted < floor:
         raise PreflightError(
             f"account concurrency too low: {total} total, {unreserved} unreserved; the stack "
-            f"reserves {wanted}, and AWS keeps at least {floor} unreserved"
+            f"reserves {wanted} (reserved and provisioned), and AWS keeps at least {floor} "
+            "unreserved"
         )
 
 
@@ -65,6 +70,21 @@ def _reservations(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[i
         wanted += int(action.resource.fields.get("reserved_concurrency") or 0)
         current = live.get(action.id)
         freed += int((current.fields.get("reserved_concurrency") or 0) if current else 0)
+    return wanted, freed
+
+
+def _unreserved_capacity(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[int, int]:
+    """Provisioned concurrency the plan puts on functions without a reservation, and what
+    those configurations hold now."""
+    wanted, freed = 0, 0
+    for action in plan.actions:
+        if action.id.kind != "lambda.provisioned_concurrency" or not action.op.configures:
+            continue
+        if action.resource.payload.get("reserved") is not None:
+            continue  # inside the function's own reservation, already counted
+        wanted += int(action.resource.fields.get("count") or 0)
+        current = live.get(action.id)
+        freed += int((current.fields.get("count") or 0) if current else 0)
     return wanted, freed
 
 

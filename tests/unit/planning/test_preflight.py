@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.errors import PreflightError
 from reconciler.expand.resources import Live, Resource, ResourceId
-from reconciler.planning.plan import Op, plan_apply
+from reconciler.planning.plan import Action, Op, Plan, plan_apply
 from reconciler.planning.preflight import check_concurrency, runtime_problems
 from tests.fixtures.small_stack import live_of, of_kind
 
@@ -36,13 +36,31 @@ def _settings(total: int, unreserved: int) -> Any:
     return lambda: {"AccountLimit": limit}
 
 
+def test_provisioned_concurrency_without_a_reservation_comes_out_of_the_unreserved_pool() -> None:
+    def capacity(reserved: int | None, count: int = 850) -> Action:
+        resource = Resource(
+            ResourceId("lambda.provisioned_concurrency", "fn-u1:live"),
+            {"count": count, "status": "READY", "elsewhere": ()},
+            payload={"function": "fn-u1", "alias": "live", "reserved": reserved},
+        )
+        return Action(Op.CREATE, resource)
+
+    # 1,000 in the account, 100 unreserved at least: 850 of an unreserved function's
+    # instances fit in 950 unreserved, 851 do not.
+    check_concurrency(_settings(1000, 950), Plan((capacity(None),)), {})
+    with pytest.raises(PreflightError, match="the stack reserves 851"):
+        check_concurrency(_settings(1000, 950), Plan((capacity(None, 851),)), {})
+    # Inside a reservation they take nothing more from the pool.
+    check_concurrency(_settings(1000, 100), Plan((capacity(200),)), {})
+
+
 def test_reserved_concurrency_must_leave_the_account_its_unreserved_minimum(
     resources: tuple[Resource, ...],
 ) -> None:
     function = of_kind(resources, "lambda.function")  # reserves 3
     plan = plan_apply([function], {}, "u1")
     check_concurrency(_settings(1000, 103), plan, {})
-    with pytest.raises(PreflightError, match="the stack reserves 3, and AWS keeps at least 100"):
+    with pytest.raises(PreflightError, match=r"the stack reserves 3 \(reserved and provisioned\)"):
         check_concurrency(_settings(1000, 102), plan, {})
     # A new account with 10 executions keeps all 10 unreserved.
     with pytest.raises(PreflightError, match="AWS keeps at least 10 unreserved"):
