@@ -69,7 +69,7 @@ def make(lam: LambdaClient, role_arn: str) -> Callable[..., str]:
             Runtime=extra.pop("Runtime", "nodejs24.x"),
             Role=role_arn,
             Handler="index.handler",
-            Code={"ZipFile": zipped(source)},
+            Code={"ZipFile": zipped(source, extra.pop("file", "index.js"))},
             **extra,
         )
         return name
@@ -389,32 +389,20 @@ export const handler = async () => ({
 
 
 def test_a_handler_imports_the_sdk_clients_lambda_functions_use_most(
-    lam: LambdaClient, role_arn: str
+    lam: LambdaClient, make: Callable[..., str]
 ) -> None:
-    lam.create_function(
-        FunctionName="sdk-user",
-        Runtime="nodejs24.x",
-        Role=role_arn,
-        Handler="index.handler",
-        Code={"ZipFile": zipped(SDK_USER, "index.mjs")},
-    )
+    make("sdk-user", SDK_USER, file="index.mjs")
     answer = lam.invoke(FunctionName="sdk-user")
     assert "FunctionError" not in answer, payload(answer)
     assert payload(answer) == {"s3": "function", "doc": "function", "secrets": "function"}
 
 
 def test_a_client_the_local_runtime_lacks_is_an_import_error_with_a_hint(
-    lam: LambdaClient, role_arn: str
+    lam: LambdaClient, make: Callable[..., str]
 ) -> None:
     source = 'import { GlacierClient } from "@aws-sdk/client-glacier";\n'
     source += "export const handler = async () => typeof GlacierClient;\n"
-    lam.create_function(
-        FunctionName="sdk-missing",
-        Runtime="nodejs24.x",
-        Role=role_arn,
-        Handler="index.handler",
-        Code={"ZipFile": zipped(source, "index.mjs")},
-    )
+    make("sdk-missing", source, file="index.mjs")
     answer = lam.invoke(FunctionName="sdk-missing")
     assert answer["FunctionError"] == "Unhandled"
     error = payload(answer)
