@@ -102,13 +102,14 @@ CASES = [
          args=("--env", "staging"), stack="etl"),
     Case("environment name of the wrong shape", "argument --env: 'st ag' is not an environment",
          args=("--env", "st ag")),
-    Case("a destroy flag given to apply", "`reconcile apply` takes no --yes (a flag of destroy)",
-         args=("--yes",)),
+    Case("a destroy flag given to apply",
+         "`reconcile apply` takes no --dry-run (a flag of destroy and release)",
+         args=("--dry-run",)),
     Case("a watch flag given to plan", "`reconcile plan` takes no --once (a flag of watch)",
          args=("plan", "--once")),
     Case("adopt on destroy", "`reconcile destroy` takes no --adopt (a flag of apply and plan)",
          args=("destroy", "--adopt")),
-    Case("unknown command", "invalid choice: 'deploy'", args=("deploy",)),
+    Case("unknown command", "no command 'deploy'; did you mean 'destroy'?", args=("deploy",)),
     Case("zero workers", "must be a whole number above 0", args=("--max-workers", "0")),
     Case("negative lock wait", "'-1' must be 0 or more", args=("--lock-wait", "-1")),
     Case("unknown output", "argument --output: invalid choice: 'xml'", args=("--output", "xml")),
@@ -152,7 +153,7 @@ CASES = [
          args=("--account", "999999999999")),
     # Other tests' functions may hold reservations in the shared local AWS: "unreserved" varies.
     Case("a 10-execution account",
-         "the stack reserves 100, and AWS keeps at least 10 unreserved",
+         "the stack reserves 100 (reserved and provisioned), and AWS keeps at least 10 unreserved",
          knobs={"account_concurrency": 10}),
 ]  # fmt: skip
 

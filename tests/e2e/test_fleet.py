@@ -489,6 +489,10 @@ name = "vault"
 [tags]
 Team = "payments"
 
+# Its targets are a PR environment and production: both declared.
+[environments.dev]
+[environments.prod]
+
 [functions.reader]
 name = "vault-reader-{suffix}"
 source = "reader"
