@@ -409,3 +409,42 @@ def test_a_client_the_local_runtime_lacks_is_an_import_error_with_a_hint(
     assert error["errorType"] == "Runtime.ImportModuleError"
     assert "'@aws-sdk/client-glacier'" in error["errorMessage"]
     assert "bundle it in the function's code or a layer to run it here" in error["errorMessage"]
+
+
+def test_a_weighted_alias_sends_its_share_to_the_additional_version(
+    lam: LambdaClient, make: Callable[..., str]
+) -> None:
+    make("split", "exports.handler = async () => 'one';")
+    lam.publish_version(FunctionName="split")
+    lam.update_function_code(
+        FunctionName="split", ZipFile=zipped("exports.handler = async () => 'two';")
+    )
+    wait_until(
+        lambda: (
+            lam.get_function(FunctionName="split")["Configuration"]["LastUpdateStatus"]
+            == "Successful"
+        )
+    )
+    lam.publish_version(FunctionName="split")
+    lam.create_alias(
+        FunctionName="split",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.3}},
+    )
+    ran = []
+    for _ in range(200):
+        answer = lam.invoke(FunctionName="split", Qualifier="live")
+        ran.append((answer["ExecutedVersion"], payload(answer)))
+    # Each invocation ran the version it says it ran, and about 30% ran the new one.
+    assert set(ran) == {("1", "one"), ("2", "two")}
+    share = sum(1 for version, _ in ran if version == "2") / len(ran)
+    assert 0.2 < share < 0.4, share
+    # Without routing, the alias runs its own version only; a version invoked directly is itself.
+    lam.update_alias(
+        FunctionName="split", Name="live", RoutingConfig={"AdditionalVersionWeights": {}}
+    )
+    assert {
+        lam.invoke(FunctionName="split", Qualifier="live")["ExecutedVersion"] for _ in range(20)
+    } == {"1"}
+    assert lam.invoke(FunctionName="split", Qualifier="2")["ExecutedVersion"] == "2"

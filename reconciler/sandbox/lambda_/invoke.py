@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -67,6 +68,8 @@ class Invocations:
         self._queued: dict[FunctionKey, int] = {}
         self._credentials: dict[tuple[str, str], dict[str, str]] = {}
         self._stop = threading.Event()
+        # Which version a weighted alias runs: drawn as Lambda does, seeded so a run repeats.
+        self._draws = random.Random(context.knobs().fault_seed)
 
     def routes(self) -> Iterable[tuple[str, str, Handler]]:
         yield LAMBDA, "Invoke", self._invoke
@@ -75,6 +78,7 @@ class Invocations:
 
     def reset(self) -> None:
         with self._ctx.lock:
+            self._draws.seed(self._ctx.knobs().fault_seed)
             self._stop.set()
             self._stop = threading.Event()
             idle = [env for envs in self._idle.values() for env in envs]
@@ -166,7 +170,33 @@ class Invocations:
 
     def _target(self, call: Call, key: FunctionKey, qualifier: str) -> Target | Response:
         response = self._ctx.dispatch(read_call(call, "GetFunctionConfiguration", key, qualifier))
-        return target_from(key, qualifier, response) if response.ok else response
+        if not response.ok:
+            return response
+        target = target_from(key, qualifier, response)
+        routed = self._routed(key, qualifier)
+        if routed is None:
+            return target
+        # A weighted alias: this invocation runs the additional version, still as the alias
+        # (its Resource dimension), and says which version ran (X-Amz-Executed-Version).
+        version = self._ctx.dispatch(read_call(call, "GetFunctionConfiguration", key, routed))
+        return (
+            Target(key, qualifier, target_from(key, routed, version).config)
+            if version.ok
+            else target
+        )
+
+    def _routed(self, key: FunctionKey, qualifier: str) -> str | None:
+        """The additional version a weighted alias sends this invocation to, if it does."""
+        if qualifier == LATEST or qualifier.isdigit():
+            return None
+        weights = moto_backends.alias_weights(key.account, key.region, key.name, qualifier)
+        with self._ctx.lock:
+            draw = self._draws.random()
+        for version, weight in sorted(weights.items()):
+            if draw < weight:
+                return version
+            draw -= weight
+        return None
 
     def _acquire(self, call: Call, target: Target) -> Slot | None:
         key, provisioned = target.key, self._provisioned(call, target)

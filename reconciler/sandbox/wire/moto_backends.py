@@ -70,6 +70,17 @@ def alias_version(account: str, region: str, name: str, alias: str) -> str | Non
     return None if found is None else str(found.function_version)
 
 
+def alias_weights(account: str, region: str, name: str, alias: str) -> dict[str, float]:
+    """The versions an alias sends a share of its invocations to, besides its own."""
+    function = latest_function(account, region, name)
+    if function is None:
+        return {}
+    found = _storage(account, region)._aliases.get(function.function_arn, {}).get(alias)
+    routing = (getattr(found, "routing_config", None) or {}) if found is not None else {}
+    weights = routing.get("AdditionalVersionWeights") or {} if isinstance(routing, dict) else {}
+    return {str(version): float(weight) for version, weight in weights.items()}
+
+
 def event_source_mapping(account: str, region: str, uuid: str) -> Any | None:
     mappings = lambda_backends[account][region]._event_source_mappings
     return mappings.get(uuid)
