@@ -448,3 +448,53 @@ def test_a_weighted_alias_sends_its_share_to_the_additional_version(
         lam.invoke(FunctionName="split", Qualifier="live")["ExecutedVersion"] for _ in range(20)
     } == {"1"}
     assert lam.invoke(FunctionName="split", Qualifier="2")["ExecutedVersion"] == "2"
+
+
+def test_an_alias_reports_errors_by_the_version_that_ran(
+    lam: LambdaClient, make: Callable[..., str], sandbox: Sandbox
+) -> None:
+    make("halves", "exports.handler = async () => 'fine';")
+    lam.publish_version(FunctionName="halves")
+    lam.update_function_code(
+        FunctionName="halves",
+        ZipFile=zipped("exports.handler = async () => { throw new Error('no'); };"),
+    )
+    wait_until(
+        lambda: (
+            lam.get_function(FunctionName="halves")["Configuration"]["LastUpdateStatus"]
+            == "Successful"
+        )
+    )
+    lam.publish_version(FunctionName="halves")
+    lam.create_alias(
+        FunctionName="halves",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
+    ran = [
+        lam.invoke(FunctionName="halves", Qualifier="live")["ExecutedVersion"] for _ in range(40)
+    ]
+    cw: Any = boto3.client("cloudwatch", **client_kwargs(sandbox.url))
+
+    def errors(version: str) -> float:
+        dimensions = [
+            {"Name": "FunctionName", "Value": "halves"},
+            {"Name": "Resource", "Value": "halves:live"},
+            {"Name": "ExecutedVersion", "Value": version},
+        ]
+        stat = {
+            "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Errors", "Dimensions": dimensions},
+            "Period": 60,
+            "Stat": "Sum",
+        }
+        now = dt.datetime.now(dt.UTC)
+        answer = cw.get_metric_data(
+            MetricDataQueries=[{"Id": "e", "MetricStat": stat}],
+            StartTime=now - dt.timedelta(minutes=5),
+            EndTime=now + dt.timedelta(minutes=1),
+        )
+        return float(sum(answer["MetricDataResults"][0]["Values"]))
+
+    # Every error is the new version's; the old one ran as often without any.
+    assert errors("2") == ran.count("2") > 0 and errors("1") == 0 and ran.count("1") > 0

@@ -58,10 +58,14 @@ def _provisioned(target: Target, slot: Slot) -> list[Datum]:
 
 
 def _dimension_sets(target: Target) -> list[Dimensions]:
-    """By function, and by function and the version or alias invoked (when one was named)."""
+    """By function, by function and the version or alias invoked (when one was named), and
+    for an alias by the version that ran too (Lambda's `ExecutedVersion`: how a release tells
+    the new version's errors from the old one's)."""
     sets: list[Dimensions] = [(("FunctionName", target.key.name),)]
     if target.qualifier != LATEST:
         sets.append(_resource(target))
+    if target.qualifier != LATEST and not target.qualifier.isdigit():
+        sets.append((*_resource(target), ("ExecutedVersion", target.version)))
     return sets
 
 
