@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from reconciler.sandbox.server import Sandbox
+from tests.sandbox.helpers import TRUST_POLICY as TRUST
 from tests.sandbox.helpers import client_kwargs
 from tests.sandbox.test_invoke import zipped
 
@@ -224,3 +225,67 @@ def test_a_destination_that_does_not_exist_or_is_the_function_itself(
         assert (status, code) == (400, "InvalidParameterValueException"), destination
     configs = lam.list_function_event_invoke_configs(FunctionName="app")
     assert configs["FunctionEventInvokeConfigs"] == []
+
+
+def _second_version(lam: LambdaClient, **change: Any) -> None:
+    lam.update_function_configuration(FunctionName="app", **change)
+    lam.publish_version(FunctionName="app")
+
+
+def test_a_weighted_alias_holds_two_published_versions_that_run_alike(
+    lam: LambdaClient, fn: str, iam: Any
+) -> None:
+    _second_version(lam, MemorySize=256)
+    _second_version(lam, MemorySize=512)
+    two_more = refused(
+        lambda: lam.update_alias(
+            FunctionName="app",
+            Name="live",
+            RoutingConfig={"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}},
+        )
+    )
+    assert two_more[:2] == (400, "ValidationException")
+    latest = refused(
+        lambda: lam.update_alias(
+            FunctionName="app",
+            Name="live",
+            FunctionVersion="$LATEST",
+            RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}},
+        )
+    )
+    assert latest[:2] == (400, "InvalidParameterValueException")
+    other = iam.create_role(RoleName="other", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    _second_version(lam, Role=other)
+    another_role = refused(
+        lambda: lam.update_alias(
+            FunctionName="app", Name="live", RoutingConfig={"AdditionalVersionWeights": {"4": 0.1}}
+        )
+    )
+    assert another_role[:2] == (400, "InvalidParameterValueException")
+    assert "RoutingConfig" not in lam.get_alias(FunctionName="app", Name="live")
+    lam.update_alias(
+        FunctionName="app", Name="live", RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}}
+    )
+
+
+def test_no_provisioned_concurrency_is_set_on_an_alias_while_it_routes_by_weight(
+    lam: LambdaClient, fn: str
+) -> None:
+    _second_version(lam, MemorySize=256)
+    lam.update_alias(
+        FunctionName="app", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}}
+    )
+    weighted = refused(
+        lambda: lam.put_provisioned_concurrency_config(
+            FunctionName="app", Qualifier="live", ProvisionedConcurrentExecutions=2
+        )
+    )
+    assert weighted == (
+        400,
+        "InvalidParameterValueException",
+        "Alias with weights can not be used with Provisioned Concurrency",
+    )
+    # The version itself, by number, can be warmed before it takes traffic.
+    lam.put_provisioned_concurrency_config(
+        FunctionName="app", Qualifier="2", ProvisionedConcurrentExecutions=2
+    )

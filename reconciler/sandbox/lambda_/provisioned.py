@@ -99,7 +99,13 @@ class ProvisionedConcurrency:
 
     def _pairing_refusal(self, key: FunctionKey, qualifier: str) -> Response | None:
         """One configuration per version: an alias and the version it points to never both
-        hold one (AWS: 409)."""
+        hold one (AWS: 409); none on an alias while it routes by weight (AWS: 400)."""
+        if not qualifier.isdigit() and moto_backends.alias_weights(
+            key.account, key.region, key.name, qualifier
+        ):
+            return invalid_parameter(
+                "Alias with weights can not be used with Provisioned Concurrency"
+            )
         with self._ctx.lock:
             held = {q for (k, q) in self._configs if k == key and q != qualifier}
         if qualifier.isdigit():

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
-from reconciler.sandbox.lambda_.names import LATEST, function_key, split_function_ref
+from reconciler.sandbox.lambda_.deployment import read_call
+from reconciler.sandbox.lambda_.names import LATEST, FunctionKey, function_key, split_function_ref
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
 from reconciler.sandbox.wire.errors import (
@@ -67,7 +69,37 @@ class LambdaRefusals:
                 f"Invalid function version {primary}. Function version {primary} is already "
                 "included in routing configuration."
             )
+        if weights and primary is not None:
+            return self._weighted(call, str(primary), [str(v) for v in weights]) or forward(call)
         return forward(call)
+
+    def _weighted(self, call: Call, primary: str, extra: list[str]) -> Response | None:
+        """A weighted alias points to two published versions that run alike: one additional
+        version, never $LATEST, the same execution role and dead-letter queue."""
+        if len(extra) > 1:
+            return validation_error(
+                "1 validation error detected: Value at 'routingConfig.additionalVersionWeights' "
+                "failed to satisfy constraint: Member must have length less than or equal to 1"
+            )
+        if LATEST in (primary, *extra):
+            return invalid_parameter(
+                f"{LATEST} is not supported for an alias pointing to more than 1 version."
+            )
+        key = function_key(call, call.path_param("FunctionName"))
+        configs = [self._configuration(call, key, v) for v in (primary, *extra)]
+        if any(c is None for c in configs):
+            return None  # a version that does not exist: moto's own answer says so
+        runs = {(c.get("Role"), str(c.get("DeadLetterConfig") or {})) for c in configs if c}
+        if len(runs) > 1:
+            return invalid_parameter(
+                "The versions of a weighted alias must have the same execution role and "
+                "dead-letter queue configuration."
+            )
+        return None
+
+    def _configuration(self, call: Call, key: FunctionKey, version: str) -> dict[str, Any] | None:
+        response = self._ctx.dispatch(read_call(call, "GetFunctionConfiguration", key, version))
+        return response.json() if response.ok else None
 
     def _serving(self, call: Call) -> str | None:
         """The version an UpdateAlias that names none leaves the alias on."""
