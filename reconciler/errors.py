@@ -26,6 +26,10 @@ class ResourceFailed(ReconcileError):
     """AWS reports a terminal failure for a resource (e.g. provisioned concurrency FAILED)."""
 
 
+class ReleaseRolledBack(ResourceFailed):
+    """A release stepped back on trouble: the previous version serves alone, as before it."""
+
+
 class PlanMoved(InputError):
     """A reviewed plan that AWS's state no longer matches: refused, nothing written."""
 

@@ -57,6 +57,7 @@ class Command(StrEnum):
     RELEASE = "release"
     WATCH = "watch"
     UNLOCK = "unlock"
+    ROLLOUT = "rollout"
     POLICY = "policy"
     IMPORT = "import"
     COST = "cost"
@@ -103,6 +104,8 @@ class Options:
     lock_wait_s: float = WAIT_S
     lock_ttl_s: float = TTL_S
     allow_replace: bool = False
+    # Release again what a rolled-back rollout holds.
+    retry: bool = False
     # Take over declared resources that exist without our tags (see planning.plan).
     adopt: bool = False
     # Destroy deletes adopted resources too (never a protected one); see planning.removal.

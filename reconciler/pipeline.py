@@ -266,6 +266,8 @@ def _check(
     refusals, warnings = preflight.runtime_problems(plan, options.today)
     preflight.refuse(refusals)
     preflight.check_concurrency(ctx.client("lambda").get_account_settings, plan, live)
+    cloudwatch = ctx.client("cloudwatch")
+    preflight.check_watched_alarms(lambda names: cloudwatch.describe_alarms(AlarmNames=names), plan)
     for warning in warnings if announce else ():
         log.warning("runtime.deprecated", detail=warning)
     return warnings
@@ -373,4 +375,5 @@ def _context(options: Options, clients: Clients, target: Target) -> Context:
         wait=WaitPolicy(timeout_s=options.wait_timeout_s),
         pc_wait=WaitPolicy(timeout_s=options.pc_timeout_s),
         parallel=options.max_workers,
+        retry_release=options.retry,
     )

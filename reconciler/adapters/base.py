@@ -66,6 +66,8 @@ class Context:
     listings: Listings | None = None
     # Parallel AWS calls allowed (--max-workers); 1 makes every read sequential.
     parallel: int = 32
+    # --retry: a release that was rolled back is tried again (otherwise held).
+    retry_release: bool = False
 
     def client(self, service: str) -> Any:
         """The service's client; each of its writes goes through the one retry policy."""

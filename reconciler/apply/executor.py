@@ -12,6 +12,7 @@ import structlog
 
 from reconciler.adapters import adapter_for
 from reconciler.adapters.base import Context
+from reconciler.errors import ReleaseRolledBack
 from reconciler.expand.catalog import KEYS
 from reconciler.expand.resources import Live, ResourceId
 from reconciler.output.log import describe_error
@@ -24,6 +25,8 @@ log = structlog.get_logger()
 class Failure:
     action: Action
     reason: str
+    # A release that stepped back on trouble: what served before still serves, unchanged.
+    rolled_back: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,17 +81,17 @@ def apply(
         while pending and not failed and not any(e.is_set() for e in stops):
             wave = pending.pop(0)
             outcomes = pool.map(lambda a: _run(ctx, a, live.get(a.id), allow_replace), wave)
-            for action, problem in zip(wave, outcomes, strict=True):
-                if problem is None:
+            for action, failure in zip(wave, outcomes, strict=True):
+                if failure is None:
                     applied.append(action)
                 else:
-                    failed.append(Failure(action, problem))
+                    failed.append(failure)
     rest = tuple(a for wave in pending for a in wave)
     return ApplyResult(tuple(applied), tuple(failed), rest)
 
 
-def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -> str | None:
-    """Apply one action; returns the problem (redacted) or None.
+def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -> Failure | None:
+    """Apply one action; returns its failure (the problem redacted) or None.
 
     The action is bound to this worker thread's log context, so every event on its way (a
     retry inside the client, a wait) names the stack, kind and resource it belongs to.
@@ -103,12 +106,14 @@ def _run(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -
         return _attempt(ctx, action, live, allow_replace)
 
 
-def _attempt(ctx: Context, action: Action, live: Live | None, allow_replace: bool) -> str | None:
+def _attempt(
+    ctx: Context, action: Action, live: Live | None, allow_replace: bool
+) -> Failure | None:
     if action.op is Op.REPLACE and not allow_replace:
         fields = ", ".join(c.path for c in action.changes)
         problem = f"needs replacement ({fields}); re-run with --allow-replace to delete and create"
         log.warning("action.refused", reason=problem)
-        return problem
+        return Failure(action, problem)
     started = time.monotonic()
     log.info("action.started")
     try:
@@ -116,7 +121,7 @@ def _attempt(ctx: Context, action: Action, live: Live | None, allow_replace: boo
     except Exception as exc:  # ours, or AWS's: its message may echo parameters (redacted)
         problem = describe_error(exc)
         log.error("action.failed", error=problem)
-        return problem
+        return Failure(action, problem, rolled_back=isinstance(exc, ReleaseRolledBack))
     log.info("action.applied", duration_s=round(time.monotonic() - started, 3))
     return None
 

@@ -27,6 +27,7 @@ def chosen(args: argparse.Namespace) -> Options:
         lock_wait_s=args.lock_wait,
         allow_replace=args.allow_replace,
         adopt=args.adopt,
+        retry=args.retry,
         include_adopted=args.include_adopted,
         release=tuple(args.names or ()),
         pc_timeout_s=args.pc_timeout,

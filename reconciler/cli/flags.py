@@ -287,6 +287,24 @@ def adopting(p: argparse.ArgumentParser) -> None:
     )
 
 
+def rolling(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "action",
+        choices=("status", "abort"),
+        help="status: versions, weights, time left and alarm states of each alias; abort: "
+        "roll back every rollout in progress (as an alarm would)",
+    )
+
+
+def retrying(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--retry",
+        action="store_true",
+        help="release again a version whose rollout was rolled back (by default it is held "
+        "until the desired state changes)",
+    )
+
+
 def destroying(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--yes",

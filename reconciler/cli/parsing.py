@@ -44,6 +44,7 @@ COMMANDS: dict[str, Spec] = {
             flags.changes,
             flags.approving,
             flags.adopting,
+            flags.retrying,
             flags.fleet,
             flags.reviewed,
         ),
@@ -51,7 +52,7 @@ COMMANDS: dict[str, Spec] = {
     ),
     "plan": Spec(
         "show what differs; exit 2 when anything does",
-        (flags.report, flags.reads, flags.adopting, flags.fleet, flags.saving),
+        (flags.report, flags.reads, flags.adopting, flags.retrying, flags.fleet, flags.saving),
         "reconcile",
     ),
     "destroy": Spec(
@@ -70,6 +71,11 @@ COMMANDS: dict[str, Spec] = {
         "watch",
     ),
     "unlock": Spec("remove the suffix's lease now, whoever holds it", (), "unlock"),
+    "rollout": Spec(
+        "show the releases in steps of the suffix's aliases, or abort them (rolled back)",
+        (flags.rolling,),
+        "rollout",
+    ),
     "policy": Spec(
         "print the IAM policy the reconciler needs (no AWS call; --suffix optional)",
         (flags.fleet_policy,),

@@ -4,6 +4,8 @@ two the same)."""
 
 from __future__ import annotations
 
+import re
+
 from reconciler.desired import runtimes
 from reconciler.desired.packaging import SMOKE_SUFFIX
 from reconciler.desired.schema import (
@@ -132,6 +134,49 @@ FUNCTION = {
     "async": Field(dict, required=False),
     "critical": Field(bool, required=False, default=False),
 }
+# How long a rollout step holds: a number and a unit (`30s`, `5m`, `2h`), up to a day.
+DURATION = re.compile(r"^([0-9]{1,5})([smh])$")
+UNIT_S = {"s": 1, "m": 60, "h": 3600}
+LONGEST_STEP_S = 86400
+
+
+def duration_s(text: str) -> int:
+    """Seconds of a checked duration (`5m` -> 300)."""
+    match = DURATION.match(text)
+    assert match is not None, text
+    return int(match.group(1)) * UNIT_S[match.group(2)]
+
+
+def _duration(value: str) -> str | None:
+    if DURATION.match(value) and duration_s(value) <= LONGEST_STEP_S:
+        return None
+    return f"{value!r} is not a duration of up to a day (e.g. 30s, 5m, 2h)"
+
+
+def _strategy(value: str) -> str | None:
+    if value in STRATEGIES:
+        return None
+    return f"{value!r} is not a rollout strategy ({', '.join(STRATEGIES)})"
+
+
+STRATEGIES = ("all-at-once", "canary", "linear")
+DURATION_RULE = Rule("a duration: 30s, 5m, 2h (up to 24h)", _duration)
+ROLLOUT = {
+    "strategy": Field(
+        str,
+        required=False,
+        default="all-at-once",
+        check=Rule(", ".join(STRATEGIES), _strategy),
+    ),
+    # Canary: the first step's share; linear: each step's.
+    "percent": Field(int, required=False, default=0, check=in_range(1, 99, "rollout percent")),
+    "interval": Field(str, required=False, default="", check=DURATION_RULE),
+    # Keys of the stack's [alarms]: this function's alarm of each.
+    "alarms": Field(list, required=False, default=[], check=list_of_strings),
+    # Alarms the stack does not manage, by name: checked to exist before any write.
+    "existing_alarms": Field(list, required=False, default=[], check=list_of_strings),
+    "bake": Field(str, required=False, default="0s", check=DURATION_RULE),
+}
 ALIAS = {
     "name": Field(str),
     "provisioned_concurrency": Field(
@@ -139,6 +184,7 @@ ALIAS = {
     ),
     # A `*.smoke.json` file in the function's source folder (never packaged into its zip).
     "smoke": Field(str, required=False, default="", check=SMOKE_FILE),
+    "rollout": Field(dict, required=False),
 }
 ROLE_ARN = Rule("an IAM role ARN (arn:aws:iam::<account>:role/<name>)", _role_arn)
 ROLE = {
@@ -201,6 +247,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
     "[boundary]": BOUNDARY,
     "[functions.<key>]": FUNCTION,
     "[functions.<key>.alias]": ALIAS,
+    "[functions.<key>.alias.rollout]": ROLLOUT,
     "[functions.<key>.role]": ROLE,
     "[[functions.<key>.role.dynamodb]]": TABLE_ACCESS,
     "[functions.<key>.dead_letter_queue]": QUEUE,

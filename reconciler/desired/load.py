@@ -19,13 +19,17 @@ from reconciler.desired.fields import (
     LAYER,
     QUEUE,
     ROLE,
+    ROLLOUT,
     STACK,
     TABLE,
     TABLE_ACCESS,
     TOP,
     XRAY,
+    duration_s,
 )
 from reconciler.desired.model import (
+    ALL_AT_ONCE,
+    LINEAR,
     AlarmSpec,
     AliasSpec,
     AsyncSpec,
@@ -34,6 +38,7 @@ from reconciler.desired.model import (
     LayerSpec,
     QueueSpec,
     RoleSpec,
+    RolloutSpec,
     SecretRef,
     SmokeSpec,
     StackSpec,
@@ -269,11 +274,45 @@ def _async(where: str, raw: Any) -> AsyncSpec | None:
 def _alias(where: str, raw: Any, source: Path) -> AliasSpec | None:
     if raw is None:
         return None
+    if isinstance(raw, dict) and "rollout" in raw and "name" not in raw:
+        # A rollout from [function_defaults] or an environment, on a function without one.
+        raise InputError(
+            f"{where}.alias.rollout: {where} declares no alias (name): a rollout moves an "
+            "alias's traffic"
+        )
     a = read_table(f"{where}.alias", raw, ALIAS)
     if a["name"] == "$LATEST" or a["name"].isdigit():
         raise InputError(f"{where}.alias.name: {a['name']!r} is not an alias name")
     smoke = _smoke(f"{where}.alias.smoke", a["smoke"], source) if a["smoke"] else None
-    return AliasSpec(a["name"], a["provisioned_concurrency"], smoke)
+    rollout = _rollout(f"{where}.alias.rollout", a["rollout"])
+    return AliasSpec(a["name"], a["provisioned_concurrency"], smoke, rollout)
+
+
+def _rollout(where: str, raw: Any) -> RolloutSpec:
+    if raw is None:
+        return RolloutSpec()
+    r = read_table(where, raw, ROLLOUT)
+    if r["strategy"] == ALL_AT_ONCE:
+        given = sorted(k for k in ("percent", "interval", "alarms", "existing_alarms") if r[k])
+        if given:
+            raise InputError(f"{where}.{given[0]}: means nothing to strategy all-at-once")
+        return RolloutSpec()
+    for key in ("percent", "interval"):
+        if not r[key]:
+            raise InputError(f"{where}.{key}: required for strategy {r['strategy']}")
+    if r["strategy"] == LINEAR and 100 % r["percent"]:
+        raise InputError(
+            f"{where}.percent: {r['percent']} does not divide 100, so linear's steps would "
+            "not be even (e.g. 10, 20, 25)"
+        )
+    return RolloutSpec(
+        r["strategy"],
+        r["percent"],
+        duration_s(r["interval"]),
+        tuple(r["alarms"]),
+        tuple(r["existing_alarms"]),
+        duration_s(r["bake"]),
+    )
 
 
 SMOKE_KEYS = frozenset({"event", "expect"})
@@ -392,8 +431,30 @@ def _check_references(spec: StackSpec) -> None:
         _refs(f"{where}.role.dynamodb", [a.table for a in fn.role.dynamodb], tables, "tables")
         _refs(f"{where}.role.invoke", list(fn.role.invoke), functions, "functions")
         _refs(f"{where}.layers", list(fn.layers), layers, "layers")
+        _rollout_alarms(spec, fn)
         if not (fn.source.is_dir() or is_zip(fn.source)):
             raise InputError(f"{where}.source: {fn.source} is not a directory or a .zip file")
+
+
+def _rollout_alarms(spec: StackSpec, fn: FunctionSpec) -> None:
+    """A rollout's alarms are the function's own: a key of [alarms], on a critical function
+    (the stack makes its alarms for those only)."""
+    used = list(fn.alias.rollout.alarms) if fn.alias else []
+    where = f"functions.{fn.key}.alias.rollout.alarms"
+    keys = {a.key for a in spec.alarms}
+    for key in used:
+        if key not in keys:
+            hint = did_you_mean(key, keys)
+            known = ", ".join(sorted(keys)) or "none"
+            raise InputError(
+                f"{where}: no {key!r} in [alarms]{hint} (known: {known}; an alarm the stack "
+                "does not manage goes in existing_alarms)"
+            )
+    if used and not fn.critical:
+        raise InputError(
+            f"{where}: the stack makes its alarms for critical functions only: set "
+            f"functions.{fn.key}.critical = true"
+        )
 
 
 def _refs(where: str, used: list[str], known: set[str], section: str) -> None:

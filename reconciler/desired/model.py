@@ -41,11 +41,42 @@ class SmokeSpec:
     expect: str | None = None
 
 
+ALL_AT_ONCE, CANARY, LINEAR = "all-at-once", "canary", "linear"
+
+
+@dataclass(frozen=True)
+class RolloutSpec:
+    """How an alias moves to a new version: all at once, or in weighted steps watched by
+    alarms (`alarms`: keys of the stack's [alarms], for this function; `existing_alarms`:
+    names of alarms the stack does not manage)."""
+
+    strategy: str = ALL_AT_ONCE
+    percent: int = 0
+    interval_s: int = 0
+    alarms: tuple[str, ...] = ()
+    existing_alarms: tuple[str, ...] = ()
+    bake_s: int = 0
+
+    @property
+    def stepped(self) -> bool:
+        return self.strategy != ALL_AT_ONCE
+
+    @property
+    def weights(self) -> tuple[int, ...]:
+        """The new version's share at each weighted step, in percent, before it takes 100."""
+        if self.strategy == CANARY:
+            return (self.percent,)
+        if self.strategy == LINEAR:
+            return tuple(range(self.percent, 100, self.percent))
+        return ()
+
+
 @dataclass(frozen=True)
 class AliasSpec:
     name: str
     provisioned_concurrency: int
     smoke: SmokeSpec | None = None
+    rollout: RolloutSpec = RolloutSpec()
 
 
 @dataclass(frozen=True)

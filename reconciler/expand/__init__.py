@@ -15,11 +15,12 @@ from reconciler.desired.packaging import CodePackage
 from reconciler.desired.secrets import SecretKey
 from reconciler.expand.catalog import KINDS
 from reconciler.expand.kind import Kind
+from reconciler.expand.lambda_ import Release, release_of
 from reconciler.expand.resources import Resource
 from reconciler.expand.stack import StackContext
 from reconciler.expand.targets import Names, Target
 
-__all__ = ["DeclaredName", "Target", "declared_names", "expand", "name_checks"]
+__all__ = ["DeclaredName", "Target", "declared_names", "expand", "name_checks", "releases"]
 
 
 def expand(
@@ -38,6 +39,12 @@ def expand(
         replace(r, stack=spec.name, ignore=(*r.ignore, *_ignored(spec, r.id.kind)))
         for r in resources
     )
+
+
+def releases(spec: StackSpec, target: Target) -> list[Release]:
+    """How each declared alias of the stack is released (names only: no code, no secret)."""
+    stack = StackContext(spec, target, {}, {}, KINDS)
+    return [release_of(stack, fn, fn.alias) for fn in spec.functions if fn.alias is not None]
 
 
 @dataclass(frozen=True)

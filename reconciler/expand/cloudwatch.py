@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.desired.model import AlarmSpec, FunctionSpec, StackSpec
 from reconciler.desired.names import NameRule
 from reconciler.expand import dashboards
-from reconciler.expand.kind import ArnForms, Kind, Named, function_owner
+from reconciler.expand.kind import ArnForms, Kind, Named, alarm_owner, function_owner
 from reconciler.expand.lambda_ import FUNCTION
 from reconciler.expand.resources import Resource, ResourceId
 from reconciler.expand.sqs import dead_letter_queue
@@ -18,17 +18,13 @@ if TYPE_CHECKING:
     from reconciler.expand.stack import StackContext
 
 
-def _alarm_owner(fn: FunctionSpec, alarm: AlarmSpec) -> str:
-    return f"{function_owner(fn.key)}.alarms.{alarm.key}"
-
-
 def _alarm_names(spec: StackSpec) -> list[Named]:
     """One alarm per critical function and declared alarm: `{function}` is its base name."""
     return [
         Named(
             alarm.name,
             f"alarms.{alarm.key}.name (for {function_owner(fn.key)})",
-            _alarm_owner(fn, alarm),
+            alarm_owner(fn.key, alarm.key),
             (("function", base_name(fn)),),
         )
         for fn in spec.functions
@@ -69,7 +65,7 @@ def _alarm(stack: StackContext, fn: FunctionSpec, alarm: AlarmSpec) -> Resource:
         "tags": stack.tags,
     }
     needs = (function, *((queue,) if queue else ()))
-    return Resource(stack.id(ALARM, _alarm_owner(fn, alarm)), fields, depends_on=needs)
+    return Resource(stack.id(ALARM, alarm_owner(fn.key, alarm.key)), fields, depends_on=needs)
 
 
 def _dashboard_names(spec: StackSpec) -> list[Named]:
@@ -103,7 +99,12 @@ ALARM = Kind(
         "cloudwatch:TagResource",
         "cloudwatch:UntagResource",
     ),
-    listing=("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"),
+    # GetMetricStatistics: a rollout watches the errors of the version it releases.
+    listing=(
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetMetricStatistics",
+        "cloudwatch:ListTagsForResource",
+    ),
 )
 DASHBOARD = Kind(
     key="cloudwatch.dashboard",

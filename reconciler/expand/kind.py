@@ -87,3 +87,8 @@ def no_names(_: StackSpec) -> list[Named]:
 def function_owner(key: str) -> str:
     """The owner key of everything declared under `[functions.<key>]`."""
     return f"functions.{key}"
+
+
+def alarm_owner(function_key: str, alarm_key: str) -> str:
+    """The owner key of a function's alarm of `[alarms.<key>]`."""
+    return f"{function_owner(function_key)}.alarms.{alarm_key}"

@@ -11,12 +11,13 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reconciler.desired.model import AliasSpec, FunctionSpec, LayerSpec, StackSpec
+from reconciler.desired.model import AliasSpec, FunctionSpec, LayerSpec, RolloutSpec, StackSpec
 from reconciler.desired.names import NameRule
 from reconciler.expand.iam import role_arn, role_id
-from reconciler.expand.kind import ArnForms, Kind, Named, function_owner, no_names
+from reconciler.expand.kind import ArnForms, Kind, Named, alarm_owner, function_owner, no_names
 from reconciler.expand.logs import LOG_GROUP
 from reconciler.expand.resources import ComputedFields, Resource, ResourceId
 from reconciler.expand.sqs import dead_letter_queue
@@ -44,6 +45,8 @@ CONFIG_FIELDS = (
 VERSIONED = frozenset((*CODE_FIELDS, *CONFIG_FIELDS))
 # Hex digits of the content hash by which a function's `layers` field names a version.
 REF_DIGITS = 16
+# The alarm kind's key: its module imports this one, so it is named here by key.
+ALARM_KEY = "cloudwatch.alarm"
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -73,8 +76,13 @@ def versioned_digests(fields: Mapping[str, Any]) -> dict[str, str]:
 
 
 def alias_fields(function_fields: Mapping[str, Any]) -> dict[str, Any]:
-    """An alias must serve a version frozen from exactly these function fields."""
-    return {"version_fingerprint": version_fingerprint(function_fields)}
+    """An alias must serve a version frozen from exactly these function fields, alone: no
+    routing left to another version, no rollout under way."""
+    return {
+        "version_fingerprint": version_fingerprint(function_fields),
+        "routing": {},
+        "rollout": None,
+    }
 
 
 def _function_notes(changed: frozenset[str]) -> tuple[str, ...]:
@@ -164,6 +172,32 @@ def _invoke_configs(stack: StackContext) -> list[Resource]:
     return out
 
 
+@dataclass(frozen=True)
+class Release:
+    """How one alias moves to a new version: the declared steps, and the alarms they watch
+    (names rendered: the function's own of the stack's [alarms], then existing ones)."""
+
+    function: str
+    alias: str
+    spec: RolloutSpec
+    alarms: tuple[str, ...]
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.function}:{self.alias}"
+
+
+def release_of(stack: StackContext, fn: FunctionSpec, alias: AliasSpec) -> Release:
+    function = stack.name(FUNCTION, function_owner(fn.key))
+    owned = (a.name for a in _watched(stack, fn, alias))
+    return Release(function, alias.name, alias.rollout, (*owned, *alias.rollout.existing_alarms))
+
+
+def _watched(stack: StackContext, fn: FunctionSpec, alias: AliasSpec) -> list[ResourceId]:
+    """The function's own alarms its rollout watches."""
+    return [stack.declared(ALARM_KEY, alarm_owner(fn.key, key)) for key in alias.rollout.alarms]
+
+
 def _aliases(stack: StackContext) -> list[Resource]:
     functions = {r.id: r for r in stack.built(FUNCTION)}
     out = []
@@ -171,6 +205,8 @@ def _aliases(stack: StackContext) -> list[Resource]:
         if fn.alias is None:
             continue
         function = functions[stack.id(FUNCTION, function_owner(fn.key))]
+        owned = _watched(stack, fn, fn.alias)
+        release = release_of(stack, fn, fn.alias)
         # Recomputed by the planner when the function's fields are adopted from live.
         derived = ComputedFields(function.id, alias_fields)
         payload = {
@@ -180,12 +216,14 @@ def _aliases(stack: StackContext) -> list[Resource]:
             "smoke": fn.alias.smoke,
             # What the version it must serve freezes, as hashes: the plan names what is new.
             "versioned": versioned_digests(function.fields),
+            "release": release,
         }
         out.append(
             Resource(
                 ResourceId(ALIAS.key, f"{function.id.name}:{fn.alias.name}"),
                 alias_fields(function.fields),
-                depends_on=(function.id,),
+                # The alarms a rollout watches exist before it starts.
+                depends_on=(function.id, *owned),
                 payload=payload,
                 computed_from=derived,
                 notes=_smoke_notes(fn.alias),

@@ -38,8 +38,14 @@ class StackContext:
 
     def name(self, kind: Kind, owner: str) -> str:
         """The name `kind` declares for `owner`, expanded for this target."""
-        named: Named = self._declared[(kind.key, owner)]
-        return self.placeholders.expand(named.template, named.where, **dict(named.extra))
+        return self.declared(kind.key, owner).name
+
+    def declared(self, key: str, owner: str) -> ResourceId:
+        """What the kind of key `key` declares for `owner`: by key, for a builder whose module
+        the kind's own imports (an alarm's imports the function's)."""
+        named: Named = self._declared[(key, owner)]
+        name = self.placeholders.expand(named.template, named.where, **dict(named.extra))
+        return ResourceId(key, name)
 
     def id(self, kind: Kind, owner: str) -> ResourceId:
         return ResourceId(kind.key, self.name(kind, owner))

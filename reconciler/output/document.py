@@ -46,6 +46,7 @@ def change_json(change: FieldChange) -> dict[str, Any]:
         "old": change.masked(change.old),
         "new": change.masked(change.new),
         "sensitive": change.sensitive,
+        **({"how": change.how} if change.how else {}),
     }
     if is_document(change):
         # What text and markdown show: the document's unified diff, line by line.
@@ -81,7 +82,10 @@ def outcome_json(outcome: Outcome, code: int) -> dict[str, Any]:
     """One run's report, as `outcome_document` prints it (without the schema version)."""
     prepared, result = outcome.prepared, outcome.result
     failed = (
-        [{"resource": str(f.action.id), "reason": f.reason} for f in result.failed]
+        [
+            {"resource": str(f.action.id), "reason": f.reason, "rolled_back": f.rolled_back}
+            for f in result.failed
+        ]
         if (result)
         else []
     )

@@ -27,6 +27,9 @@ def code_for(
         drift = not plan.empty or refused
         return EXIT_DRIFT if drift and command.reports_drift else EXIT_OK
     failed = result is not None and bool(result.failed)
+    if failed and result is not None and all(f.rolled_back for f in result.failed):
+        # A release rolled back: the system serves what it served before, and the run failed.
+        return EXIT_FAILED
     left = remaining is not None and not remaining.empty
     unknown = any(s.undone for s in plan.skipped)
     return EXIT_UNDONE if failed or left or refused or unknown else EXIT_OK

@@ -67,7 +67,8 @@ def _row(change: FieldChange) -> str:
     if is_document(change):
         return f"| `{change.path}` | (see the diff below) | |"
     old, new = _value(change.masked(change.old)), _value(change.masked(change.new))
-    return f"| `{change.path}` | {old} | {new} |"
+    how = f" {_cell(change.how)}" if change.how else ""
+    return f"| `{change.path}` | {old} | {new}{how} |"
 
 
 def _value(value: Any) -> str:

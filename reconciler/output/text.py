@@ -12,6 +12,7 @@ from reconciler.planning.diff import SENSITIVE, FieldChange, creation_changes
 from reconciler.planning.plan import Action, Op, Plan, Skipped
 
 if TYPE_CHECKING:
+    from reconciler.apply.executor import Failure
     from reconciler.model import Outcome, Prepared
 
 WIDTH = 96
@@ -37,6 +38,7 @@ def change_line(change: FieldChange) -> str:
         diff = diff_lines(change.old, change.new)
         return "\n".join([f"    {change.path}:", *(f"      {line}" for line in diff)])
     line = f"{change.path}: {shown(change, change.old)} -> {shown(change, change.new)}"
+    line += f" {change.how}" if change.how else ""
     if change.lifts_protection:
         # Its own line and mark: after it, a delete takes the data with it.
         return f"  ! {line}   (turns deletion protection OFF: it can then be deleted with its data)"
@@ -129,16 +131,24 @@ def closing_text(outcome: Outcome) -> str:
         header = "The state changed while taking the lease; this plan was applied instead:"
         lines.append(plan_text(outcome.prepared.plan, header))
     if outcome.result is not None:
-        lines += [f"failed: {f.action.id}: {f.reason}" for f in outcome.result.failed]
+        lines += [_failure_line(f) for f in outcome.result.failed]
         if outcome.result.not_attempted:
             lines.append(f"not attempted: {_actions(len(outcome.result.not_attempted))}")
         lines.append(f"Applied {_actions(len(outcome.result.applied))}.")
     if outcome.remaining is not None and not outcome.remaining.empty:
         lines.append(plan_text(outcome.remaining, "Still differs after apply:"))
     elif outcome.remaining is not None:
+        # Left alone since the plan (a release rolled back, now held): named, not just counted.
+        before = set(outcome.prepared.plan.skipped)
+        lines += _skipped_lines(tuple(s for s in outcome.remaining.skipped if s not in before))
         lines.append(_done_line(outcome))
     lines.append(f"{calls_line(outcome.calls)} in {outcome.duration_s:.1f} s.")
     return "\n".join(lines)
+
+
+def _failure_line(failure: Failure) -> str:
+    said = "rolled back" if failure.rolled_back else "failed"
+    return f"{said}: {failure.action.id}: {failure.reason}"
 
 
 def _done_line(outcome: Outcome) -> str:

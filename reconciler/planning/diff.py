@@ -33,6 +33,8 @@ class FieldChange:
     old: Any
     new: Any
     sensitive: bool = False
+    # How the change is made, where that is news to a reviewer (an alias moved in steps).
+    how: str = ""
 
     @property
     def lifts_protection(self) -> bool:

@@ -109,12 +109,17 @@ def plan_apply(
     actions: list[Action] = []
     skipped: list[Skipped] = []
     adopted: dict[ResourceId, Resource] = {}
+    held: list[Skipped] = []
     for declared in order(desired):
         current = live.get(declared.id)
         resource = _with_adopted(declared, current, adopted)
         refusal = _refusal(resource, current, suffix, skipped, adopt)
         if refusal:
             skipped.append(refusal)
+            continue
+        # Held apart: what depends on it is still ours to reconcile.
+        if hold := _held(resource, current):
+            held.append(hold)
             continue
         taking = _taken_over(resource, current, suffix)
         resource = _adoption_recorded(resource, current, taking, removal.today)
@@ -123,7 +128,7 @@ def plan_apply(
             actions.append(action)
     removed, kept = _removals(list(orphans), live, removal)
     actions += removed
-    skipped += kept
+    skipped += kept + held
     skipped += [Skipped(i, UNREADABLE, undone=True) for i in unreadable]
     return Plan(tuple(actions), tuple(skipped))
 
@@ -350,6 +355,15 @@ def _refusal(
     refused = {s.id for s in skipped}
     blocked = [dep for dep in resource.depends_on if dep in refused]
     return Skipped(resource.id, f"belongs to {blocked[0]}, which is not ours") if blocked else None
+
+
+def _held(resource: Resource, current: Live | None) -> Skipped | None:
+    """A change the live state says not to make again: `meta["held"]` is (field, value, why),
+    e.g. a release of these very fields that was rolled back."""
+    hold = None if current is None else current.meta.get("held")
+    if hold is None or resource.fields.get(hold[0]) != hold[1]:
+        return None
+    return Skipped(resource.id, hold[2])
 
 
 def _by_its_tags(resource: Resource, current: Live, suffix: str, adopt: bool) -> Skipped | None:

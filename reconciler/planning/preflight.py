@@ -88,6 +88,31 @@ def _unreserved_capacity(plan: Plan, live: Mapping[ResourceId, Live | None]) -> 
     return wanted, freed
 
 
+def check_watched_alarms(describe: Callable[[list[str]], Mapping[str, Any]], plan: Plan) -> None:
+    """Refuse a rollout that would watch an alarm the stack does not make and that does not
+    exist: it could never roll back on it. Read only when such a rollout is planned."""
+    named = sorted(
+        {
+            name
+            for action in plan.actions
+            if action.op.configures and (release := action.resource.payload.get("release"))
+            for name in release.spec.existing_alarms
+        }
+    )
+    if not named:
+        return
+    got = describe(named)
+    found = {
+        a["AlarmName"] for key in ("MetricAlarms", "CompositeAlarms") for a in got.get(key, [])
+    }
+    missing = [name for name in named if name not in found]
+    if missing:
+        raise PreflightError(
+            f"rollout.existing_alarms: no alarm {missing[0]!r} in this account and region: a "
+            "rollout could never roll back on it (nothing was written)"
+        )
+
+
 def refuse(refusals: list[str]) -> None:
     if refusals:
         raise InputError(refusals[0])

@@ -3,14 +3,15 @@ configuration match the desired ones, published only when none does."""
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
 from reconciler.adapters.base import Context, paginate, unless_missing
-from reconciler.adapters.lambda_ import callers, provisioned, smoke
+from reconciler.adapters.lambda_ import callers, provisioned, release, rollout, smoke
 from reconciler.adapters.lambda_.configuration import MISSING, config_fields, wait_ready
 from reconciler.adapters.lambda_.layers import layer_ref
-from reconciler.expand.lambda_ import ALIAS, version_fingerprint, versioned_digests
+from reconciler.expand.lambda_ import ALIAS, Release, version_fingerprint, versioned_digests
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -25,20 +26,34 @@ class Aliases:
         if got is None:
             return None
         version = got["FunctionVersion"]
+        weights = _weights(got)
+        state = release.parse(got.get("Description"))
+        routing = {
+            "routing": dict(weights),
+            "rollout": _under_way(state),
+        }
         if version == "$LATEST":
-            return Live({"version_fingerprint": "unpublished"}, {"version": version})
+            return Live({"version_fingerprint": "unpublished", **routing}, {"version": version})
         config = lam.get_function_configuration(FunctionName=function, Qualifier=version)
         fields = config_fields(config, partial(layer_ref, ctx))
-        meta = {"version": version, "versioned": versioned_digests(fields)}
-        return Live({"version_fingerprint": version_fingerprint(fields)}, meta)
+        meta = {
+            "version": version,
+            "versioned": versioned_digests(fields),
+            "release": state,
+            **_held(ctx, resource, state),
+        }
+        return Live({"version_fingerprint": version_fingerprint(fields), **routing}, meta)
 
     def explained(
         self, ctx: Context, op: str, resource: Resource, live: Live | None
     ) -> tuple[tuple[FieldChange, ...], tuple[str, ...]]:
-        """A move as version numbers (`live: 3 -> 4`), and what the new version is: reused or
-        to be published, its code hash, the fields that make it new."""
+        """A move as version numbers (`live: 3 -> 4`) and how it is released; what the new
+        version is: reused or to be published, its code hash, the fields that make it new."""
         if op not in ("create", "update"):
             return (), ()
+        state = None if live is None else live.meta.get("release")
+        if live is not None and isinstance(state, release.InProgress):
+            return _resumed(resource, live, state)
         function, alias = resource.payload["function"], resource.payload["alias"]
         # A function created by this same plan has no versions yet (AWS: not found).
         lam = ctx.client("lambda")
@@ -51,7 +66,11 @@ class Aliases:
         note = f"version {target}: {how}, code sha256 {code[:16]}"
         if live is not None and (fresh := _new_in(resource, live)):
             note += f"; new in it: {', '.join(fresh)}"
-        return (FieldChange(alias, _number(serving), _number(target)),), (note,)
+        plan = _rollout(resource)
+        stepped = plan.spec.stepped and serving is not None and serving != target
+        words = release.strategy_words(plan.spec, plan.alarms, target) if stepped else ""
+        move = FieldChange(alias, _number(serving), _number(target), how=words)
+        return (move, *_leftover(live)), (note,)
 
     def create(self, ctx: Context, resource: Resource) -> None:
         self._point(ctx, resource, "create_alias", serving=None)
@@ -61,11 +80,22 @@ class Aliases:
         self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
     ) -> None:
         function, alias = resource.payload["function"], resource.payload["alias"]
-        self._point(ctx, resource, "update_alias", serving=str(live.meta.get("version")))
+        serving = str(live.meta.get("version"))
+        state = live.meta.get("release")
+        plan = _rollout(resource)
+        if isinstance(state, release.InProgress):
+            if state.fingerprint == resource.fields["version_fingerprint"]:
+                rollout.drive(ctx, plan, state)
+                self._prune(ctx, resource, keep={state.previous})
+                return
+            # The desired state moved on during the rollout: back to where it started.
+            rollout.abandon(ctx, plan, state)
+            serving = state.previous
+        moved = self._point(ctx, resource, "update_alias", serving=serving)
         # Moving an alias re-provisions its provisioned concurrency on the new version.
-        if provisioned.read_config(ctx, function, alias) is not None:
+        if moved and provisioned.read_config(ctx, function, alias) is not None:
             provisioned.wait_ready(ctx, function, alias)
-        self._prune(ctx, resource, keep={str(live.meta.get("version"))})
+        self._prune(ctx, resource, keep={serving})
 
     def callers_notes(self, ctx: Context, op: str, resource: Resource) -> tuple[str, ...]:
         """What invokes the alias: when it moves they follow it to the new version (AWS keeps
@@ -82,14 +112,28 @@ class Aliases:
         lam = ctx.client("lambda")
         unless_missing(lambda: lam.delete_alias(FunctionName=function, Name=alias), *MISSING)
 
-    def _point(self, ctx: Context, resource: Resource, operation: str, serving: str | None) -> None:
-        call = getattr(ctx.client("lambda"), operation)
+    def _point(self, ctx: Context, resource: Resource, operation: str, serving: str | None) -> bool:
+        """The alias on the wanted version, after its smoke test: at once, or by a rollout
+        (which returns once the version serves alone). True when moved at once."""
         function, alias = resource.payload["function"], resource.payload["alias"]
         version = _version(ctx, resource)
         gate = resource.payload.get("smoke")
         if gate is not None and version != serving:
             smoke.check(ctx, function, version, gate)
-        call(FunctionName=function, Name=alias, FunctionVersion=version)
+        plan = _rollout(resource)
+        if serving is not None and version != serving and plan.spec.stepped:
+            fp = resource.fields["version_fingerprint"]
+            rollout.drive(ctx, plan, rollout.begin(ctx, plan, version, serving, fp))
+            return False
+        # Any routing left on the alias goes in the same call: the version serves alone.
+        getattr(ctx.client("lambda"), operation)(
+            FunctionName=function,
+            Name=alias,
+            FunctionVersion=version,
+            RoutingConfig={"AdditionalVersionWeights": {}},
+            Description="",
+        )
+        return version != serving
 
     def _prune(self, ctx: Context, resource: Resource, keep: set[str]) -> None:
         """Remove versions no alias serves (and provisioned concurrency left on them).
@@ -100,13 +144,64 @@ class Aliases:
         lam = ctx.client("lambda")
         function = resource.payload["function"]
         aliases = paginate(lam, "list_aliases", "Aliases", FunctionName=function)
-        used = {a["FunctionVersion"] for a in aliases} | keep
+        routed = {v for a in aliases for v in _weights(a)}
+        used = {a["FunctionVersion"] for a in aliases} | routed | keep
         for qualifier in provisioned.configs(ctx, function):
             if qualifier.isdigit() and qualifier not in used:
                 provisioned.drop(ctx, function, qualifier)
         for version in (v["Version"] for v in _versions(lam, function)):
             if version.isdigit() and version not in used:
                 lam.delete_function(FunctionName=function, Qualifier=version)
+
+
+def _rollout(resource: Resource) -> Release:
+    release_: Release = resource.payload["release"]
+    return release_
+
+
+def _weights(alias: dict[str, Any]) -> dict[str, float]:
+    """The versions an alias routes a share of its traffic to, by weight."""
+    return dict((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
+
+
+def _under_way(state: release.InProgress | release.RolledBack | None) -> str | None:
+    """A rollout in progress as a field: what differs from an alias that serves alone."""
+    if not isinstance(state, release.InProgress):
+        return None
+    since = release.clock(state.since)
+    return f"version {state.version} from {state.previous}, step {state.step} since {since}"
+
+
+def _held(
+    ctx: Context, resource: Resource, state: release.InProgress | release.RolledBack | None
+) -> dict[str, Any]:
+    """A release of these fields was rolled back: the planner holds it (unless --retry)."""
+    if not isinstance(state, release.RolledBack) or ctx.retry_release:
+        return {}
+    return {"held": ("version_fingerprint", state.fingerprint, state.held())}
+
+
+def _resumed(
+    resource: Resource, live: Live, state: release.InProgress
+) -> tuple[tuple[FieldChange, ...], tuple[str, ...]]:
+    """A rollout in progress: where it is, and what the run does with it."""
+    alias = resource.payload["alias"]
+    spec = _rollout(resource).spec
+    move = FieldChange(alias, _number(state.previous), _number(state.version))
+    if state.fingerprint != resource.fields["version_fingerprint"] or not spec.stepped:
+        note = (
+            f"rollout of version {state.version} in progress, no longer wanted: {alias} goes "
+            f"back to version {state.previous} first"
+        )
+        stop = FieldChange("rollout", live.fields.get("rollout"), None)
+        return (*_leftover(live), stop), (note,)
+    return (move,), (release.progress_words(spec, state, time.time()),)
+
+
+def _leftover(live: Live | None) -> tuple[FieldChange, ...]:
+    """Routing to another version that no rollout of ours holds: drift, cleared."""
+    weights = {} if live is None else live.fields.get("routing") or {}
+    return (FieldChange("routing", weights, {}),) if weights else ()
 
 
 def _versions(lam: Any, function: str) -> list[dict[str, Any]]:

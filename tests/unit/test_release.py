@@ -1,0 +1,66 @@
+"""A rollout's state as the alias's description holds it, its schedule, and its words."""
+
+from __future__ import annotations
+
+from reconciler.adapters.lambda_.release import (
+    LONGEST,
+    InProgress,
+    RolledBack,
+    left_s,
+    parse,
+    progress_words,
+    steps,
+    strategy_words,
+    total_left_s,
+    weight,
+)
+from reconciler.desired.model import RolloutSpec
+
+CANARY = RolloutSpec("canary", 10, 300, ("errors",), (), 0)
+LINEAR = RolloutSpec("linear", 25, 60, (), (), 120)
+SINCE = 1_765_000_000
+
+
+def test_the_state_reads_back_from_the_description_it_writes() -> None:
+    state = InProgress("4", "3", "abcdef012345", 2, SINCE)
+    assert parse(state.text()) == state
+    held = RolledBack("4", "3", "abcdef012345", SINCE, "alarm x-errors is in ALARM (Threshold)")
+    assert parse(held.text()) == held
+
+
+def test_a_description_of_someone_else_says_nothing() -> None:
+    for text in (None, "", "payments live alias", "lambda-reconciler rollout 4 from x"):
+        assert parse(text) is None
+
+
+def test_a_long_cause_is_cut_to_what_aws_takes() -> None:
+    held = RolledBack("4", "3", "abcdef012345", SINCE, "alarm " + "x" * 400)
+    assert len(held.text()) == LONGEST
+    assert isinstance(parse(held.text()), RolledBack)
+
+
+def test_steps_weights_and_the_bake() -> None:
+    assert steps(CANARY) == 1 and weight(CANARY, 1) == 10
+    # Linear 25: 25, 50, 75, then 100% watched for the bake.
+    assert steps(LINEAR) == 4
+    assert [weight(LINEAR, s) for s in range(1, 5)] == [25, 50, 75, 100]
+
+
+def test_time_already_spent_in_a_step_counts() -> None:
+    state = InProgress("4", "3", "abcdef012345", 2, SINCE)
+    assert left_s(LINEAR, state, SINCE + 45) == 15
+    assert left_s(LINEAR, state, SINCE + 500) == 0
+    # Step 2 has 15 s left; step 3 holds 60 s and the bake 120 s.
+    assert total_left_s(LINEAR, state, SINCE + 45) == 195
+
+
+def test_the_plan_says_the_release_and_where_it_is() -> None:
+    words = strategy_words(CANARY, ("pay-errors-x",), "4")
+    assert (
+        words == "canary 10% for 5m, then 100%; rolls back on pay-errors-x, any error of version 4"
+    )
+    linear = strategy_words(LINEAR, (), "7")
+    assert linear.startswith("linear 25% more every 1m (3 steps), then 100%, watched 2m at 100%")
+    state = InProgress("4", "3", "abcdef012345", 1, SINCE)
+    said = progress_words(CANARY, state, SINCE + 70)
+    assert "step 1 of 1 (10%)" in said and "3m50s left in it" in said
