@@ -106,3 +106,22 @@ def test_the_dashboard_shows_every_performance_metric_finance_asked_for() -> Non
 def test_the_xray_group_decides_the_longest_suffix() -> None:
     # "transactions-{suffix}" must fit X-Ray's 32 characters: 32 - 13 = 19.
     assert longest_suffix(name_checks(SPEC)) == 19
+
+
+def test_prod_releases_by_canary_rolled_back_by_the_errors_alarm_and_dev_at_once() -> None:
+    (prod,) = load_stack(SHIPPED, "prod").functions
+    assert prod.alias is not None and prod.critical
+    rollout = prod.alias.rollout
+    assert (rollout.strategy, rollout.percent, rollout.interval_s) == ("canary", 10, 300)
+    assert rollout.alarms == ("errors",) and rollout.weights == (10,)
+    (dev,) = SPEC.functions
+    assert dev.alias is not None and not dev.alias.rollout.stepped and not dev.critical
+    target = Target("pr42", "123456789012", "us-east-1")
+    spec = load_stack(SHIPPED, "prod")
+    built = expand(spec, target, SECRETS, checked_packages(spec))
+    [alarm] = [r for r in built if r.id.kind == "cloudwatch.alarm"]
+    assert alarm.id.name == "lambda-function-errors-pr42"
+    assert alarm.fields["dimensions"] == {"FunctionName": "lambda-function-pr42"}
+    [alias] = [r for r in built if r.id.kind == "lambda.alias"]
+    assert alias.payload["release"].alarms == ("lambda-function-errors-pr42",)
+    assert alarm.id in alias.depends_on

@@ -56,9 +56,12 @@ def drive(ctx: Context, release: Release, state: InProgress) -> None:
     """Step on until the new version serves alone; roll back on the first trouble."""
     while True:
         _still_ours(ctx, release, state)
-        trouble = _alarm_trouble(ctx, release) or _own_errors(ctx, release, state)
-        if trouble:
-            roll_back(ctx, release, state, trouble)
+        # Every trouble of this look, so the cause names each alarm that fired.
+        troubles = [
+            t for t in (_alarm_trouble(ctx, release), _own_errors(ctx, release, state)) if t
+        ]
+        if troubles:
+            roll_back(ctx, release, state, "; ".join(troubles))
         left = left_s(release.spec, state, time.time())
         if left > 0:
             time.sleep(min(left, POLL_S))
@@ -140,10 +143,12 @@ def _alarm_trouble(ctx: Context, release: Release) -> str | None:
     if not release.alarms:
         return None
     got = ctx.client("cloudwatch").describe_alarms(AlarmNames=list(release.alarms))
-    for alarm in got.get("MetricAlarms", []) + got.get("CompositeAlarms", []):
-        if alarm.get("StateValue") == "ALARM":
-            return f"alarm {alarm['AlarmName']} is in ALARM ({alarm.get('StateReason', '')})"
-    return None
+    firing = [
+        f"alarm {alarm['AlarmName']} is in ALARM ({alarm.get('StateReason', '')})"
+        for alarm in got.get("MetricAlarms", []) + got.get("CompositeAlarms", [])
+        if alarm.get("StateValue") == "ALARM"
+    ]
+    return "; ".join(firing) or None
 
 
 def _own_errors(ctx: Context, release: Release, state: InProgress) -> str | None:
