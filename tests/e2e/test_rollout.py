@@ -164,6 +164,19 @@ def started(aws: LocalAws, folder: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def holding(
+    aws: LocalAws, folder: Path, release: str, interval: str
+) -> tuple[subprocess.Popen[str], str, str]:
+    """A canary of `release` started in the background, once its step holds: the run, the
+    version served before, and the new one."""
+    before, _ = serving(aws)
+    declare(folder, release, CANARY.replace('"4s"', f'"{interval}"'))
+    proc = started(aws, folder)
+    until(lambda: bool(serving(aws)[1]))
+    [new] = serving(aws)[1]
+    return proc, before, new
+
+
 def finished(proc: subprocess.Popen[str]) -> Run:
     out, err = proc.communicate(timeout=120)
     return Run(proc.returncode, out, err)
@@ -272,12 +285,7 @@ def test_a_linear_release_steps_by_its_percent_and_ends_alone(
 def test_an_alarm_during_the_canary_rolls_back_and_the_version_is_held(
     local_aws: LocalAws, folder: Path, ready: None
 ) -> None:
-    before, _ = serving(local_aws)
-    declare(folder, "bad-alarm", CANARY.replace('"4s"', '"60s"'))
-    proc = started(local_aws, folder)
-    until(lambda: bool(serving(local_aws)[1]))
-    _, routed = serving(local_aws)
-    [new] = routed
+    proc, before, new = holding(local_aws, folder, "bad-alarm", "60s")
     # The new version's errors, by number: the function's errors alarm sees them.
     lam = local_aws.client("lambda")
     for _ in range(3):
@@ -389,11 +397,7 @@ def test_a_rollout_killed_mid_step_resumes_where_it_is_when_run_again(
 def test_rollout_status_shows_a_release_and_abort_rolls_it_back(
     local_aws: LocalAws, folder: Path, ready: None
 ) -> None:
-    before, _ = serving(local_aws)
-    declare(folder, "aborted", CANARY.replace('"4s"', '"60s"'))
-    proc = started(local_aws, folder)
-    until(lambda: bool(serving(local_aws)[1]))
-    [new] = serving(local_aws)[1]
+    proc, before, new = holding(local_aws, folder, "aborted", "60s")
     status = payments(local_aws, folder, "rollout", "status")
     assert status.code == 0, status.stderr
     assert f"{FN}:live: version {before}, 25% to version {new}" in status.stdout
