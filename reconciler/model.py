@@ -106,6 +106,8 @@ class Options:
     allow_replace: bool = False
     # Release again what a rolled-back rollout holds.
     retry: bool = False
+    # Apply waits out a rollout in steps; a watch loop advances it a look per cycle instead.
+    rollout_waits: bool = True
     # Take over declared resources that exist without our tags (see planning.plan).
     adopt: bool = False
     # Destroy deletes adopted resources too (never a protected one); see planning.removal.

@@ -376,4 +376,5 @@ def _context(options: Options, clients: Clients, target: Target) -> Context:
         pc_wait=WaitPolicy(timeout_s=options.pc_timeout_s),
         parallel=options.max_workers,
         retry_release=options.retry,
+        rollout_waits=options.rollout_waits,
     )

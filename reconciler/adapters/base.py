@@ -68,6 +68,8 @@ class Context:
     parallel: int = 32
     # --retry: a release that was rolled back is tried again (otherwise held).
     retry_release: bool = False
+    # False: a rollout takes the steps that are due and returns, still in progress (watch).
+    rollout_waits: bool = True
 
     def client(self, service: str) -> Any:
         """The service's client; each of its writes goes through the one retry policy."""

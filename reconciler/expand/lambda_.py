@@ -45,6 +45,8 @@ CONFIG_FIELDS = (
 VERSIONED = frozenset((*CODE_FIELDS, *CONFIG_FIELDS))
 # Hex digits of the content hash by which a function's `layers` field names a version.
 REF_DIGITS = 16
+# The alias field a rollout in progress shows in (its live value says which step, since when).
+ONGOING = "rollout"
 # The alarm kind's key: its module imports this one, so it is named here by key.
 ALARM_KEY = "cloudwatch.alarm"
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -81,7 +83,7 @@ def alias_fields(function_fields: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "version_fingerprint": version_fingerprint(function_fields),
         "routing": {},
-        "rollout": None,
+        ONGOING: None,
     }
 
 

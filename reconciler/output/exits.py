@@ -30,6 +30,7 @@ def code_for(
     if failed and result is not None and all(f.rolled_back for f in result.failed):
         # A release rolled back: the system serves what it served before, and the run failed.
         return EXIT_FAILED
-    left = remaining is not None and not remaining.empty
+    # A release in steps still under way (watch advances it cycle by cycle) is not left undone.
+    left = remaining is not None and any(not a.releasing for a in remaining.actions)
     unknown = any(s.undone for s in plan.skipped)
     return EXIT_UNDONE if failed or left or refused or unknown else EXIT_OK

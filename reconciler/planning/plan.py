@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from reconciler.errors import InputError
 from reconciler.expand.catalog import BY_KEY, rank
+from reconciler.expand.lambda_ import ONGOING
 from reconciler.expand.ownership import ADOPTED, RELEASED, foreign_owner, other_stack, owned_by
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.diff import FieldChange, adopt_ignored, diff_fields
@@ -63,6 +64,14 @@ class Action:
     @property
     def id(self) -> ResourceId:
         return self.resource.id
+
+    @property
+    def releasing(self) -> bool:
+        """Goes on with a release in steps already under way: a watch's next cycle takes it
+        further, so it is no work left undone."""
+        return self.op is Op.UPDATE and any(
+            c.path == ONGOING and c.old is not None for c in self.changes
+        )
 
 
 @dataclass(frozen=True)

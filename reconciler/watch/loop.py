@@ -40,8 +40,11 @@ class Schedule:
     stale_after_s: float | None = None
 
 
-# One cycle: its exit code, and whether it counts as failed for the pause's backoff.
-Cycle = Callable[[Options, Metrics], tuple[int, bool]]
+# One cycle: its exit code, whether it counts as failed for the pause's backoff, and whether a
+# release in steps is under way (the next cycle then comes within RELEASE_LOOK_S).
+Cycle = Callable[[Options, Metrics], tuple[int, bool, bool]]
+# While a rollout is under way its alarms are looked at every cycle: at least this often.
+RELEASE_LOOK_S = 30.0
 
 
 def run(options: Options, schedule: Schedule, one: Cycle | None = None) -> int:
@@ -49,7 +52,11 @@ def run(options: Options, schedule: Schedule, one: Cycle | None = None) -> int:
     one = one or cycle
     stop = threading.Event()
     _on_signals(stop)
-    options = replace(options, runtime=replace(options.runtime, stop=stop))
+    # A rollout goes on across cycles (one look and the steps due per cycle); a single
+    # cycle (--once) waits it out, since no next cycle is coming to watch its alarms.
+    options = replace(
+        options, runtime=replace(options.runtime, stop=stop), rollout_waits=schedule.once
+    )
     metrics = Metrics(
         schedule.stale_after_s or 2 * schedule.interval_s + 1800, schedule.unhealthy_after
     )
@@ -57,11 +64,15 @@ def run(options: Options, schedule: Schedule, one: Cycle | None = None) -> int:
     failures = 0
     try:
         while True:
-            code, failed = one(options, metrics)
+            code, failed, releasing = one(options, metrics)
             if schedule.once:
                 return code
             failures = failures + 1 if failed else 0
-            if stop.wait(_pause(schedule, failures)) or stop.is_set():
+            pause = _pause(schedule, failures)
+            if releasing:
+                pause = min(pause, RELEASE_LOOK_S)
+                log.info("watch.releasing", next_cycle_s=round(pause, 1))
+            if stop.wait(pause) or stop.is_set():
                 log.info("watch.stopped")
                 return 0
     finally:
@@ -69,7 +80,7 @@ def run(options: Options, schedule: Schedule, one: Cycle | None = None) -> int:
             server.shutdown()
 
 
-def cycle(options: Options, metrics: Metrics) -> tuple[int, bool]:
+def cycle(options: Options, metrics: Metrics) -> tuple[int, bool, bool]:
     """One reconcile; every failure is logged and counted, never raised."""
     started = time.monotonic()
     try:
@@ -77,7 +88,7 @@ def cycle(options: Options, metrics: Metrics) -> tuple[int, bool]:
     except (ReconcileError, ClientError, BotoCoreError, OSError) as exc:
         log.error("reconcile.failed", error=describe_error(exc))
         metrics.cycle(time.monotonic() - started, False, {}, {}, None)
-        return 1, True
+        return 1, True, False
     code = exit_code(outcome)
     drift = Counter(a.id.kind for a in outcome.prepared.plan.actions)
     applied = Counter(a.op.value for a in outcome.result.applied) if outcome.result else {}
@@ -91,14 +102,20 @@ def cycle(options: Options, metrics: Metrics) -> tuple[int, bool]:
     )
     if code != 0:
         log.error("reconcile.failed", exit_code=code)
-    return code, code != 0
+    return code, code != 0, _releasing(outcome)
+
+
+def _releasing(outcome: Outcome | None) -> bool:
+    """A release in steps the run left under way (see Action.releasing)."""
+    remaining = None if outcome is None else outcome.remaining
+    return remaining is not None and any(a.releasing for a in remaining.actions)
 
 
 def fleet_cycle(fleet: Fleet, sessions: Sessions) -> Cycle:
     """A fleet's cycle: every target once, each counted apart. It backs off only when every
     target failed (credentials, reach): one target's trouble must not slow the others."""
 
-    def one(options: Options, metrics: Metrics) -> tuple[int, bool]:
+    def one(options: Options, metrics: Metrics) -> tuple[int, bool, bool]:
         started = time.monotonic()
         runs = fleet_run.run(fleet, options, _reconcile, sessions)
         for done in runs:
@@ -109,7 +126,7 @@ def fleet_cycle(fleet: Fleet, sessions: Sessions) -> Cycle:
         code = fleet_run.worst([done.exit_code for done in runs])
         failed = [done.target.label for done in runs if done.exit_code != 0]
         log.info("fleet.cycle", targets=len(runs), failed=failed, exit_code=code)
-        return code, all_failed
+        return code, all_failed, any(_releasing(done.outcome) for done in runs)
 
     return one
 

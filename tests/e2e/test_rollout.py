@@ -4,6 +4,7 @@ version held until the desired state changes."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -120,6 +121,11 @@ class Watcher:
     seen: list[tuple[str, dict[str, float]]] = field(default_factory=list)
     capacity: list[bool] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def rolled_to(self) -> str:
+        """The version the first weighted state routed to."""
+        return next(v for _, weights in self.seen for v in weights)
 
     def __enter__(self) -> Watcher:
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -253,7 +259,7 @@ def test_a_good_version_rolls_through_a_canary_step_to_100(
     # A plan made while the canary held says where it is, and what is left.
     assert during.code == 2
     assert "in progress: step 1 of 1 (25%)" in during.stdout and "left in it" in during.stdout
-    new = str(int(before) + 1)
+    new = watched.rolled_to
     assert watched.seen[0] == (before, {})
     assert (before, {new: 0.25}) in watched.seen
     assert watched.seen[-1] == (new, {})
@@ -274,7 +280,8 @@ def test_a_linear_release_steps_by_its_percent_and_ends_alone(
     with Watcher(local_aws) as watched:
         result = payments(local_aws, folder, "apply")
     assert result.code == 0, result.stdout + result.stderr
-    new = str(int(before) + 1)
+    new = watched.rolled_to
+    assert watched.seen[0] == (before, {})
     shares = [w[new] for _, w in watched.seen if new in w]
     assert shares == [0.25, 0.5, 0.75]
     assert watched.seen[-1] == (new, {})
@@ -384,8 +391,9 @@ def test_a_rollout_killed_mid_step_resumes_where_it_is_when_run_again(
         result = payments(local_aws, folder, "apply")
         done_at = time.time()
     assert result.code == 0, result.stdout + result.stderr
-    new = str(int(before) + 1)
+    new = watched.rolled_to
     # One canary step, never begun twice, then the new version alone.
+    assert watched.seen[0] == (before, {})
     assert [w for _, w in watched.seen if w] == [{new: 0.25}]
     assert watched.seen[-1] == (new, {})
     assert "in progress: step 1 of 1 (25%)" in result.stdout
@@ -413,3 +421,35 @@ def test_rollout_status_shows_a_release_and_abort_rolls_it_back(
     assert f"version {before} alone" in after.stdout and "rolled back" in after.stdout
     nothing = payments(local_aws, folder, "rollout", "abort")
     assert "No rollout in progress for suffix 'rol': nothing was written." in nothing.stdout
+
+
+def test_watch_advances_a_rollout_over_cycles_without_holding_one(
+    local_aws: LocalAws, folder: Path, ready: None
+) -> None:
+    """Each cycle of a watch takes one look and the steps that are due, then ends: the
+    cycles go on every few seconds while the canary holds, and one of them finishes it."""
+    before, _ = serving(local_aws)
+    declare(folder, "watched", CANARY.replace('"4s"', '"8s"'))
+    where = ("--suffix", SUFFIX, "--desired-dir", str(folder), "--stack", "payments")
+    with Watcher(local_aws) as watched:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "watch", "--interval", "2", *where],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=local_aws.env(),
+            cwd=ROOT,
+        )
+        until(lambda: serving(local_aws)[0] != before and not serving(local_aws)[1], seconds=90)
+        proc.terminate()
+        result = finished(proc)
+    assert result.code == 0, result.stderr[-3000:]
+    new = watched.rolled_to
+    assert watched.seen[0] == (before, {})
+    assert [w for _, w in watched.seen if w] == [{new: 0.25}]
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    cycles = [e for e in events if e["event"] == "reconcile.finished"]
+    # Cycles that ended while the canary held, each a success (not work left undone).
+    holding_cycles = [e for e in events if e["event"] == "watch.releasing"]
+    assert len(holding_cycles) >= 2, [e["event"] for e in events]
+    assert cycles and all(e["exit_code"] == 0 for e in cycles)

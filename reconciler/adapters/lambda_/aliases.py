@@ -11,7 +11,13 @@ from reconciler.adapters.base import Context, paginate, unless_missing
 from reconciler.adapters.lambda_ import callers, provisioned, release, rollout, smoke
 from reconciler.adapters.lambda_.configuration import MISSING, config_fields, wait_ready
 from reconciler.adapters.lambda_.layers import layer_ref
-from reconciler.expand.lambda_ import ALIAS, Release, version_fingerprint, versioned_digests
+from reconciler.expand.lambda_ import (
+    ALIAS,
+    ONGOING,
+    Release,
+    version_fingerprint,
+    versioned_digests,
+)
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
 
@@ -30,7 +36,7 @@ class Aliases:
         state = release.parse(got.get("Description"))
         routing = {
             "routing": dict(weights),
-            "rollout": _under_way(state),
+            ONGOING: _under_way(state),
         }
         if version == "$LATEST":
             return Live({"version_fingerprint": "unpublished", **routing}, {"version": version})
@@ -85,13 +91,15 @@ class Aliases:
         plan = _rollout(resource)
         if isinstance(state, release.InProgress):
             if state.fingerprint == resource.fields["version_fingerprint"]:
-                rollout.drive(ctx, plan, state)
-                self._prune(ctx, resource, keep={state.previous})
+                if rollout.drive(ctx, plan, state):
+                    self._prune(ctx, resource, keep={state.previous})
                 return
             # The desired state moved on during the rollout: back to where it started.
             rollout.abandon(ctx, plan, state)
             serving = state.previous
         moved = self._point(ctx, resource, "update_alias", serving=serving)
+        if moved is None:
+            return  # a rollout in progress: the next cycle goes on with it
         # Moving an alias re-provisions its provisioned concurrency on the new version.
         if moved and provisioned.read_config(ctx, function, alias) is not None:
             provisioned.wait_ready(ctx, function, alias)
@@ -112,9 +120,11 @@ class Aliases:
         lam = ctx.client("lambda")
         unless_missing(lambda: lam.delete_alias(FunctionName=function, Name=alias), *MISSING)
 
-    def _point(self, ctx: Context, resource: Resource, operation: str, serving: str | None) -> bool:
-        """The alias on the wanted version, after its smoke test: at once, or by a rollout
-        (which returns once the version serves alone). True when moved at once."""
+    def _point(
+        self, ctx: Context, resource: Resource, operation: str, serving: str | None
+    ) -> bool | None:
+        """The alias on the wanted version, after its smoke test: at once, or by a rollout.
+        True when moved at once; False when a rollout finished; None while one goes on."""
         function, alias = resource.payload["function"], resource.payload["alias"]
         version = _version(ctx, resource)
         gate = resource.payload.get("smoke")
@@ -123,8 +133,8 @@ class Aliases:
         plan = _rollout(resource)
         if serving is not None and version != serving and plan.spec.stepped:
             fp = resource.fields["version_fingerprint"]
-            rollout.drive(ctx, plan, rollout.begin(ctx, plan, version, serving, fp))
-            return False
+            done = rollout.drive(ctx, plan, rollout.begin(ctx, plan, version, serving, fp))
+            return False if done else None
         # Any routing left on the alias goes in the same call: the version serves alone.
         getattr(ctx.client("lambda"), operation)(
             FunctionName=function,
@@ -193,9 +203,9 @@ def _resumed(
             f"rollout of version {state.version} in progress, no longer wanted: {alias} goes "
             f"back to version {state.previous} first"
         )
-        stop = FieldChange("rollout", live.fields.get("rollout"), None)
-        return (*_leftover(live), stop), (note,)
-    return (move,), (release.progress_words(spec, state, time.time()),)
+        return _leftover(live), (note,)
+    ongoing = FieldChange(ONGOING, live.fields.get(ONGOING), None)
+    return (move, ongoing), (release.progress_words(spec, state, time.time()),)
 
 
 def _leftover(live: Live | None) -> tuple[FieldChange, ...]:

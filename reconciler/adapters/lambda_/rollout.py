@@ -52,8 +52,9 @@ def begin(ctx: Context, release: Release, version: str, previous: str, fp: str) 
     return state
 
 
-def drive(ctx: Context, release: Release, state: InProgress) -> None:
-    """Step on until the new version serves alone; roll back on the first trouble."""
+def drive(ctx: Context, release: Release, state: InProgress) -> bool:
+    """Step on until the new version serves alone (True); roll back on the first trouble.
+    Unless the context waits, return False instead of holding a step that is not yet due."""
     while True:
         _still_ours(ctx, release, state)
         # Every trouble of this look, so the cause names each alarm that fired.
@@ -63,12 +64,14 @@ def drive(ctx: Context, release: Release, state: InProgress) -> None:
         if troubles:
             roll_back(ctx, release, state, "; ".join(troubles))
         left = left_s(release.spec, state, time.time())
+        if left > 0 and not ctx.rollout_waits:
+            return False
         if left > 0:
             time.sleep(min(left, POLL_S))
             continue
         if state.step >= steps(release.spec):
             _finish(ctx, release, state)
-            return
+            return True
         state = state.moved(state.step + 1, time.time())
         _route(ctx, release, state)
 
