@@ -5,7 +5,8 @@ The reconciler shows what taking it over changes, migrates it in place with ever
 unbroken, then keeps it in shape: nothing to do, drift found and fixed. The functions then run
 in the local AWS: an ETL job flows through, a malformed one fails into its DLQ and sets off the
 alarms, a transaction sent twice is recorded once, and a broken new payments version is
-stopped by its smoke test. Last, destroy.
+stopped by its smoke test. In prod a version that passes its smoke test but refuses debits
+takes 10% of live and the errors alarm rolls it back. Last, destroy.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ DEMO_SECRETS = {
     "TRANSACTIONS_DATABASE_URL": "postgres://ledger:demo-only-password@localhost:5432/ledger",
     "TRANSACTIONS_API_KEY": "demo-only-api-key-0000",
 }
-EXPECTED = [2, 0, 0, 2, 0, 3, 0, 0]
+EXPECTED = [2, 0, 0, 2, 0, 3, 0, 0, 1, 0]
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _story(aws: LocalAws, stacks: Path) -> tuple[list[Step], bool]:
     steps += failures
     steps.append(
         run(
-            "12. destroy: delete what this suffix created, release what it took over",
+            "14. destroy: delete what this suffix created, release what it took over",
             ["destroy", "--yes"],
         )
     )
@@ -152,7 +153,30 @@ def _failures(
     after = fail.live_version(aws, SUFFIX)
     print(f"alias live: version {serving} before, version {after} after (still serving)")
     fixed = run("11b. apply the working code again", [])
-    return [stopped, fixed], noticed and after == serving
+    released, rolled_back = _canary(aws, run, stacks)
+    return [stopped, fixed, *released], noticed and after == serving and rolled_back
+
+
+def _canary(
+    aws: LocalAws, run: Callable[[str, list[str]], Step], stacks: Path
+) -> tuple[list[Step], bool]:
+    """prod's canary: a version that refuses debits takes 10% of live, and is rolled back."""
+    from reconciler import demo_failures as fail
+
+    prod = ["--env", "prod", "--stack", "transactions"]
+    armed = run("12. prod: releases by canary, watched by the function's errors alarm", prod)
+    serving = fail.live_version(aws, SUFFIX)
+    # The errors alarm's one-minute period as six seconds: longer than a rollout's look.
+    aws.control.configure(metric_period_scale=0.1)
+    with fail.debits_refused(stacks, "30s") as bad, fail.Debits(aws, SUFFIX) as debits:
+        title = "13. a version that refuses debits passes its smoke test: rolled back (exit 1)"
+        rolled = run(title, [*prod, "--desired-dir", str(bad)])
+    aws.control.configure(metric_period_scale=fail.FAST["metric_period_scale"])
+    after = fail.live_version(aws, SUFFIX)
+    print(f"debits through live meanwhile: {debits.said()}")
+    print(f"alias live: version {serving} before, version {after} after (still serving)")
+    refused = any(not ok for _, ok in debits.ran)
+    return [armed, rolled], after == serving and refused
 
 
 def _legacy(aws: LocalAws) -> list[Legacy]:

@@ -2,7 +2,8 @@
 
 A valid ETL job goes through the API handler into the jobs table; a malformed one is retried,
 lands in its dead-letter queue and sets off the alarms; a transaction sent twice is recorded
-once; a broken new version of the payments function is stopped by its smoke test.
+once; a broken new version of the payments function is stopped by its smoke test; in prod, a
+version that passes its smoke test but refuses debits takes 10% of live and is rolled back.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,13 +115,70 @@ def live_version(aws: Aws, suffix: str) -> str:
 def broken_tree(stacks: Path) -> Iterator[Path]:
     """A copy of the stacks (as `reconcile init` wrote them, code inside) whose payments
     handler reads the wrong variable at cold start."""
-    with tempfile.TemporaryDirectory(prefix="demo-broken-") as folder:
+    with _copy(stacks) as root:
+        _edit(root / "handlers/transactions/index.mjs", "env.TABLE_NAME", "env.LEDGER_TABLE")
+        yield root
+
+
+@contextmanager
+def debits_refused(stacks: Path, interval: str) -> Iterator[Path]:
+    """A copy of the stacks whose payments handler refuses debits (its smoke test sends a
+    credit, so it passes), and whose prod canary holds `interval` instead of 5 minutes."""
+    with _copy(stacks) as root:
+        types = 'const TYPES = ["debit", "credit"];'
+        _edit(root / "handlers/transactions/index.mjs", types, 'const TYPES = ["credit"];')
+        _edit(root / "transactions.toml", 'interval = "5m"', f'interval = "{interval}"')
+        yield root
+
+
+@contextmanager
+def _copy(stacks: Path) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="demo-changed-") as folder:
         root = Path(folder) / "stacks"
         shutil.copytree(stacks, root, symlinks=True)
-        handler = root / "handlers/transactions/index.mjs"
-        text = handler.read_text(encoding="utf-8")
-        handler.write_text(text.replace("env.TABLE_NAME", "env.LEDGER_TABLE"), encoding="utf-8")
         yield root
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} no longer holds {old!r}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+class Debits:
+    """Debits sent through `live` ten a second, as payment callers do, until the block ends:
+    which version ran each, and whether it answered or refused."""
+
+    def __init__(self, aws: Aws, suffix: str) -> None:
+        self._aws, self._function = aws, f"lambda-function-{suffix}"
+        self.ran: Counter[tuple[str, bool]] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._send, daemon=True)
+
+    def __enter__(self) -> Debits:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _send(self) -> None:
+        lam = self._aws.client("lambda")
+        for n in range(100_000):
+            if self._stop.wait(0.1):
+                return
+            debit = {**TRANSACTION, "transactionId": f"txn-canary-{n:05d}"}
+            answer = lam.invoke(
+                FunctionName=self._function, Qualifier="live", Payload=json.dumps(debit)
+            )
+            self.ran[(answer["ExecutedVersion"], "FunctionError" not in answer)] += 1
+
+    def said(self) -> str:
+        return ", ".join(
+            f"{count} ran version {version} ({'recorded' if ok else 'refused'})"
+            for (version, ok), count in sorted(self.ran.items())
+        )
 
 
 def _peek(aws: Aws, queue: str) -> Any:

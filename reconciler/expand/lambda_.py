@@ -183,6 +183,8 @@ class Release:
     alias: str
     spec: RolloutSpec
     alarms: tuple[str, ...]
+    # The alias's provisioned concurrency: it serves the primary version while weighted.
+    provisioned: int = 0
 
     @property
     def qualified(self) -> str:
@@ -192,7 +194,8 @@ class Release:
 def release_of(stack: StackContext, fn: FunctionSpec, alias: AliasSpec) -> Release:
     function = stack.name(FUNCTION, function_owner(fn.key))
     owned = (a.name for a in _watched(stack, fn, alias))
-    return Release(function, alias.name, alias.rollout, (*owned, *alias.rollout.existing_alarms))
+    watched = (*owned, *alias.rollout.existing_alarms)
+    return Release(function, alias.name, alias.rollout, watched, alias.provisioned_concurrency)
 
 
 def _watched(stack: StackContext, fn: FunctionSpec, alias: AliasSpec) -> list[ResourceId]:

@@ -153,6 +153,8 @@ def _failure_line(failure: Failure) -> str:
 
 def _done_line(outcome: Outcome) -> str:
     options = outcome.prepared.options
+    if outcome.result is not None and any(f.rolled_back for f in outcome.result.failed):
+        return "Rolled back: the alias serves the version it served before the release."
     if not options.goal.removes:
         alone = len(outcome.remaining.skipped) if outcome.remaining else 0
         # Not "in sync" while something declared is left alone: say so where the eye lands.

@@ -36,4 +36,9 @@ def test_the_demo_tells_its_story_and_exits_0() -> None:
     assert "transactions-demo: 1 row for txn-demo-0001" in out
     assert "smoke test live.smoke.json of lambda-function-demo version" in out
     assert "(still serving)" in out
+    # prod's canary: a version that passes its smoke test but refuses debits, rolled back.
+    assert "live: 2 -> 4 canary 10% for 30s, then 100%; rolls back on lambda-function-errors" in out
+    assert "rolled back: lambda.alias lambda-function-demo:live" in out
+    assert "ran version 4 (refused)" in out
+    assert out.count("(still serving)") == 2
     assert "Demo finished in" in proc.stdout

@@ -248,6 +248,7 @@ def test_a_good_version_rolls_through_a_canary_step_to_100(
     assert plan.code == 2
     assert "live: " in plan.stdout and "canary 25% for 4s, then 100%; rolls back on" in plan.stdout
     assert f"{ALARM}, any error of version" in plan.stdout
+    assert f"capacity: the alias's 2 provisioned instances serve version {before}" in plan.stdout
     declare(folder, "canary-good", CANARY.replace('"4s"', '"8s"'))
     with Watcher(local_aws) as watched:
         proc = started(local_aws, folder)

@@ -6,6 +6,7 @@ from reconciler.adapters.lambda_.release import (
     LONGEST,
     InProgress,
     RolledBack,
+    capacity_words,
     left_s,
     parse,
     progress_words,
@@ -15,6 +16,7 @@ from reconciler.adapters.lambda_.release import (
     weight,
 )
 from reconciler.desired.model import RolloutSpec
+from reconciler.expand.lambda_ import Release
 
 CANARY = RolloutSpec("canary", 10, 300, ("errors",), (), 0)
 LINEAR = RolloutSpec("linear", 25, 60, (), (), 120)
@@ -64,3 +66,10 @@ def test_the_plan_says_the_release_and_where_it_is() -> None:
     state = InProgress("4", "3", "abcdef012345", 1, SINCE)
     said = progress_words(CANARY, state, SINCE + 70)
     assert "step 1 of 1 (10%)" in said and "3m50s left in it" in said
+
+
+def test_the_plan_says_what_the_rollout_costs_in_capacity() -> None:
+    held = capacity_words(Release("pay", "live", CANARY, (), 5), "3", "4")
+    assert held.startswith("capacity: the alias's 5 provisioned instances serve version 3")
+    assert "no extra cost" in held
+    assert "runs on demand" in capacity_words(Release("pay", "live", CANARY, ()), "3", "4")

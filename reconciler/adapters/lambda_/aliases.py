@@ -76,7 +76,8 @@ class Aliases:
         stepped = plan.spec.stepped and serving is not None and serving != target
         words = release.strategy_words(plan.spec, plan.alarms, target) if stepped else ""
         move = FieldChange(alias, _number(serving), _number(target), how=words)
-        return (move, *_leftover(live)), (note,)
+        notes = (note, *((release.capacity_words(plan, serving, target),) if stepped else ()))
+        return (move, *_leftover(live)), notes
 
     def create(self, ctx: Context, resource: Resource) -> None:
         self._point(ctx, resource, "create_alias", serving=None)

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from reconciler.desired.model import CANARY, RolloutSpec
+from reconciler.expand.lambda_ import Release
 
 # Our descriptions start with this; any other is someone's, and says nothing to us.
 MARK = "lambda-reconciler"
@@ -133,6 +134,17 @@ def strategy_words(spec: RolloutSpec, alarms: tuple[str, ...], version: str) -> 
         how += f", watched {duration(spec.bake_s)} at 100%"
     watched = ", ".join((*alarms, f"any error of version {version}"))
     return f"{how}; rolls back on {watched}"
+
+
+def capacity_words(release: Release, serving: str | None, version: str) -> str:
+    """What the rollout costs in capacity: nothing provisioned on top of what the alias has."""
+    if not release.provisioned:
+        return f"capacity: version {version}'s share runs on demand, as the alias does"
+    return (
+        f"capacity: the alias's {release.provisioned} provisioned instances serve version "
+        f"{serving} while weighted, then move to version {version}; its share runs on demand "
+        "meanwhile (no provisioned capacity added, no extra cost)"
+    )
 
 
 def progress_words(spec: RolloutSpec, state: InProgress, now: float) -> str:
