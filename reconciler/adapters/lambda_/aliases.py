@@ -80,7 +80,7 @@ class Aliases:
         return (move, *_leftover(live)), notes
 
     def create(self, ctx: Context, resource: Resource) -> None:
-        self._point(ctx, resource, "create_alias", serving=None)
+        self._point(ctx, resource, "create_alias", serving=None, clear={})
         self._prune(ctx, resource, keep=set())
 
     def update(
@@ -98,7 +98,7 @@ class Aliases:
             # The desired state moved on during the rollout: back to where it started.
             rollout.abandon(ctx, plan, state)
             serving = state.previous
-        moved = self._point(ctx, resource, "update_alias", serving=serving)
+        moved = self._point(ctx, resource, "update_alias", serving=serving, clear=_clear(live))
         if moved is None:
             return  # a rollout in progress: the next cycle goes on with it
         # Moving an alias re-provisions its provisioned concurrency on the new version.
@@ -122,7 +122,12 @@ class Aliases:
         unless_missing(lambda: lam.delete_alias(FunctionName=function, Name=alias), *MISSING)
 
     def _point(
-        self, ctx: Context, resource: Resource, operation: str, serving: str | None
+        self,
+        ctx: Context,
+        resource: Resource,
+        operation: str,
+        serving: str | None,
+        clear: dict[str, Any],
     ) -> bool | None:
         """The alias on the wanted version, after its smoke test: at once, or by a rollout.
         True when moved at once; False when a rollout finished; None while one goes on."""
@@ -136,14 +141,9 @@ class Aliases:
             fp = resource.fields["version_fingerprint"]
             done = rollout.drive(ctx, plan, rollout.begin(ctx, plan, version, serving, fp))
             return False if done else None
-        # Any routing left on the alias goes in the same call: the version serves alone.
-        getattr(ctx.client("lambda"), operation)(
-            FunctionName=function,
-            Name=alias,
-            FunctionVersion=version,
-            RoutingConfig={"AdditionalVersionWeights": {}},
-            Description="",
-        )
+        # Any routing or rollout record left on the alias goes in the same call.
+        call = getattr(ctx.client("lambda"), operation)
+        call(FunctionName=function, Name=alias, FunctionVersion=version, **clear)
         return version != serving
 
     def _prune(self, ctx: Context, resource: Resource, keep: set[str]) -> None:
@@ -168,6 +168,16 @@ class Aliases:
 def _rollout(resource: Resource) -> Release:
     release_: Release = resource.payload["release"]
     return release_
+
+
+def _clear(live: Live) -> dict[str, Any]:
+    """What a move at once must also undo: routing to another version, our rollout record."""
+    clear: dict[str, Any] = {}
+    if live.fields.get("routing"):
+        clear["RoutingConfig"] = {"AdditionalVersionWeights": {}}
+    if live.meta.get("release") is not None:
+        clear["Description"] = ""
+    return clear
 
 
 def _weights(alias: dict[str, Any]) -> dict[str, float]:
