@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from reconciler.errors import InputError
@@ -59,7 +59,8 @@ class Action:
     resource: Resource
     changes: tuple[FieldChange, ...] = ()
     # What a reviewer must know beyond the field changes (data a replacement loses, ...).
-    notes: tuple[str, ...] = ()
+    # Words, not the change: two plans alike but for them (a rollout's time left) are one.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def id(self) -> ResourceId:

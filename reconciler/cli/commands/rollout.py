@@ -34,13 +34,13 @@ def run(args: argparse.Namespace, term: Terminal) -> int:
     if args.action == "abort":
         return _abort(ctx, declared, options.suffix)
     for one in declared:
-        print(_status(ctx, one))
+        print(_status(ctx, one, options.env))
     if not declared:
         print(f"No alias is declared for suffix {options.suffix!r}.")
     return EXIT_OK
 
 
-def _status(ctx: Context, one: Release) -> str:
+def _status(ctx: Context, one: Release, env: str | None) -> str:
     alias = _alias(ctx, one)
     if alias is None:
         return f"{one.qualified}: not deployed"
@@ -49,8 +49,14 @@ def _status(ctx: Context, one: Release) -> str:
     serving = f"version {alias['FunctionVersion']}"
     serving += "".join(f", {w:.0%} to version {v}" for v, w in sorted(weights.items()))
     lines = [f"{one.qualified}: {serving}" + ("" if weights else " alone")]
-    if isinstance(state, release.InProgress):
+    if isinstance(state, release.InProgress) and one.spec.stepped:
         lines.append(f"  {release.progress_words(one.spec, state, time.time())}")
+    elif isinstance(state, release.InProgress):
+        lines.append(
+            f"  rollout of version {state.version} in progress (step {state.step} since "
+            f"{release.clock(state.since)}), but env {env} declares none for it: "
+            "name the environment it was released with"
+        )
     elif isinstance(state, release.RolledBack):
         lines.append(f"  last rollout: {state.held()}")
     lines += [f"  alarm {name}: {value}" for name, value in _alarms(ctx, one)]
