@@ -113,6 +113,31 @@ def test_a_mapping_on_an_alias_keeps_the_alias_and_follows_it(
     assert _empty(sqs, url)
 
 
+def test_a_mapping_on_a_weighted_alias_follows_its_routing(
+    fresh: Sandbox, lam: LambdaClient, sqs: SQSClient, make: Callable[..., str]
+) -> None:
+    """A mapping invokes the alias, so a rollout's weights split its batches too; a policy on
+    the alias still answers for it while it is weighted."""
+    make(source=_echo("one"), Publish=True)
+    lam.update_function_code(FunctionName="echo", ZipFile=zipped(_echo("two")))
+    lam.publish_version(FunctionName="echo")
+    lam.create_alias(
+        FunctionName="echo",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
+    _api_gateway_on_live(lam)
+    assert lam.get_policy(FunctionName="echo", Qualifier="live")["Policy"]
+    url, queue_arn = queue(sqs, "split")
+    lam.create_event_source_mapping(
+        FunctionName=f"{ARN}:live", EventSourceArn=queue_arn, BatchSize=1
+    )
+    for n in range(16):
+        sqs.send_message(QueueUrl=url, MessageBody=f"order-{n}")
+    assert _lines(fresh, "one 1 order-") and _lines(fresh, "two 2 order-")
+
+
 def test_a_failed_batch_goes_back_to_the_queue_and_its_redrive_applies(
     fresh: Sandbox, lam: LambdaClient, sqs: SQSClient, make: Callable[..., str]
 ) -> None:
