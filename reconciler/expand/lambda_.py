@@ -185,6 +185,9 @@ class Release:
     alarms: tuple[str, ...]
     # The alias's provisioned concurrency: it serves the primary version while weighted.
     provisioned: int = 0
+    # What an instance of the function costs (the new version's warm-up is priced by them).
+    memory_mb: int = 128
+    architecture: str = "x86_64"
 
     @property
     def qualified(self) -> str:
@@ -195,7 +198,15 @@ def release_of(stack: StackContext, fn: FunctionSpec, alias: AliasSpec) -> Relea
     function = stack.name(FUNCTION, function_owner(fn.key))
     owned = (a.name for a in _watched(stack, fn, alias))
     watched = (*owned, *alias.rollout.existing_alarms)
-    return Release(function, alias.name, alias.rollout, watched, alias.provisioned_concurrency)
+    return Release(
+        function,
+        alias.name,
+        alias.rollout,
+        watched,
+        alias.provisioned_concurrency,
+        fn.memory_mb,
+        fn.architecture,
+    )
 
 
 def _watched(stack: StackContext, fn: FunctionSpec, alias: AliasSpec) -> list[ResourceId]:

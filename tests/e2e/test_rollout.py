@@ -120,6 +120,7 @@ class Watcher:
     aws: LocalAws
     seen: list[tuple[str, dict[str, float]]] = field(default_factory=list)
     capacity: list[bool] = field(default_factory=list)
+    warm: list[bool] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -144,8 +145,12 @@ class Watcher:
             if not self.seen or self.seen[-1] != state:
                 self.seen.append(state)
             listed = lam.list_provisioned_concurrency_configs(FunctionName=FN)
-            arns = [c["FunctionArn"] for c in listed["ProvisionedConcurrencyConfigs"]]
+            configs = listed["ProvisionedConcurrencyConfigs"]
+            ready = {c["FunctionArn"].rsplit(":", 1)[1] for c in configs if c["Status"] == "READY"}
+            arns = [c["FunctionArn"] for c in configs]
             self.capacity.append(any(arn.endswith(":live") for arn in arns))
+            # A version routed to by weight has capacity of its own, READY, at every look.
+            self.warm.extend(version in ready for version in weights(alias))
 
 
 def weights(alias: dict[str, Any]) -> dict[str, float]:
@@ -229,6 +234,30 @@ def executed(aws: LocalAws, version: str) -> int:
     return int(sum(p["Sum"] for p in got["Datapoints"]))
 
 
+def configured(aws: LocalAws) -> list[str]:
+    """The qualifiers that hold provisioned concurrency."""
+    listed = aws.client("lambda").list_provisioned_concurrency_configs(FunctionName=FN)
+    return [c["FunctionArn"].rsplit(":", 1)[1] for c in listed["ProvisionedConcurrencyConfigs"]]
+
+
+def provisioned_invocations(aws: LocalAws) -> int:
+    """Invocations through the alias that ran on provisioned instances, as CloudWatch counts."""
+    now = time.time()
+    got = aws.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda",
+        MetricName="ProvisionedConcurrencyInvocations",
+        Dimensions=[
+            {"Name": "FunctionName", "Value": FN},
+            {"Name": "Resource", "Value": f"{FN}:live"},
+        ],
+        StartTime=datetime.fromtimestamp(now - 3600, UTC),
+        EndTime=datetime.fromtimestamp(now + 60, UTC),
+        Period=60,
+        Statistics=["Sum"],
+    )
+    return int(sum(p["Sum"] for p in got["Datapoints"]))
+
+
 def release_of(aws: LocalAws) -> str:
     config = aws.client("lambda").get_function_configuration(FunctionName=FN)
     return str(config["Environment"]["Variables"]["RELEASE"])
@@ -248,13 +277,16 @@ def test_a_good_version_rolls_through_a_canary_step_to_100(
     assert plan.code == 2
     assert "live: " in plan.stdout and "canary 25% for 4s, then 100%; rolls back on" in plan.stdout
     assert f"{ALARM}, any error of version" in plan.stdout
-    assert f"capacity: the alias's 2 provisioned instances serve version {before}" in plan.stdout
+    assert "gets 1 provisioned of its own, READY before it takes any traffic" in plan.stdout
+    assert f"the alias's 2 serve version {before} meanwhile" in plan.stdout
     declare(folder, "canary-good", CANARY.replace('"4s"', '"8s"'))
     with Watcher(local_aws) as watched:
         proc = started(local_aws, folder)
         until(lambda: bool(serving(local_aws)[1]))
         during = payments(local_aws, folder, "plan")
+        on_provisioned = provisioned_invocations(local_aws)
         ran = traffic(local_aws, 60)
+        on_provisioned = provisioned_invocations(local_aws) - on_provisioned
         result = finished(proc)
     assert result.code == 0, result.stdout + result.stderr
     # A plan made while the canary held says where it is, and what is left.
@@ -265,6 +297,11 @@ def test_a_good_version_rolls_through_a_canary_step_to_100(
     assert (before, {new: 0.25}) in watched.seen
     assert watched.seen[-1] == (new, {})
     assert all(watched.capacity), "provisioned concurrency left the alias during the release"
+    assert watched.warm and all(watched.warm), "the new version took traffic without capacity"
+    # Every request of either version found a warm instance (none ran on demand), and the
+    # new version's own capacity went when it became primary.
+    assert on_provisioned == 60
+    assert configured(local_aws) == ["live"]
     # A share of the traffic ran the new version (about 25 in 100), each answer saying which,
     # and the metrics by ExecutedVersion count the same.
     assert set(ran) == {before, new} and 0.1 <= ran[new] / 60 <= 0.45, ran
@@ -287,6 +324,8 @@ def test_a_linear_release_steps_by_its_percent_and_ends_alone(
     assert shares == [0.25, 0.5, 0.75]
     assert watched.seen[-1] == (new, {})
     assert all(watched.capacity)
+    # Linear to 75% of 2 instances: its own 2 held through each weighted step.
+    assert watched.warm and all(watched.warm)
     assert writes_of(payments(local_aws, folder, "apply")) == 0
 
 
@@ -303,6 +342,8 @@ def test_an_alarm_during_the_canary_rolls_back_and_the_version_is_held(
     assert result.code == 1, result.stdout + result.stderr
     assert f"alarm {ALARM} is in ALARM" in result.stdout + result.stderr
     assert serving(local_aws) == (before, {})
+    # The capacity the rolled-back version was warmed with is not left to be paid for.
+    assert configured(local_aws) == ["live"]
     # The same fields are not released again: the plan says why, and apply writes nothing.
     held = payments(local_aws, folder, "plan")
     assert f"version {new} with these fields was rolled back" in held.stdout

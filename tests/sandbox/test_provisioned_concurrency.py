@@ -162,6 +162,44 @@ def test_moving_an_alias_sends_its_config_back_to_in_progress(
     wait_until(lambda: status(lam) == "READY")
 
 
+def test_an_alias_with_capacity_is_not_moved_onto_a_version_with_its_own(
+    lam: LambdaClient, published: str
+) -> None:
+    # A release warms the new version by number while the alias serves the old one; the
+    # alias may route to it by weight, but not make it primary until its own capacity goes.
+    lam.update_function_configuration(FunctionName="app", MemorySize=256)
+    second = lam.publish_version(FunctionName="app")["Version"]
+    for qualifier in ("live", second):
+        lam.put_provisioned_concurrency_config(
+            FunctionName="app", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
+        )
+    lam.update_alias(
+        FunctionName="app",
+        Name="live",
+        RoutingConfig={"AdditionalVersionWeights": {second: 0.1}},
+    )
+
+    with pytest.raises(ClientError) as caught:
+        lam.update_alias(
+            FunctionName="app",
+            Name="live",
+            FunctionVersion=second,
+            RoutingConfig={"AdditionalVersionWeights": {}},
+        )
+
+    assert error_code(caught.value) == "ResourceConflictException"
+    assert "one configuration per version" in str(caught.value)
+    assert lam.get_alias(FunctionName="app", Name="live")["FunctionVersion"] == published
+    lam.delete_provisioned_concurrency_config(FunctionName="app", Qualifier=second)
+    moved = lam.update_alias(
+        FunctionName="app",
+        Name="live",
+        FunctionVersion=second,
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
+    assert moved["FunctionVersion"] == second
+
+
 def test_deleting_the_alias_deletes_its_config(lam: LambdaClient, published: str) -> None:
     lam.put_provisioned_concurrency_config(
         FunctionName="app", Qualifier="live", ProvisionedConcurrentExecutions=1

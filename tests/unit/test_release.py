@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from reconciler.adapters.lambda_.release import (
     LONGEST,
     InProgress,
@@ -13,6 +15,8 @@ from reconciler.adapters.lambda_.release import (
     steps,
     strategy_words,
     total_left_s,
+    warm_count,
+    warm_s,
     weight,
 )
 from reconciler.desired.model import RolloutSpec
@@ -69,7 +73,19 @@ def test_the_plan_says_the_release_and_where_it_is() -> None:
 
 
 def test_the_plan_says_what_the_rollout_costs_in_capacity() -> None:
-    held = capacity_words(Release("pay", "live", CANARY, (), 5), "3", "4")
-    assert held.startswith("capacity: the alias's 5 provisioned instances serve version 3")
-    assert "no extra cost" in held
-    assert "runs on demand" in capacity_words(Release("pay", "live", CANARY, ()), "3", "4")
+    # Canary 10% of 5 instances: 1 of its own (ceil 0.5), 1 GB for the 300 s step,
+    # at $0.0000041667 a GB-second: $0.00125.
+    canary = Release("pay", "live", CANARY, (), 5, 1024, "x86_64")
+    assert warm_count(canary) == 1 and warm_s(CANARY) == 300
+    said = capacity_words(canary, "3", "4", Decimal("0.0000041667"))
+    assert said.startswith("capacity: version 4 gets 1 provisioned of its own, READY before")
+    assert "for the 5m it is weighted (about $0.0013)" in said
+    assert "the alias's 5 serve version 3 meanwhile, then move to version 4" in said
+    # Linear to 75% of 5: 4 of its own (ceil 3.75) through three 60 s steps, 0.25 GB arm64.
+    linear = Release("pay", "live", LINEAR, (), 5, 256, "arm64")
+    assert warm_count(linear) == 4 and warm_s(LINEAR) == 180
+    assert "(about $0.0006)" in capacity_words(linear, "3", "4", Decimal("0.0000033334"))
+    assert "price unknown here" in capacity_words(linear, "3", "4", None)
+    none = Release("pay", "live", CANARY, ())
+    assert warm_count(none) == 0
+    assert "runs on demand" in capacity_words(none, "3", "4", None)

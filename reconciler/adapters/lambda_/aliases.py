@@ -4,6 +4,7 @@ configuration match the desired ones, published only when none does."""
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -11,6 +12,7 @@ from reconciler.adapters.base import Context, paginate, unless_missing
 from reconciler.adapters.lambda_ import callers, provisioned, release, rollout, smoke
 from reconciler.adapters.lambda_.configuration import MISSING, config_fields, wait_ready
 from reconciler.adapters.lambda_.layers import layer_ref
+from reconciler.cost.prices import table_for
 from reconciler.expand.lambda_ import (
     ALIAS,
     ONGOING,
@@ -76,7 +78,8 @@ class Aliases:
         stepped = plan.spec.stepped and serving is not None and serving != target
         words = release.strategy_words(plan.spec, plan.alarms, target) if stepped else ""
         move = FieldChange(alias, _number(serving), _number(target), how=words)
-        notes = (note, *((release.capacity_words(plan, serving, target),) if stepped else ()))
+        capacity = release.capacity_words(plan, serving, target, _gb_second(ctx, plan))
+        notes = (note, *((capacity,) if stepped else ()))
         return (move, *_leftover(live)), notes
 
     def create(self, ctx: Context, resource: Resource) -> None:
@@ -183,6 +186,12 @@ def _clear(live: Live) -> dict[str, Any]:
 def _weights(alias: dict[str, Any]) -> dict[str, float]:
     """The versions an alias routes a share of its traffic to, by weight."""
     return dict((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
+
+
+def _gb_second(ctx: Context, plan: Release) -> Decimal | None:
+    """The region's price of a provisioned GB-second for the function's architecture."""
+    table = table_for(ctx.target.region)
+    return None if table is None else table[f"lambda.provisioned.{plan.architecture}"].amount
 
 
 def _under_way(state: release.InProgress | release.RolledBack | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.adapters.base import Context, changed, paginate, unless_missing
+from reconciler.adapters.lambda_.release import InProgress, parse
 from reconciler.errors import ResourceFailed
 from reconciler.expand.lambda_ import PROVISIONED_CONCURRENCY
 from reconciler.expand.resources import Live, Resource
@@ -65,6 +66,15 @@ def wait_ready(ctx: Context, function: str, alias: str) -> None:
     ctx.pc_wait.until(check, what, kind=PROVISIONED_CONCURRENCY.key, name=qualified)
 
 
+def _rolling_out(ctx: Context, function: str, alias: str) -> tuple[str, ...]:
+    """The version a release in steps is warming on the alias: its own capacity is the
+    rollout's (it goes when the version becomes primary), not capacity left over."""
+    lam = ctx.client("lambda")
+    got = unless_missing(lambda: lam.get_alias(FunctionName=function, Name=alias), *MISSING)
+    state = parse(None if got is None else got.get("Description"))
+    return (state.version,) if isinstance(state, InProgress) else ()
+
+
 class ProvisionedConcurrency:
     kind = PROVISIONED_CONCURRENCY.key
 
@@ -74,8 +84,11 @@ class ProvisionedConcurrency:
         Some left elsewhere while the alias has none (a function taken over) reads as a count
         of none: the plan shows that it goes, and the update puts the alias's and removes it.
         """
-        by_qualifier = configs(ctx, resource.payload["function"])
-        config = by_qualifier.pop(resource.payload["alias"], None)
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        by_qualifier = configs(ctx, function)
+        config = by_qualifier.pop(alias, None)
+        for warming in _rolling_out(ctx, function, alias) if by_qualifier else ():
+            by_qualifier.pop(warming, None)
         if config is None and not by_qualifier:
             return None
         config = config or {}
@@ -107,8 +120,9 @@ class ProvisionedConcurrency:
 
     def _remove_elsewhere(self, ctx: Context, resource: Resource) -> None:
         """Provisioned concurrency on a qualifier no one serves is paid for nothing."""
-        function = resource.payload["function"]
-        for qualifier in sorted(set(configs(ctx, function)) - {resource.payload["alias"]}):
+        function, alias = resource.payload["function"], resource.payload["alias"]
+        kept = {alias, *_rolling_out(ctx, function, alias)}
+        for qualifier in sorted(set(configs(ctx, function)) - kept):
             drop(ctx, function, qualifier)
 
     def _put(self, ctx: Context, resource: Resource) -> None:

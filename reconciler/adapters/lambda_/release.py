@@ -8,9 +8,11 @@ time the step has already held.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 from reconciler.desired.model import CANARY, RolloutSpec
 from reconciler.expand.lambda_ import Release
@@ -136,14 +138,35 @@ def strategy_words(spec: RolloutSpec, alarms: tuple[str, ...], version: str) -> 
     return f"{how}; rolls back on {watched}"
 
 
-def capacity_words(release: Release, serving: str | None, version: str) -> str:
-    """What the rollout costs in capacity: nothing provisioned on top of what the alias has."""
-    if not release.provisioned:
+def warm_count(release: Release) -> int:
+    """Provisioned instances the new version gets by number before it takes any traffic: the
+    most of the alias's capacity its largest weighted share would use. None without capacity
+    declared on the alias (the whole alias runs on demand then)."""
+    if not release.provisioned or not release.spec.stepped:
+        return 0
+    return math.ceil(release.provisioned * max(release.spec.weights) / 100)
+
+
+def warm_s(spec: RolloutSpec) -> int:
+    """How long the new version's own capacity is held: every weighted step. It goes just
+    before the version becomes primary, when the alias's capacity moves to it."""
+    return spec.interval_s * len(spec.weights)
+
+
+def capacity_words(
+    release: Release, serving: str | None, version: str, gb_second: Decimal | None
+) -> str:
+    """What the rollout costs in capacity: the new version's own warm instances, priced."""
+    warm = warm_count(release)
+    if not warm:
         return f"capacity: version {version}'s share runs on demand, as the alias does"
+    held = warm_s(release.spec)
+    gb_s = Decimal(warm * release.memory_mb) / 1024 * held
+    cost = "price unknown here" if gb_second is None else f"about ${gb_s * gb_second:.4f}"
     return (
-        f"capacity: the alias's {release.provisioned} provisioned instances serve version "
-        f"{serving} while weighted, then move to version {version}; its share runs on demand "
-        "meanwhile (no provisioned capacity added, no extra cost)"
+        f"capacity: version {version} gets {warm} provisioned of its own, READY before it "
+        f"takes any traffic, for the {duration(held)} it is weighted ({cost}); the alias's "
+        f"{release.provisioned} serve version {serving} meanwhile, then move to version {version}"
     )
 
 

@@ -4,9 +4,10 @@ are watched; any trouble rolls back at once.
 
 Each step is one UpdateAlias that sets the routing and the description (what step, since when)
 together, so AWS always holds a state the next run can read and resume. Capacity is never
-changed in the same call: provisioned concurrency on the alias serves its primary version, and
-the share routed to the new version runs on demand until the new version becomes primary
-(Lambda then moves the alias's provisioned concurrency to it, waited for until READY).
+changed in the same call: provisioned concurrency on the alias serves its primary version;
+when the alias has some, the new version gets its own by number, READY before it takes any
+traffic, sized for its largest share. That goes just before the new version becomes primary
+(one configuration per version), when Lambda moves the alias's to it, waited for until READY.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from reconciler.adapters.lambda_.release import (
     left_s,
     parse,
     steps,
+    warm_count,
     weight,
 )
 from reconciler.errors import ReleaseRolledBack, ResourceFailed
@@ -40,14 +42,14 @@ METRIC_LAG_S = 60
 
 def begin(ctx: Context, release: Release, version: str, previous: str, fp: str) -> InProgress:
     """The first step; refused while an alarm already fires (the new version took nothing)."""
-    now = time.time()
     trouble = _alarm_trouble(ctx, release)
     if trouble:
         raise ResourceFailed(
             f"rollout of {release.function} version {version} not started: {trouble}; "
             f"{release.alias} stays on version {previous}"
         )
-    state = InProgress(version, previous, fp, 1, int(now))
+    _warm(ctx, release, version, previous)
+    state = InProgress(version, previous, fp, 1, int(time.time()))
     _route(ctx, release, state)
     return state
 
@@ -82,7 +84,7 @@ def roll_back(ctx: Context, release: Release, state: InProgress, cause: str) -> 
     marker = RolledBack(state.version, state.previous, state.fingerprint, int(time.time()), cause)
     _update(ctx, release, state.previous, {}, marker.text())
     log.warning("rollout.rolled_back", alias=release.qualified, version=state.version, cause=cause)
-    _capacity_ready(ctx, release)
+    _settled(ctx, release, state)
     raise ReleaseRolledBack(
         f"{release.qualified} rolled back from version {state.version} to {state.previous}: {cause}"
     )
@@ -105,22 +107,24 @@ def abandon(ctx: Context, release: Release, state: InProgress) -> None:
     """A rollout the desired state no longer wants: the previous version alone again."""
     _update(ctx, release, state.previous, {}, "")
     log.info("rollout.abandoned", alias=release.qualified, version=state.version)
-    _capacity_ready(ctx, release)
+    _settled(ctx, release, state)
 
 
 def _route(ctx: Context, release: Release, state: InProgress) -> None:
     share = weight(release.spec, state.step)
     if share >= 100:
-        _update(ctx, release, state.version, {}, state.text())
-        _capacity_ready(ctx, release)
+        _make_primary(ctx, release, state.version, state.text())
     else:
         _update(ctx, release, state.previous, {state.version: share / 100}, state.text())
     log.info("rollout.step", alias=release.qualified, version=state.version, percent=share)
 
 
 def _finish(ctx: Context, release: Release, state: InProgress) -> None:
-    _update(ctx, release, state.version, {}, "")
-    _capacity_ready(ctx, release)
+    if _weighted(release, state):
+        _make_primary(ctx, release, state.version, "")
+    else:
+        # Primary since the bake began: only the description is left to clear.
+        _update(ctx, release, state.version, {}, "")
     log.info("rollout.done", alias=release.qualified, version=state.version)
 
 
@@ -134,6 +138,47 @@ def _update(
         RoutingConfig={"AdditionalVersionWeights": weights},
         Description=description,
     )
+
+
+def _make_primary(ctx: Context, release: Release, version: str, description: str) -> None:
+    """The new version serves alone: its own capacity goes first (one configuration per
+    version), then the alias's moves to it, waited for until READY."""
+    if warm_count(release):
+        provisioned.drop(ctx, release.function, version)
+    _update(ctx, release, version, {}, description)
+    _capacity_ready(ctx, release)
+
+
+def _warm(ctx: Context, release: Release, version: str, previous: str) -> None:
+    """The new version's own capacity, READY before any request is routed to it: the alias's
+    serves only its primary version, so the share would otherwise start cold."""
+    count = warm_count(release)
+    if not count:
+        return
+    ctx.client("lambda").put_provisioned_concurrency_config(
+        FunctionName=release.function, Qualifier=version, ProvisionedConcurrentExecutions=count
+    )
+    try:
+        provisioned.wait_ready(ctx, release.function, version)
+    except ResourceFailed as failed:
+        # Capacity that never served is not left to be paid for.
+        provisioned.drop(ctx, release.function, version)
+        raise ResourceFailed(
+            f"rollout of {release.function} version {version} not started: {failed}; "
+            f"{release.alias} stays on version {previous}"
+        ) from failed
+
+
+def _settled(ctx: Context, release: Release, state: InProgress) -> None:
+    """Back on the previous version: the new one's own capacity (if still held) goes."""
+    if warm_count(release) and _weighted(release, state):
+        provisioned.drop(ctx, release.function, state.version)
+    _capacity_ready(ctx, release)
+
+
+def _weighted(release: Release, state: InProgress) -> bool:
+    """The state is a weighted step (the new version not primary yet)."""
+    return state.step <= len(release.spec.weights)
 
 
 def _capacity_ready(ctx: Context, release: Release) -> None:

@@ -217,11 +217,18 @@ class Invocations:
         return max(0, self._ctx.knobs().account_concurrency - held)
 
     def _provisioned(self, call: Call, target: Target) -> int:
-        """How many instances the alias invoked has provisioned (READY), 0 without any."""
-        if target.qualifier == LATEST or target.qualifier.isdigit():
+        """READY provisioned instances serving this invocation, 0 without any: the alias's
+        serve its primary version; a version routed to by weight, or invoked by number, has
+        only its own (a release warms it by number)."""
+        if target.qualifier == LATEST:
             return 0
+        key, qualifier = target.key, target.qualifier
+        if not qualifier.isdigit() and target.version != moto_backends.alias_version(
+            key.account, key.region, key.name, qualifier
+        ):
+            qualifier = target.version
         response = self._ctx.dispatch(
-            read_call(call, "GetProvisionedConcurrencyConfig", target.key, target.qualifier)
+            read_call(call, "GetProvisionedConcurrencyConfig", key, qualifier)
         )
         if not response.ok:
             return 0

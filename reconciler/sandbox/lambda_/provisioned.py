@@ -199,11 +199,30 @@ class ProvisionedConcurrency:
     def _update_alias(self, call: Call, forward: Forward) -> Response:
         key, alias = _alias_of(call)
         before = moto_backends.alias_version(key.account, key.region, key.name, alias)
+        refusal = self._move_refusal(key, alias, call.json().get("FunctionVersion"), before)
+        if refusal is not None:
+            return refusal
         response = forward(call)
         after = response.json().get("FunctionVersion") if response.ok else before
         if after != before:
             self._restart(key, alias)
         return response
+
+    def _move_refusal(
+        self, key: FunctionKey, alias: str, wanted: object, before: str | None
+    ) -> Response | None:
+        """One configuration per version holds for a move too: an alias with provisioned
+        concurrency is not pointed at a version that has its own (AWS: 409)."""
+        if not isinstance(wanted, str) or wanted == before:
+            return None
+        with self._ctx.lock:
+            both = (key, alias) in self._configs and (key, wanted) in self._configs
+        if not both:
+            return None
+        return conflict(
+            f"Version {wanted} already has provisioned concurrency and alias {alias} has its "
+            "own: one configuration per version."
+        )
 
     def _restart(self, key: FunctionKey, qualifier: str) -> None:
         # AWS re-provisions an alias's environments on its new version, so the config
