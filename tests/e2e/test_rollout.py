@@ -5,6 +5,7 @@ version held until the desired state changes."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -445,13 +446,21 @@ def test_a_rollout_killed_mid_step_resumes_where_it_is_when_run_again(
 
 
 def test_rollout_status_shows_a_release_and_abort_rolls_it_back(
-    local_aws: LocalAws, folder: Path, ready: None
+    local_aws: LocalAws, folder: Path, ready: None, tmp_path: Path
 ) -> None:
     proc, before, new = holding(local_aws, folder, "aborted", "60s")
     status = payments(local_aws, folder, "rollout", "status")
     assert status.code == 0, status.stderr
     assert f"{FN}:live: version {before}, 25% to version {new}" in status.stdout
     assert "step 1 of 1 (25%)" in status.stdout and f"alarm {ALARM}: OK" in status.stdout
+    # Asked with a desired state that releases all at once, status says so, not a guess.
+    elsewhere = tmp_path / "all-at-once"
+    shutil.copytree(folder, elsewhere)
+    declare(elsewhere, "aborted", 'strategy = "all-at-once"')
+    unsure = payments(local_aws, elsewhere, "rollout", "status")
+    assert unsure.code == 0, unsure.stderr
+    assert f"rollout of version {new} in progress (step 1 since" in unsure.stdout
+    assert "declares none for it: name the environment it was released with" in unsure.stdout
     aborted = payments(local_aws, folder, "rollout", "abort")
     assert aborted.code == 0 and f"Aborted: {FN}:live rolled back" in aborted.stdout
     # The apply that drove it sees the alias change at its next look and stops.

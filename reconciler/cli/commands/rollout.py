@@ -52,9 +52,10 @@ def _status(ctx: Context, one: Release, env: str | None) -> str:
     if isinstance(state, release.InProgress) and one.spec.stepped:
         lines.append(f"  {release.progress_words(one.spec, state, time.time())}")
     elif isinstance(state, release.InProgress):
+        where = f"env {env}" if env else "the desired state (no --env)"
         lines.append(
             f"  rollout of version {state.version} in progress (step {state.step} since "
-            f"{release.clock(state.since)}), but env {env} declares none for it: "
+            f"{release.clock(state.since)}), but {where} declares none for it: "
             "name the environment it was released with"
         )
     elif isinstance(state, release.RolledBack):
