@@ -3,7 +3,8 @@
 Each quota is a bucket of calls per second per account and region: one operation of its own,
 or every operation of a service not named elsewhere (`*`). Where AWS publishes a figure it is
 used and its source given; where it does not, the figure is an assumption, said so in
-BENCHMARKS.md; the table itself lives in reconciler/aws/pacing.py, which paces real runs by it.
+BENCHMARKS.md; the table is the kinds' services' (reconciler/expand/kind.py `Service`), which
+reconciler/aws/pacing.py paces real runs by.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.aws.pacing import ANY, QUOTAS, SHARED, UNLISTED, Quota, bucket_of, quota_of
+from reconciler.aws.pacing import QUOTAS, SHARED, UNLISTED, bucket_of, quota_of
+from reconciler.expand.kind import ANY, Quota
 
 # The table the reconciler paces itself by (reconciler/aws/pacing.py): measured against the same.
 __all__ = ["ANY", "QUOTAS", "SHARED", "UNLISTED", "Quota", "bucket_of", "quota_of"]

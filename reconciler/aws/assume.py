@@ -19,6 +19,7 @@ import botocore.session
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError, DataNotFoundError
 
+from reconciler.aws.services import NAMES
 from reconciler.errors import PreflightError
 
 SESSION_SECONDS = 3600
@@ -86,16 +87,12 @@ def _loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-# Every service a run calls (the stacks' kinds, the lease, identity, secrets).
-SERVICES = ("cloudwatch", "dynamodb", "iam", "lambda", "logs", "sqs", "ssm", "sts", "xray")
-
-
 def warm(region: str) -> None:
     """Load every model a run needs into the shared loader, once, before a fleet's threads
     start: a loader's cache has no lock, so threads that miss it together each parse the
     same files (and list botocore's data directories) again."""
     session = session_with(None, region)
-    for service in SERVICES:
+    for service in NAMES:
         client = session.client(service, aws_access_key_id="-", aws_secret_access_key="-")  # type: ignore[call-overload]
         client.close()
         with contextlib.suppress(DataNotFoundError):

@@ -5,7 +5,8 @@ than going at the quota's pace in the first place, noisy in the logs, and, past 
 attempts, a failure. Each call (every HTTP attempt, retries included, since AWS counts those
 too) first takes a token from its bucket; a bucket refills at the quota's rate and holds one
 second's worth, so a small run is never delayed at all. Buckets run at HEADROOM of the quota:
-the account's other clients (consoles, CI, other tools) draw from the same quota.
+the account's other clients (consoles, CI, other tools) draw from the same quota. The quotas
+are each service's, declared with it (`expand.kind.Service`, collected by `aws.services`).
 """
 
 from __future__ import annotations
@@ -13,51 +14,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
-ANY = "*"
+from reconciler.aws.services import SERVICES, quotas_of
+from reconciler.expand.kind import ANY, ASSUMED, Quota
+
 HEADROOM = 0.9
-LAMBDA_PAGE = "AWS Lambda quotas page (fixed, cannot be increased)"
-CLOUDWATCH_PAGE = "CloudWatch service quotas page"
-ASSUMED = "assumption (no per-API figure published)"
 
 
-@dataclass(frozen=True)
-class Quota:
-    """Calls per second per account and region: one operation, or the rest of a service."""
-
-    service: str
-    operation: str
-    per_second: float
-    source: str
-
-    @property
-    def bucket(self) -> str:
-        label = "other operations" if self.operation == ANY else self.operation
-        return f"{self.service}: {label}"
-
-
-QUOTAS: tuple[Quota, ...] = (
-    Quota("lambda", "GetFunction", 100, LAMBDA_PAGE),
-    Quota("lambda", "GetPolicy", 15, LAMBDA_PAGE),
-    # Every other control-plane call shares one bucket (invocations are not control plane).
-    Quota("lambda", ANY, 15, LAMBDA_PAGE + "; shared by all other control-plane APIs"),
-    Quota("cloudwatch", "PutMetricAlarm", 3, CLOUDWATCH_PAGE),
-    Quota("cloudwatch", "DeleteAlarms", 3, CLOUDWATCH_PAGE),
-    Quota("cloudwatch", "DescribeAlarms", 9, CLOUDWATCH_PAGE),
-    Quota("cloudwatch", ANY, 10, ASSUMED + "; per API"),
-    Quota("logs", "CreateLogGroup", 5, ASSUMED),
-    Quota("logs", "PutRetentionPolicy", 5, ASSUMED),
-    Quota("logs", ANY, 10, ASSUMED + "; per API"),
-    Quota("iam", ANY, 20, ASSUMED + "; IAM publishes no rate, shared by all IAM APIs"),
-    Quota("xray", ANY, 5, ASSUMED + "; per API"),
-    Quota("sqs", ANY, 100, ASSUMED + "; per API, SQS control plane is not rate-published"),
-    Quota("dynamodb", ANY, 100, ASSUMED + "; per API (control plane and the lock item)"),
-    Quota("sts", ANY, 100, ASSUMED + "; per API"),
-    Quota("ssm", ANY, 40, ASSUMED + "; GetParameters"),
-)
+QUOTAS: tuple[Quota, ...] = quotas_of(SERVICES)
 # Services whose `*` quota is one bucket shared by every operation, not one per operation.
-SHARED = frozenset({"lambda", "iam"})
+SHARED = frozenset(service.name for service in SERVICES if service.shared)
 UNLISTED = Quota("?", ANY, 10, ASSUMED + "; a service not listed")
 
 

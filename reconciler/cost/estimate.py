@@ -1,9 +1,10 @@
 """What the configuration costs per month, now (live) and after the plan (desired) (pure).
 
-Fixed items are read from the real configuration: provisioned concurrency is instances x
-memory x seconds at the function's architecture's price, each alarm at its resolution's
-price, each dashboard. Usage-priced items (requests, duration, logs, traces, queue and table
-requests) depend on traffic: they are listed with their prices, never summed as if known.
+Fixed items are read from the real configuration, each kind saying how it is billed (its
+descriptor's `fixed`): provisioned concurrency is instances x memory x seconds at the
+function's architecture's price, each alarm at its resolution's price, each dashboard.
+Usage-priced items (its `usage`: requests, duration, logs, traces, queue and table requests)
+depend on traffic: they are listed with their prices, never summed as if known.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from reconciler.cost.prices import SECONDS_PER_MONTH, Price, PriceTable, table_for
+from reconciler.cost.prices import Price, PriceTable, table_for
+from reconciler.expand.catalog import BY_KEY, KINDS
+from reconciler.expand.kind import Charge, Fields, Kind
 from reconciler.expand.resources import Live, Resource, ResourceId
 
-GB = Decimal(1024)
 UNTAGGED = "(no CostCenter)"
-Fields = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -123,105 +123,54 @@ def estimate(
     table = table_for(region)
     desired = {} if removes else {r.id: r.fields for r in resources}
     current = {rid: found.fields for rid, found in live.items() if found is not None}
-    lines = [
-        *_provisioned(resources, desired, current, table),
-        *_per_unit(desired, current, table),
-    ]
-    return Estimate(region, table, tuple(lines), _usage([] if removes else resources, table))
+    lines = tuple(_fixed(desired, current, table))
+    return Estimate(region, table, lines, _usage([] if removes else resources, table))
 
 
-def _provisioned(
-    resources: Sequence[Resource],
+def _fixed(
     desired: Mapping[ResourceId, Fields],
     current: Mapping[ResourceId, Fields],
     table: PriceTable | None,
 ) -> list[Line]:
+    """A line for each resource billed by the month (its kind's `fixed`), in creation order,
+    before and after (orphans go to none)."""
     out = []
-    for resource in resources:
-        if resource.id.kind != "lambda.provisioned_concurrency":
-            continue
-        function = ResourceId("lambda.function", resource.payload["function"])
-        wanted = _pc_side(desired.get(resource.id), desired.get(function), table)
-        live = _pc_side(current.get(resource.id), current.get(function), table)
-        centre = _cost_center(desired.get(function) or current.get(function))
-        out.append(Line("provisioned concurrency", resource.id.name, centre, live, wanted))
+    for kind in KINDS:
+        ids = sorted({rid for rid in (*desired, *current) if rid.kind == kind.key}, key=str)
+        for rid in ids:
+            now, after = _charge(kind, rid, current), _charge(kind, rid, desired)
+            named = after or now
+            if named is None:
+                continue
+            centre = _cost_center(named.tags)
+            out.append(Line(named.label, rid.name, centre, _side(now, table), _side(after, table)))
     return out
 
 
-def _pc_side(pc: Fields | None, function: Fields | None, table: PriceTable | None) -> Side:
-    if pc is None or function is None or not pc.get("count"):
+def _charge(kind: Kind, rid: ResourceId, side: Mapping[ResourceId, Fields]) -> Charge | None:
+    fields = side.get(rid)
+    return None if fields is None else kind.fixed(rid, fields, side.get)
+
+
+def _side(charge: Charge | None, table: PriceTable | None) -> Side:
+    if charge is None:
         return NOTHING
-    count, memory = Decimal(pc["count"]), Decimal(function["memory_mb"])
-    arch = str(function.get("architecture") or "x86_64")
-    price = table[f"lambda.provisioned.{arch}"] if table else None
-    detail = f"{count} x {memory / GB:.3g} GB x 730 h, {arch}"
-    return Side(count * memory / GB * SECONDS_PER_MONTH, price, detail)
+    return Side(charge.quantity, table[charge.item] if table else None, charge.detail)
 
 
-def _per_unit(
-    desired: Mapping[ResourceId, Fields],
-    current: Mapping[ResourceId, Fields],
-    table: PriceTable | None,
-) -> list[Line]:
-    """Alarms and dashboards: one unit each, before and after (orphans go to none)."""
-    out = []
-    for rid in sorted(set(desired) | set(current), key=str):
-        if rid.kind not in ("cloudwatch.alarm", "cloudwatch.dashboard"):
-            continue
-        item = "alarm" if rid.kind == "cloudwatch.alarm" else "dashboard"
-        now, after = current.get(rid), desired.get(rid)
-        centre = _cost_center(after or now)
-        out.append(Line(item, rid.name, centre, _unit(rid, now, table), _unit(rid, after, table)))
-    return out
-
-
-def _unit(rid: ResourceId, fields: Fields | None, table: PriceTable | None) -> Side:
-    if fields is None:
-        return NOTHING
-    if rid.kind == "cloudwatch.dashboard":
-        return Side(Decimal(1), table["cloudwatch.dashboard"] if table else None, "1 dashboard")
-    # An alarm's resolution is its period: under 60 s it is a high-resolution alarm.
-    period = fields.get("period_s")
-    high = isinstance(period, int) and period < 60
-    key = "cloudwatch.alarm.high_resolution" if high else "cloudwatch.alarm.standard"
-    return Side(Decimal(1), table[key] if table else None, f"1 {key.rsplit('.', 1)[1]} alarm")
-
-
-def _cost_center(fields: Fields | None) -> str:
-    tags = (fields or {}).get("tags") or {}
+def _cost_center(tags: Fields) -> str:
     return str(tags.get("CostCenter") or UNTAGGED)
 
 
 def _usage(resources: Sequence[Resource], table: PriceTable | None) -> tuple[Usage, ...]:
-    """The traffic-priced items the stacks' resources incur, each with its price."""
+    """The traffic-priced items the stacks' resources incur (their kinds' `usage`), each with
+    its price."""
     names: dict[str, list[str]] = {}
-    arch = {
-        r.id.name: r.fields.get("architecture") for r in resources if r.id.kind == "lambda.function"
-    }
+    fields = {r.id: r.fields for r in resources}
     for resource in resources:
-        items = _usage_items(resource)
-        if resource.id.kind == "lambda.provisioned_concurrency":
-            # Invocations its instances serve are billed at the provisioned duration price.
-            function = resource.payload["function"]
-            items = [f"lambda.provisioned_duration.{arch.get(function) or 'x86_64'}"]
-        for item in items:
+        for item in BY_KEY[resource.id.kind].usage(resource, fields.get):
             names.setdefault(item, []).append(resource.id.name)
     return tuple(
         Usage(item, table[item] if table else None, tuple(sorted(found)))
         for item, found in sorted(names.items())
     )
-
-
-def _usage_items(resource: Resource) -> list[str]:
-    kind, fields = resource.id.kind, resource.fields
-    if kind == "lambda.function":
-        arch = str(fields.get("architecture") or "x86_64")
-        items = ["lambda.requests", f"lambda.duration.{arch}"]
-        return [*items, "xray.traces"] if fields.get("tracing") == "Active" else items
-    if kind == "logs.log_group":
-        return ["logs.ingestion", "logs.storage"]
-    if kind == "sqs.queue":
-        return ["sqs.requests"]
-    if kind == "dynamodb.table" and fields.get("billing_mode") == "PAY_PER_REQUEST":
-        return ["dynamodb.reads", "dynamodb.writes"]
-    return []

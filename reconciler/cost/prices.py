@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-# AWS prices a month as 730 hours.
-HOURS_PER_MONTH = Decimal(730)
-SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+from reconciler.expand.kind import HOURS_PER_MONTH, SECONDS_PER_MONTH
+
+__all__ = ["HOURS_PER_MONTH", "SECONDS_PER_MONTH", "Price", "PriceTable", "table_for"]
 
 LAMBDA_PAGE = "https://aws.amazon.com/lambda/pricing/"
 CLOUDWATCH_PAGE = "https://aws.amazon.com/cloudwatch/pricing/"

@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.adapters.base import Context, paginate
 from reconciler.cost.estimate import UNTAGGED
 from reconciler.cost.usage import FunctionUse, Period, held_seconds
+from reconciler.expand.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY
 from reconciler.expand.resources import Live, Resource, ResourceId
 
 LAMBDA = "AWS/Lambda"
@@ -35,11 +36,11 @@ def uses(
     days: int,
     now: dt.datetime,
 ) -> list[FunctionUse]:
-    functions = [r for r in resources if r.id.kind == "lambda.function"]
+    functions = [r for r in resources if r.id.kind == FUNCTION.key]
     aliases = {
         r.payload["function"]: r.id.name
         for r in resources
-        if r.id.kind == "lambda.provisioned_concurrency"
+        if r.id.kind == PROVISIONED_CONCURRENCY.key
     }
     queries = [q for fn in functions for q in _queries(fn.id.name, aliases.get(fn.id.name), days)]
     queries += [_log_query(fn, days) for fn in functions]
@@ -145,7 +146,7 @@ def _use(
     running = live.get(function.id)
     fields = running.fields if running is not None else function.fields
     alias = aliases.get(name)
-    pc = live.get(ResourceId("lambda.provisioned_concurrency", alias)) if alias else None
+    pc = live.get(ResourceId(PROVISIONED_CONCURRENCY.key, alias)) if alias else None
     tags = fields.get("tags") or function.fields.get("tags") or {}
 
     def value(metric: str) -> Decimal:

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.desired.model import AlarmSpec, FunctionSpec, StackSpec
 from reconciler.desired.names import NameRule
 from reconciler.expand import dashboards
-from reconciler.expand.kind import ArnForms, Kind, Named, alarm_owner, function_owner
+from reconciler.expand.kind import (
+    ANY,
+    ASSUMED,
+    CLOUDWATCH_QUOTAS_PAGE,
+    ArnForms,
+    Charge,
+    Fields,
+    Kind,
+    Lookup,
+    Named,
+    Quota,
+    Service,
+    alarm_owner,
+    function_owner,
+)
 from reconciler.expand.lambda_ import FUNCTION
 from reconciler.expand.resources import Resource, ResourceId
 from reconciler.expand.sqs import dead_letter_queue
@@ -86,9 +101,32 @@ def _dashboards(stack: StackContext) -> list[Resource]:
     return [Resource(resource_id, fields, tagged_after_create=True)]
 
 
+def _alarm_charge(rid: ResourceId, fields: Fields, _: Lookup) -> Charge:
+    """One alarm a month at its resolution's price: under a 60 s period, high resolution."""
+    period = fields.get("period_s")
+    high = isinstance(period, int) and period < 60
+    key = "cloudwatch.alarm.high_resolution" if high else "cloudwatch.alarm.standard"
+    resolution = key.rsplit(".", 1)[1]
+    return Charge("alarm", key, Decimal(1), f"1 {resolution} alarm", fields.get("tags") or {})
+
+
+def _dashboard_charge(rid: ResourceId, fields: Fields, _: Lookup) -> Charge:
+    tags = fields.get("tags") or {}
+    return Charge("dashboard", "cloudwatch.dashboard", Decimal(1), "1 dashboard", tags)
+
+
+CLOUDWATCH = Service(
+    "cloudwatch",
+    (
+        Quota("cloudwatch", "PutMetricAlarm", 3, CLOUDWATCH_QUOTAS_PAGE),
+        Quota("cloudwatch", "DeleteAlarms", 3, CLOUDWATCH_QUOTAS_PAGE),
+        Quota("cloudwatch", "DescribeAlarms", 9, CLOUDWATCH_QUOTAS_PAGE),
+        Quota("cloudwatch", ANY, 10, ASSUMED + "; per API"),
+    ),
+)
 ALARM = Kind(
     key="cloudwatch.alarm",
-    service="cloudwatch",
+    service=CLOUDWATCH,
     names=_alarm_names,
     build=_alarms,
     rule=NameRule("CloudWatch alarm", 255, re.compile(r"^[^\x00-\x1f]+$")),
@@ -105,10 +143,12 @@ ALARM = Kind(
         "cloudwatch:GetMetricStatistics",
         "cloudwatch:ListTagsForResource",
     ),
+    creates=("PutMetricAlarm", "Tags"),
+    fixed=_alarm_charge,
 )
 DASHBOARD = Kind(
     key="cloudwatch.dashboard",
-    service="cloudwatch",
+    service=CLOUDWATCH,
     names=_dashboard_names,
     build=_dashboards,
     rule=NameRule("CloudWatch dashboard", 255, re.compile(r"^[A-Za-z0-9_-]+$")),
@@ -122,4 +162,5 @@ DASHBOARD = Kind(
         "cloudwatch:UntagResource",
     ),
     listing=("cloudwatch:ListDashboards", "cloudwatch:ListTagsForResource"),
+    fixed=_dashboard_charge,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.model import StackSpec, TableSpec
 from reconciler.desired.names import NameRule
-from reconciler.expand.kind import ArnForms, Kind, Named
+from reconciler.expand.kind import ANY, ASSUMED, ArnForms, Kind, Lookup, Named, Quota, Service
 from reconciler.expand.resources import Resource
 
 if TYPE_CHECKING:
@@ -44,9 +44,20 @@ def _table(stack: StackContext, t: TableSpec) -> Resource:
     )
 
 
+def _usage(resource: Resource, _: Lookup) -> tuple[str, ...]:
+    """On demand, reads and writes are billed per request; provisioned capacity is not priced."""
+    if resource.fields.get("billing_mode") != "PAY_PER_REQUEST":
+        return ()
+    return ("dynamodb.reads", "dynamodb.writes")
+
+
+DYNAMODB = Service(
+    "dynamodb",
+    (Quota("dynamodb", ANY, 100, ASSUMED + "; per API (control plane and the lock item)"),),
+)
 TABLE = Kind(
     key="dynamodb.table",
-    service="dynamodb",
+    service=DYNAMODB,
     names=_names,
     build=_tables,
     rule=NameRule("DynamoDB table", 255, re.compile(r"^[A-Za-z0-9_.-]+$"), 3),
@@ -60,4 +71,6 @@ TABLE = Kind(
         "dynamodb:UpdateTable",
     ),
     listing=("dynamodb:ListTables", "dynamodb:ListTagsOfResource"),
+    creates=("CreateTable", "Tags"),
+    usage=_usage,
 )

@@ -9,7 +9,16 @@ from reconciler.desired.model import FunctionSpec, StackSpec
 from reconciler.desired.names import NameRule
 from reconciler.errors import InputError
 from reconciler.expand import role_policies
-from reconciler.expand.kind import ArnForms, Kind, Named, function_owner
+from reconciler.expand.kind import (
+    ANY,
+    ASSUMED,
+    ArnForms,
+    Kind,
+    Named,
+    Quota,
+    Service,
+    function_owner,
+)
 from reconciler.expand.logs import LOG_GROUP
 from reconciler.expand.resources import Resource, ResourceId
 from reconciler.expand.sqs import dead_letter_queue
@@ -103,9 +112,14 @@ def _boundaries(stack: StackContext) -> list[Resource]:
     return [Resource(boundary, {"document": document, "tags": stack.tags})]
 
 
+IAM = Service(
+    "iam",
+    (Quota("iam", ANY, 20, ASSUMED + "; IAM publishes no rate, shared by all IAM APIs"),),
+    shared=True,
+)
 ROLE = Kind(
     key="iam.role",
-    service="iam",
+    service=IAM,
     names=_role_names,
     build=_roles,
     rule=NameRule("IAM role", 64, IAM_NAME),
@@ -128,10 +142,11 @@ ROLE = Kind(
     ),
     # A fleet reads every role whole in one listing (adapters/iam/roles.py).
     listing=("iam:GetAccountAuthorizationDetails", "iam:ListRoleTags", "iam:ListRoles"),
+    creates=("CreateRole", "Tags"),
 )
 BOUNDARY = Kind(
     key="iam.policy",
-    service="iam",
+    service=IAM,
     names=_boundary_names,
     build=_boundaries,
     rule=NameRule("IAM policy", 128, IAM_NAME),
@@ -147,4 +162,5 @@ BOUNDARY = Kind(
         "iam:UntagPolicy",
     ),
     listing=("iam:ListPolicies", "iam:ListPolicyTags"),
+    creates=("CreatePolicy", "Tags"),
 )

@@ -3,23 +3,94 @@
 A kind's descriptor sits beside its builder, in this package's module for its AWS service; its
 adapter (`reconciler.adapters`) names it by key. Everything else is derived from the
 descriptors: the creation order (`catalog`), the suffix and name-length checks
-(`desired.names`), the reconciler's own IAM policy (`output.reconciler_policy`) and the adapter
-registry. The descriptors are pure data on purpose: the planner and the name checks read them,
-and those stages never import an adapter.
+(`desired.names`), the reconciler's own IAM policy (`output.reconciler_policy`), the adapter
+registry, the services a run loads and assumes into (`aws.assume`), the request-rate quotas it
+paces at (`aws.pacing`, from the kind's `Service`), what it costs (`cost.estimate`, from
+`fixed` and `usage`) and the local AWS's tagging-on-create check (`sandbox.iam.authz`). The
+descriptors are pure data on purpose: the planner and the name checks read them, and those
+stages never import an adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from reconciler.desired.model import StackSpec
 from reconciler.desired.names import NameRule
-from reconciler.expand.resources import Resource
+from reconciler.expand.resources import Resource, ResourceId
 
 if TYPE_CHECKING:
     from reconciler.expand.stack import StackContext
+
+
+ANY = "*"
+# AWS prices a month as 730 hours.
+HOURS_PER_MONTH = Decimal(730)
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+LAMBDA_QUOTAS_PAGE = "AWS Lambda quotas page (fixed, cannot be increased)"
+CLOUDWATCH_QUOTAS_PAGE = "CloudWatch service quotas page"
+ASSUMED = "assumption (no per-API figure published)"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Calls per second per account and region: one operation, or the rest of a service."""
+
+    service: str
+    operation: str
+    per_second: float
+    source: str
+
+    @property
+    def bucket(self) -> str:
+        label = "other operations" if self.operation == ANY else self.operation
+        return f"{self.service}: {label}"
+
+
+@dataclass(frozen=True)
+class Service:
+    """An AWS service a run calls: its name (boto3's) and its control-plane quotas.
+
+    `shared`: its `*` quota is one bucket for every operation, not one per operation."""
+
+    name: str
+    quotas: tuple[Quota, ...]
+    shared: bool = False
+
+
+Fields = Mapping[str, Any]
+# The fields of another resource of the same side (desired, or live), by id: None if absent.
+Lookup = Callable[[ResourceId], Fields | None]
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one resource is billed by the month whatever its traffic: `quantity` units of the
+    price item `item` (the region's price table prices it). `tags` are the tags that name its
+    cost center (its own, or those of the resource it belongs to)."""
+
+    label: str
+    item: str
+    quantity: Decimal
+    detail: str
+    tags: Fields
+
+
+# A resource's fixed monthly charge from its fields (None: nothing billed by the month).
+Fixed = Callable[[ResourceId, Fields, Lookup], Charge | None]
+# The traffic-priced items a resource incurs (price item keys), from its desired state.
+Usage = Callable[[Resource, Lookup], tuple[str, ...]]
+
+
+def no_charge(_: ResourceId, __: Fields, ___: Lookup) -> Charge | None:
+    return None
+
+
+def no_usage(_: Resource, __: Lookup) -> tuple[str, ...]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +131,7 @@ class Kind:
     """Everything the reconciler knows about a kind of resource, except how to call AWS."""
 
     key: str
-    service: str
+    service: Service
     names: Names = field(compare=False, repr=False)
     build: Builder = field(compare=False, repr=False)
     # None: the kind is named after the resource it belongs to (an alias after its function).
@@ -73,6 +144,17 @@ class Kind:
     listing: tuple[str, ...] = ()
     # Given the top-level fields an update changes.
     notes: Notes = field(default=no_notes, compare=False, repr=False)
+    # The operation that creates one, and its parameter for tags: creating with tags needs the
+    # kind's tagging action too (the one of `actions` named `Tag...`).
+    creates: tuple[str, str] | None = None
+    fixed: Fixed = field(default=no_charge, compare=False, repr=False)
+    usage: Usage = field(default=no_usage, compare=False, repr=False)
+
+    @property
+    def tag_action(self) -> str | None:
+        """The IAM action that tags one (`iam:TagRole`, `lambda:TagResource`)."""
+        prefix = f"{self.service.name}:Tag"
+        return next((a for a in self.actions if a.startswith(prefix)), None)
 
     @property
     def scoped_by(self) -> str:

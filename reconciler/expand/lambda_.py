@@ -12,12 +12,28 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.desired.model import AliasSpec, FunctionSpec, LayerSpec, RolloutSpec, StackSpec
 from reconciler.desired.names import NameRule
 from reconciler.expand.iam import role_arn, role_id
-from reconciler.expand.kind import ArnForms, Kind, Named, alarm_owner, function_owner, no_names
+from reconciler.expand.kind import (
+    ANY,
+    LAMBDA_QUOTAS_PAGE,
+    SECONDS_PER_MONTH,
+    ArnForms,
+    Charge,
+    Fields,
+    Kind,
+    Lookup,
+    Named,
+    Quota,
+    Service,
+    alarm_owner,
+    function_owner,
+    no_names,
+)
 from reconciler.expand.logs import LOG_GROUP
 from reconciler.expand.resources import ComputedFields, Resource, ResourceId
 from reconciler.expand.sqs import dead_letter_queue
@@ -329,9 +345,61 @@ def _unused_layer_versions(stack: StackContext) -> list[Resource]:
     return out
 
 
+MB_PER_GB = Decimal(1024)
+
+
+def _arch(function: Fields) -> str:
+    return str(function.get("architecture") or "x86_64")
+
+
+def _function_usage(resource: Resource, _: Lookup) -> tuple[str, ...]:
+    """Requests and duration at its architecture's price; traces when it traces actively."""
+    fields = resource.fields
+    items = ("lambda.requests", f"lambda.duration.{_arch(fields)}")
+    return (*items, "xray.traces") if fields.get("tracing") == "Active" else items
+
+
+def _pc_function(rid: ResourceId, lookup: Lookup) -> Fields | None:
+    # A provisioned concurrency's name is its alias's, `function:alias`.
+    return lookup(ResourceId(FUNCTION.key, rid.name.split(":", 1)[0]))
+
+
+def _pc_charge(rid: ResourceId, fields: Fields, lookup: Lookup) -> Charge | None:
+    """Instances x the function's memory x every second of the month, at its
+    architecture's price, billed to the function's cost center."""
+    function = _pc_function(rid, lookup)
+    count = fields.get("count")
+    if not count or function is None:
+        return None
+    memory, arch = Decimal(function["memory_mb"]), _arch(function)
+    return Charge(
+        "provisioned concurrency",
+        f"lambda.provisioned.{arch}",
+        Decimal(count) * memory / MB_PER_GB * SECONDS_PER_MONTH,
+        f"{count} x {memory / MB_PER_GB:.3g} GB x 730 h, {arch}",
+        function.get("tags") or {},
+    )
+
+
+def _pc_usage(resource: Resource, lookup: Lookup) -> tuple[str, ...]:
+    """Invocations its instances serve are billed at the provisioned duration price."""
+    function = _pc_function(resource.id, lookup) or {}
+    return (f"lambda.provisioned_duration.{_arch(function)}",)
+
+
+LAMBDA = Service(
+    "lambda",
+    (
+        Quota("lambda", "GetFunction", 100, LAMBDA_QUOTAS_PAGE),
+        Quota("lambda", "GetPolicy", 15, LAMBDA_QUOTAS_PAGE),
+        # Every other control-plane call shares one bucket (invocations are not control plane).
+        Quota("lambda", ANY, 15, LAMBDA_QUOTAS_PAGE + "; shared by all other control-plane APIs"),
+    ),
+    shared=True,
+)
 FUNCTION = Kind(
     key="lambda.function",
-    service="lambda",
+    service=LAMBDA,
     names=_function_names,
     build=_functions,
     rule=NameRule("Lambda function", 64, NAME),
@@ -362,10 +430,12 @@ FUNCTION = Kind(
         "lambda:ListFunctions",
         "lambda:ListTags",
     ),
+    creates=("CreateFunction", "Tags"),
+    usage=_function_usage,
 )
 EVENT_INVOKE_CONFIG = Kind(
     key="lambda.event_invoke_config",
-    service="lambda",
+    service=LAMBDA,
     names=no_names,
     build=_invoke_configs,
     actions=(
@@ -377,7 +447,7 @@ EVENT_INVOKE_CONFIG = Kind(
 )
 ALIAS = Kind(
     key="lambda.alias",
-    service="lambda",
+    service=LAMBDA,
     names=no_names,
     build=_aliases,
     actions=(
@@ -387,19 +457,22 @@ ALIAS = Kind(
         "lambda:DeleteProvisionedConcurrencyConfig",
         "lambda:GetAlias",
         "lambda:GetFunctionConfiguration",
+        # A release in steps warms the new version with provisioned concurrency of its own.
+        "lambda:GetProvisionedConcurrencyConfig",
         # The smoke test of a new version, before the alias moves to it.
         "lambda:InvokeFunction",
         "lambda:ListAliases",
         "lambda:ListProvisionedConcurrencyConfigs",
         "lambda:ListVersionsByFunction",
         "lambda:PublishVersion",
+        "lambda:PutProvisionedConcurrencyConfig",
         "lambda:UpdateAlias",
     ),
     scope=FUNCTION.key,
 )
 PROVISIONED_CONCURRENCY = Kind(
     key="lambda.provisioned_concurrency",
-    service="lambda",
+    service=LAMBDA,
     names=no_names,
     build=_provisioned,
     actions=(
@@ -409,10 +482,12 @@ PROVISIONED_CONCURRENCY = Kind(
         "lambda:PutProvisionedConcurrencyConfig",
     ),
     scope=FUNCTION.key,
+    fixed=_pc_charge,
+    usage=_pc_usage,
 )
 LAYER = Kind(
     key="lambda.layer",
-    service="lambda",
+    service=LAMBDA,
     names=_layer_names,
     build=_layers,
     rule=NameRule("Lambda layer", 140, NAME),
@@ -422,7 +497,7 @@ LAYER = Kind(
 )
 LAYER_VERSIONS = Kind(
     key="lambda.layer_versions",
-    service="lambda",
+    service=LAMBDA,
     names=no_names,
     build=_unused_layer_versions,
     actions=("lambda:DeleteLayerVersion",),

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.model import FunctionSpec, StackSpec
 from reconciler.desired.names import NameRule
-from reconciler.expand.kind import ArnForms, Kind, Named, function_owner
+from reconciler.expand.kind import (
+    ANY,
+    ASSUMED,
+    ArnForms,
+    Kind,
+    Lookup,
+    Named,
+    Quota,
+    Service,
+    function_owner,
+)
 from reconciler.expand.resources import Resource
 
 if TYPE_CHECKING:
@@ -42,9 +52,21 @@ def _log_group(stack: StackContext, fn: FunctionSpec) -> Resource:
     return Resource(stack.id(LOG_GROUP, function_owner(fn.key)), fields, ignore=kept)
 
 
+def _usage(_: Resource, __: Lookup) -> tuple[str, ...]:
+    return ("logs.ingestion", "logs.storage")
+
+
+LOGS = Service(
+    "logs",
+    (
+        Quota("logs", "CreateLogGroup", 5, ASSUMED),
+        Quota("logs", "PutRetentionPolicy", 5, ASSUMED),
+        Quota("logs", ANY, 10, ASSUMED + "; per API"),
+    ),
+)
 LOG_GROUP = Kind(
     key="logs.log_group",
-    service="logs",
+    service=LOGS,
     names=_names,
     build=_log_groups,
     rule=NameRule("CloudWatch log group", 512, re.compile(r"^[A-Za-z0-9_./#-]+$")),
@@ -59,4 +81,6 @@ LOG_GROUP = Kind(
         "logs:UntagResource",
     ),
     listing=("logs:DescribeLogGroups", "logs:ListTagsForResource"),
+    creates=("CreateLogGroup", "tags"),
+    usage=_usage,
 )

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.model import FunctionSpec, StackSpec
 from reconciler.desired.names import NameRule
-from reconciler.expand.kind import ArnForms, Kind, Named, function_owner
+from reconciler.expand.kind import (
+    ANY,
+    ASSUMED,
+    ArnForms,
+    Kind,
+    Lookup,
+    Named,
+    Quota,
+    Service,
+    function_owner,
+)
 from reconciler.expand.resources import Resource, ResourceId
 
 if TYPE_CHECKING:
@@ -49,9 +59,17 @@ def dead_letter_queue(stack: StackContext, fn: FunctionSpec) -> ResourceId | Non
     return stack.id(QUEUE, function_owner(fn.key)) if fn.dead_letter_queue else None
 
 
+def _usage(_: Resource, __: Lookup) -> tuple[str, ...]:
+    return ("sqs.requests",)
+
+
+SQS = Service(
+    "sqs",
+    (Quota("sqs", ANY, 100, ASSUMED + "; per API, SQS control plane is not rate-published"),),
+)
 QUEUE = Kind(
     key="sqs.queue",
-    service="sqs",
+    service=SQS,
     names=_names,
     build=_queues,
     rule=NameRule("SQS queue", 80, re.compile(r"^[A-Za-z0-9_-]+(\.fifo)?$")),
@@ -66,4 +84,6 @@ QUEUE = Kind(
         "sqs:UntagQueue",
     ),
     listing=("sqs:ListQueueTags", "sqs:ListQueues"),
+    creates=("CreateQueue", "tags"),
+    usage=_usage,
 )

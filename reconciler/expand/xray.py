@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.model import StackSpec
 from reconciler.desired.names import NameRule
-from reconciler.expand.kind import ArnForms, Kind, Named
+from reconciler.expand.kind import ANY, ASSUMED, ArnForms, Kind, Named, Quota, Service
 from reconciler.expand.resources import Resource
 
 if TYPE_CHECKING:
@@ -31,9 +31,13 @@ def _groups(stack: StackContext) -> list[Resource]:
     return [Resource(stack.id(GROUP, "stack"), fields)]
 
 
+XRAY = Service(
+    "xray",
+    (Quota("xray", ANY, 5, ASSUMED + "; per API"),),
+)
 GROUP = Kind(
     key="xray.group",
-    service="xray",
+    service=XRAY,
     names=_names,
     build=_groups,
     rule=NameRule("X-Ray group", 32, re.compile(r"^[A-Za-z0-9_.-]+$")),
@@ -47,4 +51,5 @@ GROUP = Kind(
         "xray:UpdateGroup",
     ),
     listing=("xray:GetGroups", "xray:ListTagsForResource"),
+    creates=("CreateGroup", "Tags"),
 )

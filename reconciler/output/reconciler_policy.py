@@ -18,6 +18,7 @@ from reconciler.desired import secrets
 from reconciler.desired.model import StackSpec
 from reconciler.expand import declared_names
 from reconciler.expand.catalog import KINDS
+from reconciler.expand.iam import ROLE
 from reconciler.expand.kind import Kind
 from reconciler.expand.targets import PLACEHOLDER, Target
 
@@ -91,7 +92,7 @@ def _pass_role(
 ) -> dict[str, object]:
     # Lambda needs iam:PassRole to give a function its role; only to Lambda, only our roles
     # and the existing ones the stacks name by ARN.
-    ours = {a for k, t in names if k.key == "iam.role" for a in arns_of(k, t, scope)}
+    ours = {a for k, t in names if k.key == ROLE.key for a in arns_of(k, t, scope)}
     roles = sorted(ours | used)
     statement = _statement("PassFunctionRoles", ("iam:PassRole",), roles)
     statement["Condition"] = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}

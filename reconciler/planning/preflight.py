@@ -9,6 +9,7 @@ from typing import Any
 
 from reconciler.desired import runtimes
 from reconciler.errors import InputError, PreflightError
+from reconciler.expand.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY
 from reconciler.expand.resources import Live, ResourceId
 from reconciler.planning.plan import Op, Plan
 
@@ -18,7 +19,7 @@ def runtime_problems(plan: Plan, today: dt.date) -> tuple[list[str], list[str]]:
     refusals: list[str] = []
     warnings: list[str] = []
     for action in plan.actions:
-        if action.id.kind != "lambda.function" or not action.op.configures:
+        if action.id.kind != FUNCTION.key or not action.op.configures:
             continue
         runtime = runtimes.known_runtime(str(action.resource.fields["runtime"]))
         reason = runtimes.blocked_reason(
@@ -65,7 +66,7 @@ def _reservations(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[i
     """Reserved concurrency the plan asks for, and what the functions it changes hold now."""
     wanted, freed = 0, 0
     for action in plan.actions:
-        if action.id.kind != "lambda.function" or not action.op.configures:
+        if action.id.kind != FUNCTION.key or not action.op.configures:
             continue
         wanted += int(action.resource.fields.get("reserved_concurrency") or 0)
         current = live.get(action.id)
@@ -78,7 +79,7 @@ def _unreserved_capacity(plan: Plan, live: Mapping[ResourceId, Live | None]) -> 
     those configurations hold now."""
     wanted, freed = 0, 0
     for action in plan.actions:
-        if action.id.kind != "lambda.provisioned_concurrency" or not action.op.configures:
+        if action.id.kind != PROVISIONED_CONCURRENCY.key or not action.op.configures:
             continue
         if action.resource.payload.get("reserved") is not None:
             continue  # inside the function's own reservation, already counted

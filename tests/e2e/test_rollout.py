@@ -218,16 +218,18 @@ def traffic(aws: LocalAws, count: int) -> dict[str, int]:
 
 def executed(aws: LocalAws, version: str) -> int:
     """Invocations of `version` through the alias, as CloudWatch counts them."""
+    return alias_sum(aws, "Invocations", {"ExecutedVersion": version})
+
+
+def alias_sum(aws: LocalAws, metric: str, more: dict[str, str]) -> int:
+    """The sum of one of the alias's metrics over the last hour."""
     now = time.time()
+    dimensions = {"FunctionName": FN, "Resource": f"{FN}:live", **more}
     got = aws.client("cloudwatch").get_metric_statistics(
         Namespace="AWS/Lambda",
-        MetricName="Invocations",
-        Dimensions=[
-            {"Name": "FunctionName", "Value": FN},
-            {"Name": "Resource", "Value": f"{FN}:live"},
-            {"Name": "ExecutedVersion", "Value": version},
-        ],
-        StartTime=datetime.fromtimestamp(now - 600, UTC),
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=datetime.fromtimestamp(now - 3600, UTC),
         EndTime=datetime.fromtimestamp(now + 60, UTC),
         Period=60,
         Statistics=["Sum"],
@@ -243,20 +245,7 @@ def configured(aws: LocalAws) -> list[str]:
 
 def provisioned_invocations(aws: LocalAws) -> int:
     """Invocations through the alias that ran on provisioned instances, as CloudWatch counts."""
-    now = time.time()
-    got = aws.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda",
-        MetricName="ProvisionedConcurrencyInvocations",
-        Dimensions=[
-            {"Name": "FunctionName", "Value": FN},
-            {"Name": "Resource", "Value": f"{FN}:live"},
-        ],
-        StartTime=datetime.fromtimestamp(now - 3600, UTC),
-        EndTime=datetime.fromtimestamp(now + 60, UTC),
-        Period=60,
-        Statistics=["Sum"],
-    )
-    return int(sum(p["Sum"] for p in got["Datapoints"]))
+    return alias_sum(aws, "ProvisionedConcurrencyInvocations", {})
 
 
 def release_of(aws: LocalAws) -> str:

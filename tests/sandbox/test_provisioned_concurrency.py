@@ -28,6 +28,17 @@ def status(lam: LambdaClient, qualifier: str = "live") -> str:
     return config["Status"]
 
 
+def second_configured(lam: LambdaClient) -> str:
+    """A second version, with a configuration of its own beside the alias's (on version 1)."""
+    lam.update_function_configuration(FunctionName="app", MemorySize=256)
+    second = lam.publish_version(FunctionName="app")["Version"]
+    for qualifier in ("live", second):
+        lam.put_provisioned_concurrency_config(
+            FunctionName="app", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
+        )
+    return second
+
+
 def test_provisioned_concurrency_becomes_ready_after_delay(
     sandbox: Sandbox, lam: LambdaClient, published: str
 ) -> None:
@@ -115,12 +126,7 @@ def test_listing_returns_every_config_with_its_qualified_arn(
     lam: LambdaClient, published: str
 ) -> None:
     # A second version, which `live` does not point to: one configuration per version.
-    lam.update_function_configuration(FunctionName="app", MemorySize=256)
-    second = lam.publish_version(FunctionName="app")["Version"]
-    for qualifier in ("live", second):
-        lam.put_provisioned_concurrency_config(
-            FunctionName="app", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
-        )
+    second_configured(lam)
 
     listed = lam.list_provisioned_concurrency_configs(FunctionName="app")
 
@@ -167,12 +173,7 @@ def test_an_alias_with_capacity_is_not_moved_onto_a_version_with_its_own(
 ) -> None:
     # A release warms the new version by number while the alias serves the old one; the
     # alias may route to it by weight, but not make it primary until its own capacity goes.
-    lam.update_function_configuration(FunctionName="app", MemorySize=256)
-    second = lam.publish_version(FunctionName="app")["Version"]
-    for qualifier in ("live", second):
-        lam.put_provisioned_concurrency_config(
-            FunctionName="app", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
-        )
+    second = second_configured(lam)
     lam.update_alias(
         FunctionName="app",
         Name="live",

@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.adapters.base import Context
 from reconciler.adapters.lambda_.layers import layer_arn
 from reconciler.errors import ResourceFailed
+from reconciler.expand.lambda_ import FUNCTION
 
 MISSING = ("ResourceNotFoundException",)
 
@@ -74,7 +75,7 @@ def wait_ready(ctx: Context, name: str, qualifier: str | None = None) -> None:
             raise ResourceFailed(f"function {name}: {state}/{update}: {reason}")
         return (state, update) == ("Active", "Successful"), f"{state}/{update}"
 
-    ctx.wait.until(check, f"function {name} ready", kind="lambda.function", name=name)
+    ctx.wait.until(check, f"function {name} ready", kind=FUNCTION.key, name=name)
 
 
 def mutate(ctx: Context, name: str, call: Callable[[], object]) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from reconciler.expand.catalog import KINDS
+from reconciler.expand.kind import Kind
 from reconciler.sandbox.lambda_.names import split_function_ref
 from reconciler.sandbox.wire.call import Call
 from reconciler.sandbox.wire.routing import QUERY
@@ -37,17 +39,21 @@ _ACTION_NAMES = {
 _CONFIGURES_FUNCTION = {("lambda", "CreateFunction"), ("lambda", "UpdateFunctionConfiguration")}
 # Operations AWS authorizes without any permission.
 _FREE = {("sts", "GetCallerIdentity")}
-# The tagging action a create request with tags also needs, per service.
-_TAG_ON_CREATE = {
-    ("lambda", "CreateFunction"): ("lambda:TagResource", "Tags"),
-    ("iam", "CreateRole"): ("iam:TagRole", "Tags"),
-    ("iam", "CreatePolicy"): ("iam:TagPolicy", "Tags"),
-    ("logs", "CreateLogGroup"): ("logs:TagResource", "tags"),
-    ("sqs", "CreateQueue"): ("sqs:TagQueue", "tags"),
-    ("dynamodb", "CreateTable"): ("dynamodb:TagResource", "Tags"),
-    ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:TagResource", "Tags"),
-    ("xray", "CreateGroup"): ("xray:TagResource", "Tags"),
-}
+
+
+def tagged_creates(kinds: Iterable[Kind]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(service, create operation): (the tagging action, its tags parameter), for every kind
+    whose create takes tags (its descriptor says so: `Kind.creates`, `Kind.tag_action`)."""
+    found = {}
+    for kind in kinds:
+        if kind.creates is not None and kind.tag_action is not None:
+            operation, parameter = kind.creates
+            found[(kind.service.name, operation)] = (kind.tag_action, parameter)
+    return found
+
+
+# The tagging action a create request with tags also needs.
+_TAG_ON_CREATE = tagged_creates(KINDS)
 
 
 def params(call: Call) -> dict[str, Any]:

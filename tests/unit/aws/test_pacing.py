@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.aws.pacing import HEADROOM, QUOTAS, Pacer, Quota, bucket_of, with_overrides
+from reconciler.aws.pacing import HEADROOM, QUOTAS, Pacer, bucket_of, with_overrides
+from reconciler.expand.kind import Quota
 
 
 class Clock:

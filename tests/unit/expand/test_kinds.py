@@ -21,16 +21,18 @@ def test_every_kind_has_exactly_one_adapter_and_every_adapter_a_kind() -> None:
 def test_each_adapter_names_its_own_descriptor(kind: Kind) -> None:
     adapter = ADAPTERS[kind.key]
     module = inspect.getmodule(type(adapter))
-    assert module is not None and module.__name__.startswith(f"reconciler.adapters.{kind.service}")
+    assert module is not None and module.__name__.startswith(
+        f"reconciler.adapters.{kind.service.name}"
+    )
     assert adapter.kind == kind.key
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=IDS)
 def test_each_descriptor_has_a_builder_and_iam_actions_of_its_service(kind: Kind) -> None:
     assert callable(kind.build) and callable(kind.names)
-    assert kind.key.startswith(f"{kind.service.rstrip('_')}.")
+    assert kind.key.startswith(f"{kind.service.name}.")
     assert kind.actions, "the policy generator would grant nothing for it"
-    assert all(a.startswith(f"{kind.service}:") for a in (*kind.actions, *kind.listing))
+    assert all(a.startswith(f"{kind.service.name}:") for a in (*kind.actions, *kind.listing))
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=IDS)
