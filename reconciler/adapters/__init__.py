@@ -5,6 +5,7 @@ A kind's facts are in its descriptor (`reconciler.expand`); its adapter names it
 
 from __future__ import annotations
 
+from reconciler.adapters.application_autoscaling import ScalableTargets
 from reconciler.adapters.base import Adapter
 from reconciler.adapters.cloudwatch import Alarms, Dashboards
 from reconciler.adapters.dynamodb import Tables
@@ -33,6 +34,7 @@ ADAPTERS: dict[str, Adapter] = {
         EventInvokeConfigs(),
         Aliases(),
         ProvisionedConcurrency(),
+        ScalableTargets(),
         Alarms(),
         Groups(),
         Dashboards(),

@@ -9,6 +9,7 @@ depend on traffic: they are listed with their prices, never summed as if known.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,10 +29,29 @@ class Side:
     quantity: Decimal
     price: Price | None
     detail: str
+    # Target tracking: the quantity if traffic held the ceiling all month (a range, not a
+    # guess); a schedule: what a fixed allocation would bill instead, and which one.
+    most: Decimal | None = None
+    instead: Decimal | None = None
+    instead_words: str = ""
 
     @property
     def monthly(self) -> Decimal | None:
-        return None if self.price is None else self.quantity * self.price.amount
+        return self._priced(self.quantity)
+
+    @property
+    def monthly_most(self) -> Decimal | None:
+        return None if self.most is None else self._priced(self.most)
+
+    @property
+    def saving(self) -> Decimal | None:
+        """What the schedule saves against the fixed allocation (None: no schedule)."""
+        if self.instead is None or self.price is None:
+            return None
+        return (self.instead - self.quantity) * self.price.amount
+
+    def _priced(self, quantity: Decimal) -> Decimal | None:
+        return None if self.price is None else quantity * self.price.amount
 
 
 NOTHING = Side(Decimal(0), None, "none")
@@ -118,12 +138,15 @@ def estimate(
     live: Mapping[ResourceId, Live | None],
     region: str,
     removes: bool = False,
+    month: dt.date | None = None,
 ) -> Estimate:
-    """The monthly cost now and after the plan; `removes`: after a destroy, nothing."""
+    """The monthly cost now and after the plan; `removes`: after a destroy, nothing.
+    `month`: the calendar month a schedule is priced for (default: this one, UTC)."""
     table = table_for(region)
     desired = {} if removes else {r.id: r.fields for r in resources}
     current = {rid: found.fields for rid, found in live.items() if found is not None}
-    lines = tuple(_fixed(desired, current, table))
+    month = month or dt.datetime.now(dt.UTC).date().replace(day=1)
+    lines = tuple(_fixed(desired, current, table, month))
     return Estimate(region, table, lines, _usage([] if removes else resources, table))
 
 
@@ -131,6 +154,7 @@ def _fixed(
     desired: Mapping[ResourceId, Fields],
     current: Mapping[ResourceId, Fields],
     table: PriceTable | None,
+    month: dt.date,
 ) -> list[Line]:
     """A line for each resource billed by the month (its kind's `fixed`), in creation order,
     before and after (orphans go to none)."""
@@ -138,7 +162,7 @@ def _fixed(
     for kind in KINDS:
         ids = sorted({rid for rid in (*desired, *current) if rid.kind == kind.key}, key=str)
         for rid in ids:
-            now, after = _charge(kind, rid, current), _charge(kind, rid, desired)
+            now, after = _charge(kind, rid, current, month), _charge(kind, rid, desired, month)
             named = after or now
             if named is None:
                 continue
@@ -147,15 +171,25 @@ def _fixed(
     return out
 
 
-def _charge(kind: Kind, rid: ResourceId, side: Mapping[ResourceId, Fields]) -> Charge | None:
+def _charge(
+    kind: Kind, rid: ResourceId, side: Mapping[ResourceId, Fields], month: dt.date
+) -> Charge | None:
     fields = side.get(rid)
-    return None if fields is None else kind.fixed(rid, fields, side.get)
+    return None if fields is None else kind.fixed(rid, fields, side.get, month)
 
 
 def _side(charge: Charge | None, table: PriceTable | None) -> Side:
     if charge is None:
         return NOTHING
-    return Side(charge.quantity, table[charge.item] if table else None, charge.detail)
+    price = table[charge.item] if table else None
+    return Side(
+        charge.quantity,
+        price,
+        charge.detail,
+        charge.most,
+        charge.instead,
+        charge.instead_words,
+    )
 
 
 def _cost_center(tags: Fields) -> str:

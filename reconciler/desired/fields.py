@@ -177,6 +177,32 @@ ROLLOUT = {
     "existing_alarms": Field(list, required=False, default=[], check=list_of_strings),
     "bake": Field(str, required=False, default="0s", check=DURATION_RULE),
 }
+
+
+def _target(value: float) -> str | None:
+    if 0.1 <= value <= 0.9:
+        return None
+    return f"{value} is out of target utilization's range 0.1..0.9"
+
+
+# Cooldowns are durations too (Application Auto Scaling's default for Lambda is 0).
+SCALING = {
+    "min": Field(int, check=in_range(0, 100000, "scaling min")),
+    "max": Field(int, check=in_range(1, 100000, "scaling max")),
+    # Target tracking on LambdaProvisionedConcurrencyUtilization; absent: none.
+    "target": Field((int, float), required=False, check=Rule("0.1..0.9", _target)),
+    "scale_in_cooldown": Field(str, required=False, default="0s", check=DURATION_RULE),
+    "scale_out_cooldown": Field(str, required=False, default="0s", check=DURATION_RULE),
+    "schedule": Field(list, required=False, default=[]),
+}
+SCHEDULE = {
+    "name": Field(str),
+    # Application Auto Scaling's cron: six fields, read in `timezone`.
+    "cron": Field(str),
+    "timezone": Field(str, required=False, default="UTC"),
+    "min": Field(int, check=in_range(0, 100000, "scheduled min")),
+    "max": Field(int, check=in_range(1, 100000, "scheduled max")),
+}
 ALIAS = {
     "name": Field(str),
     "provisioned_concurrency": Field(
@@ -185,6 +211,8 @@ ALIAS = {
     # A `*.smoke.json` file in the function's source folder (never packaged into its zip).
     "smoke": Field(str, required=False, default="", check=SMOKE_FILE),
     "rollout": Field(dict, required=False),
+    # Application Auto Scaling holds the capacity instead of `provisioned_concurrency`.
+    "scaling": Field(dict, required=False),
 }
 ROLE_ARN = Rule("an IAM role ARN (arn:aws:iam::<account>:role/<name>)", _role_arn)
 ROLE = {
@@ -248,6 +276,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
     "[functions.<key>]": FUNCTION,
     "[functions.<key>.alias]": ALIAS,
     "[functions.<key>.alias.rollout]": ROLLOUT,
+    "[functions.<key>.alias.scaling]": SCALING,
+    "[[functions.<key>.alias.scaling.schedule]]": SCHEDULE,
     "[functions.<key>.role]": ROLE,
     "[[functions.<key>.role.dynamodb]]": TABLE_ACCESS,
     "[functions.<key>.dead_letter_queue]": QUEUE,

@@ -47,6 +47,7 @@ from reconciler.desired.model import (
     XRayGroupSpec,
 )
 from reconciler.desired.packaging import is_zip
+from reconciler.desired.scaling import read_scaling
 from reconciler.desired.schema import read_table
 from reconciler.desired.secrets import SECRET_LIKE
 from reconciler.errors import InputError, did_you_mean
@@ -228,7 +229,7 @@ def _function(base: Path, key: str, raw: Any) -> FunctionSpec:
     where = f"functions.{key}"
     f = read_table(where, raw, FUNCTION)
     source = (base / f["source"]).resolve()
-    alias = _alias(where, f["alias"], source)
+    alias = _alias(where, f["alias"], source, f["reserved_concurrency"])
     _check_concurrency(where, f["reserved_concurrency"], alias)
     environment, secrets = _environment(where, f["environment"], f["secrets"])
     return FunctionSpec(
@@ -271,21 +272,24 @@ def _async(where: str, raw: Any) -> AsyncSpec | None:
     return AsyncSpec(a["max_retry_attempts"], a["max_event_age_s"])
 
 
-def _alias(where: str, raw: Any, source: Path) -> AliasSpec | None:
+def _alias(where: str, raw: Any, source: Path, reserved: int | None) -> AliasSpec | None:
     if raw is None:
         return None
-    if isinstance(raw, dict) and "rollout" in raw and "name" not in raw:
-        # A rollout from [function_defaults] or an environment, on a function without one.
-        raise InputError(
-            f"{where}.alias.rollout: {where} declares no alias (name): a rollout moves an "
-            "alias's traffic"
-        )
+    for key, says in (("rollout", "a rollout moves"), ("scaling", "scaling holds")):
+        if isinstance(raw, dict) and key in raw and "name" not in raw:
+            # From [function_defaults] or an environment, on a function without an alias.
+            raise InputError(
+                f"{where}.alias.{key}: {where} declares no alias (name): {says} an alias's "
+                + ("traffic" if key == "rollout" else "capacity")
+            )
     a = read_table(f"{where}.alias", raw, ALIAS)
     if a["name"] == "$LATEST" or a["name"].isdigit():
         raise InputError(f"{where}.alias.name: {a['name']!r} is not an alias name")
     smoke = _smoke(f"{where}.alias.smoke", a["smoke"], source) if a["smoke"] else None
     rollout = _rollout(f"{where}.alias.rollout", a["rollout"])
-    return AliasSpec(a["name"], a["provisioned_concurrency"], smoke, rollout)
+    fixed = a["provisioned_concurrency"]
+    scaling = read_scaling(where, a["scaling"], fixed, reserved)
+    return AliasSpec(a["name"], fixed, smoke, rollout, scaling)
 
 
 def _rollout(where: str, raw: Any) -> RolloutSpec:

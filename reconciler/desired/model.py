@@ -72,11 +72,44 @@ class RolloutSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """A scheduled action: from each time `cron` fires (in `timezone`), capacity is held
+    within [min, max]."""
+
+    name: str
+    cron: str
+    timezone: str
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class TrackingSpec:
+    """Target tracking on the alias's provisioned concurrency utilization (0.1 to 0.9)."""
+
+    target: float
+    scale_in_cooldown_s: int = 0
+    scale_out_cooldown_s: int = 0
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """Application Auto Scaling holds the alias's provisioned concurrency within [min, max]
+    (the schedule moves that range); the live value is the scaler's, never reset."""
+
+    min: int
+    max: int
+    tracking: TrackingSpec | None = None
+    schedule: tuple[ScheduleSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class AliasSpec:
     name: str
     provisioned_concurrency: int
     smoke: SmokeSpec | None = None
     rollout: RolloutSpec = RolloutSpec()
+    scaling: ScalingSpec | None = None
 
 
 @dataclass(frozen=True)

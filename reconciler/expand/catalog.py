@@ -7,6 +7,7 @@ log group from going before its function, or a boundary before its roles.
 
 from __future__ import annotations
 
+from reconciler.expand.application_autoscaling import TARGET
 from reconciler.expand.cloudwatch import ALARM, DASHBOARD
 from reconciler.expand.dynamodb import TABLE
 from reconciler.expand.iam import BOUNDARY, ROLE
@@ -34,6 +35,8 @@ KINDS: tuple[Kind, ...] = (
     EVENT_INVOKE_CONFIG,
     ALIAS,
     PROVISIONED_CONCURRENCY,
+    # After the capacity it scales; deregistered before it, the alias and the function go.
+    TARGET,
     LAYER_VERSIONS,
     ALARM,
     GROUP,

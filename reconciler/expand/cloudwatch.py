@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,7 @@ def _dashboards(stack: StackContext) -> list[Resource]:
     return [Resource(resource_id, fields, tagged_after_create=True)]
 
 
-def _alarm_charge(rid: ResourceId, fields: Fields, _: Lookup) -> Charge:
+def _alarm_charge(rid: ResourceId, fields: Fields, _: Lookup, __: dt.date) -> Charge:
     """One alarm a month at its resolution's price: under a 60 s period, high resolution."""
     period = fields.get("period_s")
     high = isinstance(period, int) and period < 60
@@ -110,7 +111,7 @@ def _alarm_charge(rid: ResourceId, fields: Fields, _: Lookup) -> Charge:
     return Charge("alarm", key, Decimal(1), f"1 {resolution} alarm", fields.get("tags") or {})
 
 
-def _dashboard_charge(rid: ResourceId, fields: Fields, _: Lookup) -> Charge:
+def _dashboard_charge(rid: ResourceId, fields: Fields, _: Lookup, __: dt.date) -> Charge:
     tags = fields.get("tags") or {}
     return Charge("dashboard", "cloudwatch.dashboard", Decimal(1), "1 dashboard", tags)
 

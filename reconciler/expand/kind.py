@@ -13,6 +13,7 @@ stages never import an adapter.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -77,15 +78,21 @@ class Charge:
     quantity: Decimal
     detail: str
     tags: Fields
+    # The quantity at most (target tracking: the ceiling, if traffic held it all month).
+    most: Decimal | None = None
+    # The quantity a fixed allocation would bill instead (a schedule's saving), and what.
+    instead: Decimal | None = None
+    instead_words: str = ""
 
 
-# A resource's fixed monthly charge from its fields (None: nothing billed by the month).
-Fixed = Callable[[ResourceId, Fields, Lookup], Charge | None]
+# A resource's fixed charge for a calendar month (its first day) from its fields (None:
+# nothing billed by the month). Most kinds bill the same every month; a schedule does not.
+Fixed = Callable[[ResourceId, Fields, Lookup, dt.date], Charge | None]
 # The traffic-priced items a resource incurs (price item keys), from its desired state.
 Usage = Callable[[Resource, Lookup], tuple[str, ...]]
 
 
-def no_charge(_: ResourceId, __: Fields, ___: Lookup) -> Charge | None:
+def no_charge(_: ResourceId, __: Fields, ___: Lookup, ____: dt.date) -> Charge | None:
     return None
 
 
@@ -149,12 +156,16 @@ class Kind:
     creates: tuple[str, str] | None = None
     fixed: Fixed = field(default=no_charge, compare=False, repr=False)
     usage: Usage = field(default=no_usage, compare=False, repr=False)
+    # A service-linked role AWS creates on the kind's first create in an account: its
+    # service principal and its path (`role/aws-service-role/...`). The create needs
+    # iam:CreateServiceLinkedRole for it.
+    linked_role: tuple[str, str] | None = None
 
     @property
     def tag_action(self) -> str | None:
         """The IAM action that tags one (`iam:TagRole`, `lambda:TagResource`)."""
         prefix = f"{self.service.name}:Tag"
-        return next((a for a in self.actions if a.startswith(prefix)), None)
+        return next((a for a in (*self.actions, *self.listing) if a.startswith(prefix)), None)
 
     @property
     def scoped_by(self) -> str:

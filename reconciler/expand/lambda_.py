@@ -7,6 +7,7 @@ its content hash in its description, so the same content is never published twic
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -204,6 +205,8 @@ class Release:
     # What an instance of the function costs (the new version's warm-up is priced by them).
     memory_mb: int = 128
     architecture: str = "x86_64"
+    # Scaled: the alias's capacity is the scaler's, read live (the peak's, in a peak).
+    scaled: bool = False
 
     @property
     def qualified(self) -> str:
@@ -222,6 +225,7 @@ def release_of(stack: StackContext, fn: FunctionSpec, alias: AliasSpec) -> Relea
         alias.provisioned_concurrency,
         fn.memory_mb,
         fn.architecture,
+        alias.scaling is not None,
     )
 
 
@@ -276,12 +280,15 @@ def _smoke_notes(alias: AliasSpec) -> tuple[str, ...]:
 def _provisioned(stack: StackContext) -> list[Resource]:
     out = []
     for fn in stack.spec.functions:
-        if fn.alias is None or not fn.alias.provisioned_concurrency:
+        alias = fn.alias
+        if alias is None or not (alias.provisioned_concurrency or alias.scaling):
             continue
         function = stack.name(FUNCTION, function_owner(fn.key))
-        qualified = f"{function}:{fn.alias.name}"
-        # Provisioned concurrency anywhere but this alias is paid for nothing: drift.
-        fields = {"count": fn.alias.provisioned_concurrency, "status": "READY", "elsewhere": ()}
+        qualified = f"{function}:{alias.name}"
+        # Provisioned concurrency anywhere but this alias is paid for nothing: drift. Scaled,
+        # the count is the scaler's: adopted from live, set only when there is none yet.
+        count = None if alias.scaling else alias.provisioned_concurrency
+        fields = {"count": count, "status": "READY", "elsewhere": ()}
         out.append(
             Resource(
                 ResourceId(PROVISIONED_CONCURRENCY.key, qualified),
@@ -290,9 +297,12 @@ def _provisioned(stack: StackContext) -> list[Resource]:
                 # Unreserved (None), its instances come out of the account's unreserved pool.
                 payload={
                     "function": function,
-                    "alias": fn.alias.name,
+                    "alias": alias.name,
                     "reserved": fn.reserved_concurrency,
+                    "scaling": alias.scaling,
+                    "fixed": alias.provisioned_concurrency,
                 },
+                ignore=("count",) if alias.scaling else (),
             )
         )
     return out
@@ -346,16 +356,19 @@ def _unused_layer_versions(stack: StackContext) -> list[Resource]:
 
 
 MB_PER_GB = Decimal(1024)
+# The kind that holds an alias's provisioned concurrency when scaling is declared
+# (expand.application_autoscaling): its capacity is priced by its schedule, not as a fixed count.
+SCALER = "application-autoscaling.target"
 
 
-def _arch(function: Fields) -> str:
+def architecture_of(function: Fields) -> str:
     return str(function.get("architecture") or "x86_64")
 
 
 def _function_usage(resource: Resource, _: Lookup) -> tuple[str, ...]:
     """Requests and duration at its architecture's price; traces when it traces actively."""
     fields = resource.fields
-    items = ("lambda.requests", f"lambda.duration.{_arch(fields)}")
+    items = ("lambda.requests", f"lambda.duration.{architecture_of(fields)}")
     return (*items, "xray.traces") if fields.get("tracing") == "Active" else items
 
 
@@ -364,14 +377,15 @@ def _pc_function(rid: ResourceId, lookup: Lookup) -> Fields | None:
     return lookup(ResourceId(FUNCTION.key, rid.name.split(":", 1)[0]))
 
 
-def _pc_charge(rid: ResourceId, fields: Fields, lookup: Lookup) -> Charge | None:
+def _pc_charge(rid: ResourceId, fields: Fields, lookup: Lookup, _: dt.date) -> Charge | None:
     """Instances x the function's memory x every second of the month, at its
-    architecture's price, billed to the function's cost center."""
+    architecture's price, billed to the function's cost center (a scaled alias's capacity
+    is its scaler's to price)."""
     function = _pc_function(rid, lookup)
     count = fields.get("count")
-    if not count or function is None:
+    if not count or function is None or lookup(ResourceId(SCALER, rid.name)) is not None:
         return None
-    memory, arch = Decimal(function["memory_mb"]), _arch(function)
+    memory, arch = Decimal(function["memory_mb"]), architecture_of(function)
     return Charge(
         "provisioned concurrency",
         f"lambda.provisioned.{arch}",
@@ -384,7 +398,7 @@ def _pc_charge(rid: ResourceId, fields: Fields, lookup: Lookup) -> Charge | None
 def _pc_usage(resource: Resource, lookup: Lookup) -> tuple[str, ...]:
     """Invocations its instances serve are billed at the provisioned duration price."""
     function = _pc_function(resource.id, lookup) or {}
-    return (f"lambda.provisioned_duration.{_arch(function)}",)
+    return (f"lambda.provisioned_duration.{architecture_of(function)}",)
 
 
 LAMBDA = Service(

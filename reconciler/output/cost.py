@@ -65,7 +65,12 @@ def cost_text(cost: Estimate) -> str:
 def _side(side: Side) -> str:
     if side.quantity == 0:
         return "none"
-    return f"{side.detail} = {dollars(side.monthly)}"
+    text = f"{side.detail} = {dollars(side.monthly)}"
+    if side.most is not None:
+        text += f" to {dollars(side.monthly_most)} with traffic"
+    if side.instead is not None:
+        text += f" (saves {dollars(side.saving)} against {side.instead_words})"
+    return text
 
 
 def _unit_price(price: Price | None) -> str:
@@ -113,6 +118,8 @@ def _side_json(side: Side) -> dict[str, Any]:
         "unit": side.price.unit if side.price else None,
         "unit_price": _number(side.price.amount) if side.price else None,
         "monthly": _money(Decimal(0) if side.quantity == 0 else side.monthly),
+        "monthly_most": _money(side.monthly_most),
+        "saving": _money(side.saving),
     }
 
 

@@ -10,6 +10,7 @@ only, and denying them would make discovery fail closed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ def policy(specs: Iterable[StackSpec], scope: PolicyScope) -> dict[str, object]:
             statements.append(_statement(_sid(kind.key), _actions_scoped_by(kind), arns))
     used = {fn.role.arn for spec in specs for fn in spec.functions if fn.role.arn}
     statements.append(_pass_role(names, scope, used))
+    statements += _linked_roles({kind for kind, _ in names}, scope)
     parameters = _parameters(specs, scope)
     if parameters:
         statements.append(_statement("ReadSecrets", ("ssm:GetParameters",), parameters))
@@ -99,6 +101,23 @@ def _pass_role(
     return statement
 
 
+def _linked_roles(kinds: set[Kind], scope: PolicyScope) -> list[dict[str, object]]:
+    """The service-linked role a kind's first create makes AWS create (Application Auto
+    Scaling's for Lambda): that role only, for that service only."""
+    out = []
+    for kind in sorted(kinds, key=lambda k: k.key):
+        if kind.linked_role is None:
+            continue
+        service, role = kind.linked_role
+        arn = scope.arn("iam", role, regional=False)
+        statement = _statement(
+            f"{_sid(kind.key)}LinkedRole", ("iam:CreateServiceLinkedRole",), [arn]
+        )
+        statement["Condition"] = {"StringEquals": {"iam:AWSServiceName": service}}
+        out.append(statement)
+    return out
+
+
 def _parameters(specs: list[StackSpec], scope: PolicyScope) -> list[str]:
     paths = {
         ref.locator
@@ -122,4 +141,4 @@ def _statement(sid: str, actions: Iterable[str], resources: list[str]) -> dict[s
 
 
 def _sid(kind: str) -> str:
-    return "".join(part.capitalize() for part in kind.replace("_", ".").split("."))
+    return "".join(part.capitalize() for part in re.split(r"[._-]", kind))

@@ -12,7 +12,7 @@ from reconciler.expand.resources import Live, Resource
 from reconciler.planning import normalize
 
 # Fields whose value is a map compared key by key (each key is its own change line).
-KEYED_FIELDS = frozenset({"tags", "environment", "inline_policies"})
+KEYED_FIELDS = frozenset({"tags", "environment", "inline_policies", "schedule"})
 # How to compare a field's values when equal meaning is written differently.
 NORMALIZERS: dict[str, Callable[[Any], Any]] = {
     "trust_policy": normalize.policy,

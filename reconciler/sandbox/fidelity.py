@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Iterable
 from typing import Protocol
 
+from reconciler.sandbox.application_autoscaling import ApplicationAutoScaling
 from reconciler.sandbox.cloudwatch.alarms import AlarmStates
 from reconciler.sandbox.cloudwatch.evaluate import AlarmEvaluation
 from reconciler.sandbox.cloudwatch.tags import CloudWatchTags
@@ -287,6 +288,7 @@ def _components(context: LayerContext) -> list[Component]:
         LogGroupSettings(context),
         Invocations(context),
         AlarmEvaluation(context),
+        ApplicationAutoScaling(context),
     ]
 
 

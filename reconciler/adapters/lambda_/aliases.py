@@ -4,6 +4,7 @@ configuration match the desired ones, published only when none does."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -74,7 +75,7 @@ class Aliases:
         note = f"version {target}: {how}, code sha256 {code[:16]}"
         if live is not None and (fresh := _new_in(resource, live)):
             note += f"; new in it: {', '.join(fresh)}"
-        plan = _rollout(resource)
+        plan = _rollout(ctx, resource)
         stepped = plan.spec.stepped and serving is not None and serving != target
         words = release.strategy_words(plan.spec, plan.alarms, target) if stepped else ""
         move = FieldChange(alias, _number(serving), _number(target), how=words)
@@ -92,7 +93,7 @@ class Aliases:
         function, alias = resource.payload["function"], resource.payload["alias"]
         serving = str(live.meta.get("version"))
         state = live.meta.get("release")
-        plan = _rollout(resource)
+        plan = _rollout(ctx, resource)
         if isinstance(state, release.InProgress):
             if state.fingerprint == resource.fields["version_fingerprint"]:
                 if rollout.drive(ctx, plan, state):
@@ -139,7 +140,7 @@ class Aliases:
         gate = resource.payload.get("smoke")
         if gate is not None and version != serving:
             smoke.check(ctx, function, version, gate)
-        plan = _rollout(resource)
+        plan = _rollout(ctx, resource)
         if serving is not None and version != serving and plan.spec.stepped:
             fp = resource.fields["version_fingerprint"]
             done = rollout.drive(ctx, plan, rollout.begin(ctx, plan, version, serving, fp))
@@ -168,9 +169,15 @@ class Aliases:
                 lam.delete_function(FunctionName=function, Qualifier=version)
 
 
-def _rollout(resource: Resource) -> Release:
+def _rollout(ctx: Context, resource: Resource) -> Release:
+    """How the alias is released; scaled, with the alias's live capacity (the scaler's: a
+    peak's during a peak), which a move carries to the new version, not a declared minimum."""
     release_: Release = resource.payload["release"]
-    return release_
+    if not release_.scaled:
+        return release_
+    config = provisioned.read_config(ctx, release_.function, release_.alias) or {}
+    live = int(config.get("RequestedProvisionedConcurrentExecutions") or 0)
+    return replace(release_, provisioned=live)
 
 
 def _clear(live: Live) -> dict[str, Any]:
@@ -216,7 +223,7 @@ def _resumed(
 ) -> tuple[tuple[FieldChange, ...], tuple[str, ...]]:
     """A rollout in progress: where it is, and what the run does with it."""
     alias = resource.payload["alias"]
-    spec = _rollout(resource).spec
+    spec = resource.payload["release"].spec
     move = FieldChange(alias, _number(state.previous), _number(state.version))
     if state.fingerprint != resource.fields["version_fingerprint"] or not spec.stepped:
         note = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.adapters.application_autoscaling import starting_range
 from reconciler.adapters.base import Context, changed, paginate, unless_missing
 from reconciler.adapters.lambda_.release import InProgress, parse
 from reconciler.errors import ResourceFailed
@@ -130,6 +131,18 @@ class ProvisionedConcurrency:
         ctx.client("lambda").put_provisioned_concurrency_config(
             FunctionName=function,
             Qualifier=alias,
-            ProvisionedConcurrentExecutions=resource.fields["count"],
+            ProvisionedConcurrentExecutions=_count(ctx, resource),
         )
         wait_ready(ctx, function, alias)
+
+
+def _count(ctx: Context, resource: Resource) -> int:
+    """The declared count; scaled, the count is the scaler's (adopted from live when there
+    is one): a new one starts at the declared value brought inside the range in force now."""
+    scaling = resource.payload.get("scaling")
+    count = resource.fields["count"]
+    if scaling is None or count:
+        return int(count)
+    client = ctx.client("application-autoscaling")
+    low, high = starting_range(client, scaling)
+    return max(low, min(high, resource.payload.get("fixed") or low), 1)

@@ -64,6 +64,8 @@ class Knobs:
         1.0, "real seconds per second of an alarm's period (0.01: 5 min in 3 s)"
     )
     today: str = _knob("", "the date runtime lifecycles are judged on (ISO; empty: today)")
+    # Scheduled scaling fires by this clock: an instant, held until moved (empty: real time).
+    clock: str = _knob("", "the local AWS's time, ISO with offset (empty: real time)")
     # So that what is set now reads as set days ago (provisioned concurrency's LastModified).
     clock_offset_seconds: float = _knob(
         0.0, "seconds the clock of written timestamps is ahead (negative: behind)"
@@ -113,6 +115,15 @@ def _iso_date(value: object) -> None:
         raise KnobError(f"knob today is not an ISO date (YYYY-MM-DD): {value!r}") from exc
 
 
+def _iso_instant(value: object) -> None:
+    try:
+        instant = dt.datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise KnobError(f"knob clock is not an ISO date and time: {value!r}") from exc
+    if instant.tzinfo is None:
+        raise KnobError(f"knob clock needs an offset (e.g. 2026-03-09T08:00:00-04:00): {value!r}")
+
+
 def _convert(name: str, kind: type, value: object) -> object:
     # JSON and argparse both deliver loosely typed values; bools are refused because
     # float(True) would silently turn a typo into a one-second delay.
@@ -122,6 +133,8 @@ def _convert(name: str, kind: type, value: object) -> object:
         _policy_text(value)
     if name == "today" and value:
         _iso_date(value)
+    if name == "clock" and value:
+        _iso_instant(value)
     try:
         converted: object = kind(value)
     except ValueError as exc:

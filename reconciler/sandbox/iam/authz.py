@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from reconciler.expand.catalog import KINDS
 from reconciler.expand.kind import Kind
 from reconciler.sandbox.lambda_.names import split_function_ref
+from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call
 from reconciler.sandbox.wire.routing import QUERY
 
@@ -56,6 +57,19 @@ def tagged_creates(kinds: Iterable[Kind]) -> dict[tuple[str, str], tuple[str, st
 _TAG_ON_CREATE = tagged_creates(KINDS)
 
 
+def linked_role_creates(kinds: Iterable[Kind]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(service, create operation): (the service-linked role's principal, its path), for every
+    kind whose first create makes AWS create a service-linked role (`Kind.linked_role`)."""
+    return {
+        (kind.service.name, kind.creates[0]): kind.linked_role
+        for kind in kinds
+        if kind.creates is not None and kind.linked_role is not None
+    }
+
+
+_LINKED_ROLE = linked_role_creates(KINDS)
+
+
 def params(call: Call) -> dict[str, Any]:
     """The request's parameters, whatever the protocol carried them in."""
     values: dict[str, Any] = {}
@@ -86,6 +100,12 @@ def _implied(call: Call, p: dict[str, Any], resources: list[str]) -> list[Author
     tagging = _TAG_ON_CREATE.get((call.service, call.operation))
     if tagging and _given(p, tagging[1]):
         extra += [Authorization(tagging[0], r) for r in resources or ["*"]]
+    linked = _LINKED_ROLE.get((call.service, call.operation))
+    if linked is not None and not moto_backends.role_exists(call.account, linked[1]):
+        # The first one in the account makes AWS create its role: the caller may do so.
+        named = (("iam:AWSServiceName", linked[0]),)
+        role = f"arn:aws:iam::{call.account}:{linked[1]}"
+        extra.append(Authorization("iam:CreateServiceLinkedRole", role, named))
     if (call.service, call.operation) in _CONFIGURES_FUNCTION:
         if p.get("Role"):
             passed = (("iam:PassedToService", "lambda.amazonaws.com"),)
@@ -194,7 +214,18 @@ def _ssm(arn: _Arns, operation: str, p: dict[str, Any]) -> Iterable[str]:
     return [arn.of("ssm", f"parameter/{str(name).lstrip('/')}") for name in names]
 
 
+def _application_autoscaling(arn: _Arns, operation: str, p: dict[str, Any]) -> Iterable[str]:
+    if "ResourceARN" in p:  # tagging
+        return [str(p["ResourceARN"])]
+    if operation.startswith("Describe") or "ResourceId" not in p:
+        return []  # its listings take no resource
+    # A target's own ARN (its id AWS's); one not registered yet is evaluated as a new one.
+    known = moto_backends.scalable_target_arn(arn.account, arn.region, str(p["ResourceId"]))
+    return [known or arn.of("application-autoscaling", "scalable-target/new")]
+
+
 _RESOLVERS: dict[str, Resolver] = {
+    "application-autoscaling": _application_autoscaling,
     "lambda": _lambda,
     "iam": _iam,
     "logs": _logs,

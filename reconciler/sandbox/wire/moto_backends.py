@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.iam.models import get_account_id_from, iam_backends
@@ -199,3 +201,40 @@ def layer_code(account: str, region: str, name: str, version: int) -> bytes | No
     found = None if layer is None else layer.layer_versions.get(str(version))
     code = getattr(found, "code_bytes", None) if found is not None else None
     return bytes(code) if code else None
+
+
+def scalable_target_arn(account: str, region: str, resource_id: str) -> str | None:
+    """The ARN of a registered scalable target of provisioned concurrency, if any."""
+    targets = applicationautoscaling_backends[account][region].targets
+    target = targets.get("lambda:function:ProvisionedConcurrency", {}).get(resource_id)
+    return None if target is None else str(target.arn)
+
+
+def role_exists(account: str, path_and_name: str) -> bool:
+    """Whether IAM holds the role of `role/<path>/<name>` (a service-linked role's form)."""
+    name = path_and_name.rsplit("/", 1)[-1]
+    roles = iam_backends[account][IAM_PARTITION].roles.values()
+    return any(role.name == name for role in roles)
+
+
+def create_linked_role(account: str, service: str, path_and_name: str) -> None:
+    """The service-linked role AWS creates for `service` on first use (kept when present)."""
+    if role_exists(account, path_and_name):
+        return
+    path, name = path_and_name.removeprefix("role").rsplit("/", 1)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": service}}
+        ],
+    }
+    iam_backends[account][IAM_PARTITION].create_role(
+        name,
+        json.dumps(trust),
+        f"{path}/",
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration="3600",
+        linked_service=service,
+    )

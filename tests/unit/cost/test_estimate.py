@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import replace
 from decimal import Decimal
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from reconciler.cost.estimate import estimate
 from reconciler.desired.compat import checked_packages
@@ -151,3 +153,64 @@ def test_the_cost_document_matches_the_published_schema_and_holds_no_secret() ->
         jsonschema.validate(document, schema)
         text = json.dumps(document) + cost_text(estimate(_stack(name), {}, "us-east-1"))
         assert all(secret not in text for secret in SECRETS.values())
+
+
+SCALED = ResourceId("application-autoscaling.target", "lambda-function-pr42:live")
+
+
+def _prod(month: dt.date) -> Any:
+    spec = load_stack(ROOT / "desired_state" / "transactions.toml", env="prod")
+    target = Target("pr42", "123456789012", "us-east-1")
+    resources = tuple(expand(spec, target, SECRETS, checked_packages(spec)))
+    return estimate(resources, {}, "us-east-1", month=month)
+
+
+@pytest.mark.parametrize(
+    ("month", "weekdays", "hours"),
+    [
+        # Daylight saving starts on 14 March: the month has 743 hours in New York.
+        (dt.date(2027, 3, 1), 23, 743),
+        # It ends on 1 November 2026: 721 hours.
+        (dt.date(2026, 11, 1), 21, 721),
+        (dt.date(2027, 2, 1), 20, 672),
+    ],
+)
+def test_business_hours_are_priced_by_the_hours_they_hold(
+    month: dt.date, weekdays: int, hours: int
+) -> None:
+    """12 h at 5 on each weekday, the rest of the month at 1, x 1 GB x arm64's price; the
+    saving is against a fixed 5 for the same hours."""
+    cost = _prod(month)
+    # One line for the alias's capacity (the target's and the configuration's share a name):
+    # the scaler's capacity is priced once, by its schedule, not also as a fixed count.
+    [line] = [x for x in cost.lines if x.name == SCALED.name]
+    business = weekdays * 12
+    instance_hours = business * 5 + (hours - business) * 1
+    assert line.after.quantity == instance_hours * 3600
+    assert line.after.monthly == instance_hours * 3600 * ARM_PC
+    assert line.after.saving == (5 * hours - instance_hours) * 3600 * ARM_PC
+    text = cost_text(cost)
+    assert "5 from 08:00 Mon-Fri, 1 from 20:00, America/New_York" in text
+    assert f"{instance_hours:,} instance-hours in {month:%B %Y}" in text
+    assert "against a fixed 5 all month" in text
+
+
+def test_target_tracking_is_priced_as_a_range_never_one_number() -> None:
+    fields = {
+        "min": 2,
+        "max": 10,
+        "schedule": {},
+        "tracking": {"target": 0.7, "scale_in_cooldown_s": 0, "scale_out_cooldown_s": 0},
+        "tags": {},
+    }
+    function = ResourceId("lambda.function", "fn-x")
+    desired = [
+        Resource(function, {"memory_mb": 512, "architecture": "x86_64", "tags": {}}),
+        Resource(ResourceId("application-autoscaling.target", "fn-x:live"), fields),
+    ]
+    cost = estimate(desired, {}, "us-east-1", month=dt.date(2027, 1, 1))
+    [line] = cost.lines
+    hours = 31 * 24
+    assert line.after.quantity == 2 * hours * 3600 / 2
+    assert line.after.monthly_most == 10 * hours * 3600 * X86_PC / 2
+    assert " to $" in cost_text(cost) and "with traffic" in cost_text(cost)

@@ -19,8 +19,10 @@ from tests.fixtures.small_stack import SECRET, of_kind
 OWNERSHIP = {"ManagedBy": "lambda-reconciler", "EnvironmentSuffix": "u1", "Stack": "small"}
 
 
-def test_the_stack_expands_to_one_resource_of_every_kind(resources: tuple[Resource, ...]) -> None:
+def test_the_stack_expands_to_one_resource_of_every_kind(tmp_path: Path) -> None:
+    resources = small_stack.resources(small_stack.load(tmp_path, small_stack.SCALED))
     assert sorted(str(r.id) for r in resources) == [
+        "application-autoscaling.target worker-u1:live",
         "cloudwatch.alarm worker-dlq-u1",
         "cloudwatch.alarm worker-errors-u1",
         "cloudwatch.dashboard small-u1",

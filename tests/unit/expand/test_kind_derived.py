@@ -1,7 +1,7 @@
 """What is derived from the kind descriptors: the services a run loads, the quotas it paces
 at, the local AWS's tagging-on-create check and the cost of each kind (pure).
 
-A kind of a service no kind used before (Application Auto Scaling, here made up in the test)
+A kind of a service no kind used before (EventBridge Scheduler, here made up in the test)
 brings its quotas and its tagging with it: nothing else in the tree names it.
 """
 
@@ -19,23 +19,20 @@ from reconciler.expand.kind import ANY, Kind, Quota, Service, no_names
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.sandbox.iam.authz import _TAG_ON_CREATE, tagged_creates
 
-SCALING = Service(
-    "application-autoscaling",
+SCHEDULER = Service(
+    "scheduler",
     (
-        Quota("application-autoscaling", "RegisterScalableTarget", 4, "test"),
-        Quota("application-autoscaling", ANY, 8, "test"),
+        Quota("scheduler", "CreateSchedule", 4, "test"),
+        Quota("scheduler", ANY, 8, "test"),
     ),
 )
-TARGET = Kind(
-    key="application-autoscaling.scalable_target",
-    service=SCALING,
+SCHEDULE = Kind(
+    key="scheduler.schedule",
+    service=SCHEDULER,
     names=no_names,
     build=lambda _: [],
-    actions=(
-        "application-autoscaling:RegisterScalableTarget",
-        "application-autoscaling:TagResource",
-    ),
-    creates=("RegisterScalableTarget", "Tags"),
+    actions=("scheduler:CreateSchedule", "scheduler:TagResource"),
+    creates=("CreateSchedule", "Tags"),
 )
 
 
@@ -54,19 +51,13 @@ def test_every_service_a_kind_calls_is_loaded_and_paced() -> None:
 
 
 def test_a_new_kind_brings_its_service_quotas_and_tagging_with_it() -> None:
-    services = services_of((*KINDS, TARGET))
-    assert SCALING in services
+    services = services_of((*KINDS, SCHEDULE))
+    assert SCHEDULER in services
     table = quotas_of(services)
-    assert bucket_of("application-autoscaling", "RegisterScalableTarget", table) == (
-        "application-autoscaling: RegisterScalableTarget",
-        4,
-    )
-    assert quota_of("application-autoscaling", "PutScheduledAction", table).per_second == 8
-    tagged = tagged_creates((*KINDS, TARGET))
-    assert tagged[("application-autoscaling", "RegisterScalableTarget")] == (
-        "application-autoscaling:TagResource",
-        "Tags",
-    )
+    assert bucket_of("scheduler", "CreateSchedule", table) == ("scheduler: CreateSchedule", 4)
+    assert quota_of("scheduler", "DeleteSchedule", table).per_second == 8
+    tagged = tagged_creates((*KINDS, SCHEDULE))
+    assert tagged[("scheduler", "CreateSchedule")] == ("scheduler:TagResource", "Tags")
 
 
 def test_the_local_aws_knows_the_tagging_of_every_kind_created_with_tags() -> None:
@@ -79,6 +70,10 @@ def test_the_local_aws_knows_the_tagging_of_every_kind_created_with_tags() -> No
         ("dynamodb", "CreateTable"): ("dynamodb:TagResource", "Tags"),
         ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:TagResource", "Tags"),
         ("xray", "CreateGroup"): ("xray:TagResource", "Tags"),
+        ("application-autoscaling", "RegisterScalableTarget"): (
+            "application-autoscaling:TagResource",
+            "Tags",
+        ),
     }
 
 

@@ -1,0 +1,222 @@
+"""Adapter for Application Auto Scaling targets of aliases' provisioned concurrency, with their
+scheduled actions and target-tracking policy (deregistering a target deletes both)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import time
+from functools import partial
+from typing import Any
+
+from reconciler.adapters.base import (
+    Answer,
+    Context,
+    DiscoveryScope,
+    Found,
+    changed,
+    found,
+    paginate,
+    sync_tags,
+    unless_missing,
+)
+from reconciler.desired.model import ScalingSpec
+from reconciler.desired.scaling import in_force
+from reconciler.expand.application_autoscaling import (
+    DIMENSION,
+    METRIC,
+    NAMESPACE,
+    POLICY,
+    TARGET,
+    resource_id,
+)
+from reconciler.expand.resources import Live, Resource
+from reconciler.planning.diff import FieldChange
+
+# AWS answers ObjectNotFoundException; some emulators a ValidationException saying so.
+MISSING = ("ObjectNotFoundException", Answer("ValidationException", "No scalable target found"))
+_KEY = {"ServiceNamespace": NAMESPACE, "ScalableDimension": DIMENSION}
+
+
+def _targets(ctx: Context) -> dict[str, dict[str, Any]]:
+    """Every Lambda scalable target of the account-region by resource id, and AWS's clock
+    when it was read: one listing serves reads and discovery."""
+    client = ctx.client("application-autoscaling")
+
+    def load() -> dict[str, dict[str, Any]]:
+        listed = paginate(
+            client, "describe_scalable_targets", "ScalableTargets", ServiceNamespace=NAMESPACE
+        )
+        return {t["ResourceId"]: t for t in listed if t["ScalableDimension"] == DIMENSION}
+
+    return ctx.listed("appautoscaling.targets", load)
+
+
+def aws_now(client: Any) -> dt.datetime:
+    """AWS's own time (a response's Date header): the schedule in force is AWS's to say, not
+    this machine's clock's."""
+    answer = client.describe_scalable_targets(ServiceNamespace=NAMESPACE, MaxResults=1)
+    date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    if date:
+        return email.utils.parsedate_to_datetime(date).astimezone(dt.UTC)
+    return dt.datetime.fromtimestamp(time.time(), dt.UTC)
+
+
+def starting_range(client: Any, scaling: ScalingSpec) -> tuple[int, int]:
+    """The range a new target starts in: the schedule's action in force now, or its own."""
+    return in_force(scaling, aws_now(client)) if scaling.schedule else (scaling.min, scaling.max)
+
+
+class ScalableTargets:
+    kind = TARGET.key
+
+    def read(self, ctx: Context, resource: Resource) -> Live | None:
+        rid = resource_id(resource.id.name)
+        target = _targets(ctx).get(rid)
+        if target is None:
+            return None
+        client = ctx.client("application-autoscaling")
+        actions = paginate(
+            client, "describe_scheduled_actions", "ScheduledActions", ResourceId=rid, **_KEY
+        )
+        policies = paginate(
+            client, "describe_scaling_policies", "ScalingPolicies", ResourceId=rid, **_KEY
+        )
+        ours = next((p for p in policies if p["PolicyName"] == POLICY), None)
+        fields = {
+            "min": target["MinCapacity"],
+            "max": target["MaxCapacity"],
+            "schedule": {a["ScheduledActionName"]: _action_fields(a) for a in actions},
+            "tracking": _tracking_fields(ours),
+            # Someone else's policy on our target scales against ours: drift, removed.
+            "other_policies": tuple(sorted(p["PolicyName"] for p in policies if p is not ours)),
+            "tags": _tags(client, target["ScalableTargetARN"]),
+        }
+        return Live(fields, {"arn": target["ScalableTargetARN"]})
+
+    def create(self, ctx: Context, resource: Resource) -> None:
+        client = ctx.client("application-autoscaling")
+        rid = resource_id(resource.id.name)
+        low, high = starting_range(client, resource.payload["scaling"])
+        client.register_scalable_target(
+            ResourceId=rid, MinCapacity=low, MaxCapacity=high, Tags=resource.fields["tags"], **_KEY
+        )
+        for name, action in resource.fields["schedule"].items():
+            _put_action(client, rid, name, action)
+        if resource.fields["tracking"]:
+            _put_policy(client, rid, resource.fields["tracking"])
+
+    def update(
+        self, ctx: Context, resource: Resource, changes: tuple[FieldChange, ...], live: Live
+    ) -> None:
+        client = ctx.client("application-autoscaling")
+        rid = resource_id(resource.id.name)
+        wanted = resource.fields["schedule"]
+        for name in sorted(
+            {c.path.split(".")[1] for c in changes if c.path.startswith("schedule.")}
+        ):
+            if name in wanted:
+                _put_action(client, rid, name, wanted[name])
+            else:
+                client.delete_scheduled_action(ScheduledActionName=name, ResourceId=rid, **_KEY)
+        if changed(changes, "min", "max", "schedule"):
+            # A changed schedule may put another action in force now: the range it sets.
+            low, high = starting_range(client, resource.payload["scaling"])
+            client.register_scalable_target(
+                ResourceId=rid, MinCapacity=low, MaxCapacity=high, **_KEY
+            )
+        if changed(changes, "tracking"):
+            self._track(client, rid, resource.fields["tracking"])
+        for name in (
+            live.fields.get("other_policies", ()) if changed(changes, "other_policies") else ()
+        ):
+            client.delete_scaling_policy(PolicyName=name, ResourceId=rid, **_KEY)
+        arn = live.meta["arn"]
+        sync_tags(
+            changes,
+            lambda tags: client.tag_resource(ResourceARN=arn, Tags=tags),
+            lambda keys: client.untag_resource(ResourceARN=arn, TagKeys=keys),
+        )
+
+    def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
+        """Deregistering deletes the target's scheduled actions and policies with it; the
+        alias's provisioned concurrency stays at its last value until its own kind goes."""
+        client = ctx.client("application-autoscaling")
+        rid = resource_id(resource.id.name)
+        unless_missing(lambda: client.deregister_scalable_target(ResourceId=rid, **_KEY), *MISSING)
+
+    def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
+        client = ctx.client("application-autoscaling")
+        out = []
+        for rid, target in sorted(_targets(ctx).items()):
+            qualified = rid.removeprefix("function:")
+            function = qualified.split(":", 1)[0]
+            if not scope.wants(self.kind, function) or any(
+                k.name == qualified for k in scope.known
+            ):
+                continue
+            out.append(
+                found(self.kind, qualified, partial(_tags, client, target["ScalableTargetARN"]))
+            )
+        return out
+
+    @staticmethod
+    def _track(client: Any, rid: str, tracking: dict[str, Any] | None) -> None:
+        if tracking:
+            _put_policy(client, rid, tracking)
+        else:
+            unless_missing(
+                lambda: client.delete_scaling_policy(PolicyName=POLICY, ResourceId=rid, **_KEY),
+                *MISSING,
+            )
+
+
+def _action_fields(action: dict[str, Any]) -> dict[str, Any]:
+    bounds = action.get("ScalableTargetAction") or {}
+    return {
+        "cron": action.get("Schedule"),
+        "timezone": action.get("Timezone") or "UTC",
+        "min": bounds.get("MinCapacity"),
+        "max": bounds.get("MaxCapacity"),
+    }
+
+
+def _tracking_fields(policy: dict[str, Any] | None) -> dict[str, Any] | None:
+    if policy is None:
+        return None
+    config = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+    return {
+        "target": config.get("TargetValue"),
+        "scale_in_cooldown_s": config.get("ScaleInCooldown", 0),
+        "scale_out_cooldown_s": config.get("ScaleOutCooldown", 0),
+    }
+
+
+def _put_action(client: Any, rid: str, name: str, action: dict[str, Any]) -> None:
+    client.put_scheduled_action(
+        ScheduledActionName=name,
+        ResourceId=rid,
+        Schedule=action["cron"],
+        Timezone=action["timezone"],
+        ScalableTargetAction={"MinCapacity": action["min"], "MaxCapacity": action["max"]},
+        **_KEY,
+    )
+
+
+def _put_policy(client: Any, rid: str, tracking: dict[str, Any]) -> None:
+    client.put_scaling_policy(
+        PolicyName=POLICY,
+        ResourceId=rid,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": tracking["target"],
+            "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC},
+            "ScaleInCooldown": tracking["scale_in_cooldown_s"],
+            "ScaleOutCooldown": tracking["scale_out_cooldown_s"],
+        },
+        **_KEY,
+    )
+
+
+def _tags(client: Any, arn: str) -> dict[str, str]:
+    return dict(client.list_tags_for_resource(ResourceARN=arn).get("Tags") or {})

@@ -1,0 +1,300 @@
+"""Application Auto Scaling of Lambda provisioned concurrency, which moto only stores.
+
+moto keeps scalable targets, scheduled actions and policies, and nothing happens. Here:
+registering a target brings the alias's provisioned concurrency inside its range (as AWS does
+when the resource is active); scheduled actions fire by the local AWS's clock (the `clock` knob,
+or real time), set the target's range and clamp the capacity; deregistering deletes the
+target's actions and policies; targets carry tags; and what AWS refuses is refused (an alias
+that does not exist, an action or policy on a target that is not registered, a schedule or time
+zone AWS would not run). Capacity is set the way AWS's scaler sets it, through Lambda's own
+PutProvisionedConcurrencyConfig, so Lambda's refusals (an alias with weights) apply to it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+from reconciler.desired.cron import CronError, firings, parse, zone
+from reconciler.expand.application_autoscaling import LINKED_ROLE, LINKED_SERVICE
+from reconciler.sandbox.control.knobs import Knobs
+from reconciler.sandbox.wire import moto_backends
+from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
+from reconciler.sandbox.wire.errors import json_error
+from reconciler.sandbox.wire.routing import REST, Route
+from reconciler.sandbox.wire.wsgi import Response, internal_environ, json_response
+
+SERVICE = "application-autoscaling"
+NAMESPACE, DIMENSION = "lambda", "lambda:function:ProvisionedConcurrency"
+TICK_S = 0.2
+
+
+def aws_clock(knobs: Knobs) -> dt.datetime:
+    """The local AWS's time: the `clock` knob's instant when set, else now."""
+    if knobs.clock:
+        return dt.datetime.fromisoformat(knobs.clock).astimezone(dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+def _validation(message: str) -> Response:
+    return json_error("ValidationException", 400, message)
+
+
+def _not_found(message: str) -> Response:
+    return json_error("ObjectNotFoundException", 400, message)
+
+
+class ApplicationAutoScaling:
+    """The handlers, and the loop that fires scheduled actions until close()."""
+
+    def __init__(self, context: LayerContext) -> None:
+        self._ctx = context
+        # ARN -> tags; (account, region, resource id) -> who registered it (the loop's caller).
+        self._tags: dict[str, dict[str, str]] = {}
+        self._owners: dict[tuple[str, str, str], Route] = {}
+        self._seen: dt.datetime | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scheduled-actions", daemon=True)
+        self._thread.start()
+
+    def routes(self) -> Iterable[tuple[str, str, Handler]]:
+        dated = self._dated
+        yield SERVICE, "RegisterScalableTarget", dated(self._register)
+        yield SERVICE, "DeregisterScalableTarget", dated(self._deregister)
+        yield SERVICE, "PutScheduledAction", dated(self._put_action)
+        yield SERVICE, "PutScalingPolicy", dated(self._put_policy)
+        yield SERVICE, "TagResource", dated(self._tag)
+        yield SERVICE, "UntagResource", dated(self._untag)
+        yield SERVICE, "ListTagsForResource", dated(self._list_tags)
+        for read in (
+            "DescribeScalableTargets",
+            "DescribeScheduledActions",
+            "DescribeScalingPolicies",
+        ):
+            yield SERVICE, read, dated(lambda call, forward: forward(call))
+
+    def reset(self) -> None:
+        with self._ctx.lock:
+            self._tags.clear()
+            self._owners.clear()
+            self._seen = None
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _dated(self, handler: Handler) -> Handler:
+        """Every answer dated by the local AWS's clock, as AWS dates its own: a client that
+        asks which scheduled action is in force reads it there."""
+
+        def wrapped(call: Call, forward: Forward) -> Response:
+            response = handler(call, forward)
+            date = email.utils.format_datetime(aws_clock(self._ctx.knobs()), usegmt=True)
+            headers = tuple(h for h in response.headers if h[0].lower() != "date")
+            return Response(response.status, (*headers, ("Date", date)), response.body)
+
+        return wrapped
+
+    def _register(self, call: Call, forward: Forward) -> Response:
+        request = call.json()
+        rid = str(request.get("ResourceId", ""))
+        if request.get("ServiceNamespace") == NAMESPACE:
+            refusal = self._alias_refusal(call, rid)
+            if refusal is not None:
+                return refusal
+        response = forward(call.with_json({k: v for k, v in request.items() if k != "Tags"}))
+        if not response.ok or request.get("ServiceNamespace") != NAMESPACE:
+            return response
+        # The account's first Lambda target makes AWS create its service-linked role.
+        moto_backends.create_linked_role(call.account, LINKED_SERVICE, LINKED_ROLE)
+        arn = str(json.loads(response.body).get("ScalableTargetARN", ""))
+        with self._ctx.lock:
+            self._owners[(call.account, call.region, rid)] = call.route
+            self._tags.setdefault(arn, {}).update(request.get("Tags") or {})
+        target = self._target(call.account, call.region, rid)
+        if target is not None:
+            self._clamp(call.account, call.region, rid, target.min_capacity, target.max_capacity)
+        return response
+
+    def _alias_refusal(self, call: Call, rid: str) -> Response | None:
+        parts = rid.split(":")
+        if len(parts) != 3 or parts[0] != "function":
+            return _validation(f"Unsupported resource ID {rid!r}: use function:NAME:ALIAS")
+        _, name, qualifier = parts
+        if not moto_backends.qualifier_exists(call.account, call.region, name, qualifier):
+            return _validation(f"Lambda function {name} with qualifier {qualifier} not found")
+        if qualifier == "$LATEST":
+            return _validation("Provisioned concurrency cannot be scaled on $LATEST")
+        return None
+
+    def _deregister(self, call: Call, forward: Forward) -> Response:
+        request = call.json()
+        rid = str(request.get("ResourceId", ""))
+        if self._target(call.account, call.region, rid) is None:
+            return _not_found(f"No scalable target registered for {rid}")
+        target = self._target(call.account, call.region, rid)
+        response = forward(call)
+        if response.ok:
+            # AWS deletes the target's scheduled actions and scaling policies with it.
+            backend = applicationautoscaling_backends[call.account][call.region]
+            with self._ctx.lock:
+                backend.scheduled_actions = [
+                    a for a in backend.scheduled_actions if a.resource_id != rid
+                ]
+                for key in [k for k, p in backend.policies.items() if p.resource_id == rid]:
+                    del backend.policies[key]
+                self._owners.pop((call.account, call.region, rid), None)
+                if target is not None:
+                    self._tags.pop(target.arn, None)
+        return response
+
+    def _put_action(self, call: Call, forward: Forward) -> Response:
+        request = call.json()
+        rid = str(request.get("ResourceId", ""))
+        if self._target(call.account, call.region, rid) is None:
+            return _not_found(f"No scalable target registered for {rid}")
+        try:
+            parse(str(request.get("Schedule", "")))
+            zone(str(request.get("Timezone") or "UTC"))
+        except CronError as exc:
+            return _validation(str(exc))
+        return forward(call)
+
+    def _put_policy(self, call: Call, forward: Forward) -> Response:
+        rid = str(call.json().get("ResourceId", ""))
+        if self._target(call.account, call.region, rid) is None:
+            return _not_found(f"No scalable target registered for {rid}")
+        return forward(call)
+
+    def _tagged(self, call: Call) -> tuple[str, dict[str, str]] | Response:
+        arn = str(call.json().get("ResourceARN", ""))
+        with self._ctx.lock:
+            tags = self._tags.get(arn)
+        if tags is None:
+            return _not_found(f"No scalable target found for {arn}")
+        return arn, tags
+
+    def _tag(self, call: Call, forward: Forward) -> Response:
+        found = self._tagged(call)
+        if isinstance(found, Response):
+            return found
+        with self._ctx.lock:
+            found[1].update(call.json().get("Tags") or {})
+        return json_response(200, {})
+
+    def _untag(self, call: Call, forward: Forward) -> Response:
+        found = self._tagged(call)
+        if isinstance(found, Response):
+            return found
+        with self._ctx.lock:
+            for key in call.json().get("TagKeys") or []:
+                found[1].pop(key, None)
+        return json_response(200, {})
+
+    def _list_tags(self, call: Call, forward: Forward) -> Response:
+        found = self._tagged(call)
+        if isinstance(found, Response):
+            return found
+        with self._ctx.lock:
+            return json_response(200, {"Tags": dict(found[1])})
+
+    @staticmethod
+    def _target(account: str, region: str, rid: str) -> Any | None:
+        backend = applicationautoscaling_backends[account][region]
+        return backend.targets.get(DIMENSION, {}).get(rid)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(TICK_S):
+            try:
+                self.fire_due()
+            except RuntimeError:
+                continue  # a backend changed under the read; the next tick sees it settled
+
+    def fire_due(self) -> None:
+        """Run every scheduled action whose time came since the last look, as AWS does: the
+        target's range becomes the action's, and the capacity is brought inside it."""
+        now = aws_clock(self._ctx.knobs())
+        with self._ctx.lock:
+            since, self._seen = self._seen, now
+            owners = dict(self._owners)
+        if since is None or now <= since:
+            return
+        for (account, region, rid), _ in sorted(owners.items()):
+            due = self._last_due(account, region, rid, since, now)
+            if due is None:
+                continue
+            low, high = due
+            target = self._target(account, region, rid)
+            if target is None:
+                continue
+            target.update(low, high, None)
+            self._clamp(account, region, rid, target.min_capacity, target.max_capacity)
+
+    def _last_due(
+        self, account: str, region: str, rid: str, since: dt.datetime, now: dt.datetime
+    ) -> tuple[int | None, int | None] | None:
+        backend = applicationautoscaling_backends[account][region]
+        fired = []
+        for action in list(backend.scheduled_actions):
+            if action.resource_id != rid or action.scalable_dimension != DIMENSION:
+                continue
+            try:
+                cron = parse(str(action.schedule))
+            except CronError:
+                continue
+            # (since, now]: an action due exactly at `now` fires now, and only once.
+            window = firings(cron, action.timezone or "UTC", since, now + dt.timedelta(seconds=1))
+            times = [t for t in window if since < t <= now]
+            if times:
+                # moto keeps the request's ScalableTargetAction object as it came.
+                bounds: Any = action.scalable_target_action or {}
+                fired.append((times[-1], bounds.get("MinCapacity"), bounds.get("MaxCapacity")))
+        if not fired:
+            return None
+        _, low, high = max(fired, key=lambda f: f[0])
+        return low, high
+
+    def _clamp(
+        self, account: str, region: str, rid: str, low: int | None, high: int | None
+    ) -> None:
+        """The alias's provisioned concurrency brought inside [low, high], through Lambda."""
+        with self._ctx.lock:
+            route = self._owners.get((account, region, rid))
+        if route is None:
+            return
+        current = self._requested(route, account, rid)
+        value = current
+        if low is not None:
+            value = max(value, int(low))
+        if high is not None:
+            value = min(value, int(high))
+        if value != current and value > 0:
+            self._ctx.dispatch(_pc_call(route, account, rid, value))
+
+    def _requested(self, route: Route, account: str, rid: str) -> int:
+        answer = self._ctx.dispatch(_pc_call(route, account, rid, None))
+        if not answer.ok:
+            return 0
+        return int(json.loads(answer.body).get("RequestedProvisionedConcurrentExecutions", 0))
+
+
+def _pc_call(route: Route, account: str, rid: str, value: int | None) -> Call:
+    """Lambda's Get (value None) or PutProvisionedConcurrencyConfig on the target's alias, as
+    Application Auto Scaling calls it."""
+    _, name, qualifier = rid.split(":")
+    body = b"" if value is None else json.dumps({"ProvisionedConcurrentExecutions": value}).encode()
+    operation = "PutProvisionedConcurrencyConfig" if value else "GetProvisionedConcurrencyConfig"
+    method = "GET" if value is None else "PUT"
+    path = f"/2019-09-30/functions/{quote(name)}/provisioned-concurrency"
+    environ = {**internal_environ(method, path, body), "QUERY_STRING": f"Qualifier={qualifier}"}
+    lambda_route = Route(
+        "lambda", operation, route.region, route.access_key, REST, {"FunctionName": name}
+    )
+    return Call(lambda_route, account, environ, body)
