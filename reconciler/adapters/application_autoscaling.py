@@ -20,6 +20,7 @@ from reconciler.adapters.base import (
     sync_tags,
     unless_missing,
 )
+from reconciler.adapters.lambda_ import provisioned
 from reconciler.desired.model import ScalingSpec
 from reconciler.desired.scaling import in_force
 from reconciler.expand.application_autoscaling import (
@@ -30,7 +31,7 @@ from reconciler.expand.application_autoscaling import (
     TARGET,
     resource_id,
 )
-from reconciler.expand.resources import Live, Resource
+from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.diff import FieldChange
 
 # AWS answers ObjectNotFoundException; some emulators a ValidationException saying so.
@@ -101,6 +102,7 @@ class ScalableTargets:
         client.register_scalable_target(
             ResourceId=rid, MinCapacity=low, MaxCapacity=high, Tags=resource.fields["tags"], **_KEY
         )
+        _capacity_inside(ctx, resource.id.name, (low, high))
         for name, action in resource.fields["schedule"].items():
             _put_action(client, rid, name, action)
         if resource.fields["tracking"]:
@@ -125,6 +127,7 @@ class ScalableTargets:
             client.register_scalable_target(
                 ResourceId=rid, MinCapacity=low, MaxCapacity=high, **_KEY
             )
+            _capacity_inside(ctx, resource.id.name, (low, high))
         if changed(changes, "tracking"):
             self._track(client, rid, resource.fields["tracking"])
         for name in (
@@ -151,9 +154,10 @@ class ScalableTargets:
         for rid, target in sorted(_targets(ctx).items()):
             qualified = rid.removeprefix("function:")
             function = qualified.split(":", 1)[0]
-            if not scope.wants(self.kind, function) or any(
-                k.name == qualified for k in scope.known
-            ):
+            # Named after its alias: the function's name carries the suffix.
+            if not function.endswith(f"-{scope.suffix}"):
+                continue
+            if ResourceId(self.kind, qualified) in scope.known:
                 continue
             out.append(
                 found(self.kind, qualified, partial(_tags, client, target["ScalableTargetARN"]))
@@ -169,6 +173,14 @@ class ScalableTargets:
                 lambda: client.delete_scaling_policy(PolicyName=POLICY, ResourceId=rid, **_KEY),
                 *MISSING,
             )
+
+
+def _capacity_inside(ctx: Context, qualified: str, bounds: tuple[int, int]) -> None:
+    """Registering brings the alias's capacity inside the range (AWS does so on its own
+    time): waited for until READY there, so that verification finds it settled."""
+    function, alias = qualified.split(":", 1)
+    if provisioned.read_config(ctx, function, alias) is not None:
+        provisioned.wait_ready(ctx, function, alias, within=bounds)
 
 
 def _action_fields(action: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,11 @@ def cost_text(cost: Estimate) -> str:
     """The fixed monthly cost, line by line when the plan changes it, then by CostCenter and
     the prices of what is billed by use."""
     lines = [f"Monthly projection (730 h; {prices_said(cost)}), billed whatever the traffic:"]
-    changed = [line for line in cost.lines if line.change != 0 or cost.table is None]
+    changed = [
+        line
+        for line in cost.lines
+        if line.change != 0 or line.now.most != line.after.most or cost.table is None
+    ]
     for line in changed:
         lines.append(
             f"  {line.item} {line.name} [{line.cost_center}]: {_side(line.now)} -> "

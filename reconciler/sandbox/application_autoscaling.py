@@ -13,7 +13,6 @@ PutProvisionedConcurrencyConfig, so Lambda's refusals (an alias with weights) ap
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import threading
 from collections.abc import Iterable
@@ -24,7 +23,6 @@ from moto.applicationautoscaling.models import applicationautoscaling_backends
 
 from reconciler.desired.cron import CronError, firings, parse, zone
 from reconciler.expand.application_autoscaling import LINKED_ROLE, LINKED_SERVICE
-from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
 from reconciler.sandbox.wire.errors import json_error
@@ -34,13 +32,6 @@ from reconciler.sandbox.wire.wsgi import Response, internal_environ, json_respon
 SERVICE = "application-autoscaling"
 NAMESPACE, DIMENSION = "lambda", "lambda:function:ProvisionedConcurrency"
 TICK_S = 0.2
-
-
-def aws_clock(knobs: Knobs) -> dt.datetime:
-    """The local AWS's time: the `clock` knob's instant when set, else now."""
-    if knobs.clock:
-        return dt.datetime.fromisoformat(knobs.clock).astimezone(dt.UTC)
-    return dt.datetime.now(dt.UTC)
 
 
 def _validation(message: str) -> Response:
@@ -65,20 +56,13 @@ class ApplicationAutoScaling:
         self._thread.start()
 
     def routes(self) -> Iterable[tuple[str, str, Handler]]:
-        dated = self._dated
-        yield SERVICE, "RegisterScalableTarget", dated(self._register)
-        yield SERVICE, "DeregisterScalableTarget", dated(self._deregister)
-        yield SERVICE, "PutScheduledAction", dated(self._put_action)
-        yield SERVICE, "PutScalingPolicy", dated(self._put_policy)
-        yield SERVICE, "TagResource", dated(self._tag)
-        yield SERVICE, "UntagResource", dated(self._untag)
-        yield SERVICE, "ListTagsForResource", dated(self._list_tags)
-        for read in (
-            "DescribeScalableTargets",
-            "DescribeScheduledActions",
-            "DescribeScalingPolicies",
-        ):
-            yield SERVICE, read, dated(lambda call, forward: forward(call))
+        yield SERVICE, "RegisterScalableTarget", self._register
+        yield SERVICE, "DeregisterScalableTarget", self._deregister
+        yield SERVICE, "PutScheduledAction", self._put_action
+        yield SERVICE, "PutScalingPolicy", self._put_policy
+        yield SERVICE, "TagResource", self._tag
+        yield SERVICE, "UntagResource", self._untag
+        yield SERVICE, "ListTagsForResource", self._list_tags
 
     def reset(self) -> None:
         with self._ctx.lock:
@@ -90,18 +74,6 @@ class ApplicationAutoScaling:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def _dated(self, handler: Handler) -> Handler:
-        """Every answer dated by the local AWS's clock, as AWS dates its own: a client that
-        asks which scheduled action is in force reads it there."""
-
-        def wrapped(call: Call, forward: Forward) -> Response:
-            response = handler(call, forward)
-            date = email.utils.format_datetime(aws_clock(self._ctx.knobs()), usegmt=True)
-            headers = tuple(h for h in response.headers if h[0].lower() != "date")
-            return Response(response.status, (*headers, ("Date", date)), response.body)
-
-        return wrapped
-
     def _register(self, call: Call, forward: Forward) -> Response:
         request = call.json()
         rid = str(request.get("ResourceId", ""))
@@ -109,7 +81,11 @@ class ApplicationAutoScaling:
             refusal = self._alias_refusal(call, rid)
             if refusal is not None:
                 return refusal
-        response = forward(call.with_json({k: v for k, v in request.items() if k != "Tags"}))
+        forwarded = {k: v for k, v in request.items() if k != "Tags"}
+        if request.get("ServiceNamespace") == NAMESPACE:
+            # AWS scales Lambda as its service-linked role, and says so in RoleARN.
+            forwarded.setdefault("RoleARN", f"arn:aws:iam::{call.account}:{LINKED_ROLE}")
+        response = forward(call.with_json(forwarded))
         if not response.ok or request.get("ServiceNamespace") != NAMESPACE:
             return response
         # The account's first Lambda target makes AWS create its service-linked role.
@@ -220,7 +196,7 @@ class ApplicationAutoScaling:
     def fire_due(self) -> None:
         """Run every scheduled action whose time came since the last look, as AWS does: the
         target's range becomes the action's, and the capacity is brought inside it."""
-        now = aws_clock(self._ctx.knobs())
+        now = self._ctx.knobs().now()
         with self._ctx.lock:
             since, self._seen = self._seen, now
             owners = dict(self._owners)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import random
 import threading
 import time
@@ -152,6 +153,7 @@ class Fidelity:
         needs = needed(call)
         response = self._serve(call, needs)
         self._hold_to_contract(call, response)
+        response = _dated(response, self.knobs)
         if call.operation == self.knobs.freeze_after_operation and response.status < 300:
             self._tripped = ("after", call.operation)
         self.recorder.record(
@@ -257,6 +259,14 @@ class Fidelity:
 
     def _forward(self, call: Call) -> Response:
         return call_app(self._app, with_body(call.environ, call.body))
+
+
+def _dated(response: Response, knobs: Knobs) -> Response:
+    """Every answer dated by the local AWS's clock, as AWS dates its own: a client that asks
+    which scheduled action is in force reads the time there (the server adds no other)."""
+    date = email.utils.format_datetime(knobs.now(), usegmt=True)
+    headers = tuple(h for h in response.headers if h[0].lower() != "date")
+    return Response(response.status, (*headers, ("Date", date)), response.body)
 
 
 def _components(context: LayerContext) -> list[Component]:

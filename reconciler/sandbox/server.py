@@ -24,6 +24,11 @@ class _QuietRequestHandler(MotoRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # The answer carries its own Date, by the local AWS's clock (see Fidelity): one only.
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+
 
 class Sandbox:
     """moto + fidelity layer served on 127.0.0.1 in a background thread."""

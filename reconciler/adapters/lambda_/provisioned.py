@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.adapters.application_autoscaling import starting_range
 from reconciler.adapters.base import Context, changed, paginate, unless_missing
 from reconciler.adapters.lambda_.release import InProgress, parse
 from reconciler.errors import ResourceFailed
@@ -49,8 +48,11 @@ def drop(ctx: Context, function: str, qualifier: str) -> None:
     )
 
 
-def wait_ready(ctx: Context, function: str, alias: str) -> None:
-    """Until READY; FAILED ends the wait with AWS's StatusReason."""
+def wait_ready(
+    ctx: Context, function: str, alias: str, within: tuple[int, int] | None = None
+) -> None:
+    """Until READY (and, given `within`, requested inside that range: a scaler brings it
+    there on its own time); FAILED ends the wait with AWS's StatusReason."""
 
     def check() -> tuple[bool, str]:
         config = read_config(ctx, function, alias) or {}
@@ -60,7 +62,8 @@ def wait_ready(ctx: Context, function: str, alias: str) -> None:
             raise ResourceFailed(f"provisioned concurrency on {function}:{alias} FAILED: {reason}")
         allocated = config.get("AllocatedProvisionedConcurrentExecutions", 0)
         requested = config.get("RequestedProvisionedConcurrentExecutions", 0)
-        return status == "READY", f"{status} {allocated}/{requested}"
+        inside = within is None or within[0] <= requested <= within[1]
+        return status == "READY" and inside, f"{status} {allocated}/{requested}"
 
     qualified = f"{function}:{alias}"
     what = f"provisioned concurrency {qualified} READY"
@@ -131,18 +134,17 @@ class ProvisionedConcurrency:
         ctx.client("lambda").put_provisioned_concurrency_config(
             FunctionName=function,
             Qualifier=alias,
-            ProvisionedConcurrentExecutions=_count(ctx, resource),
+            ProvisionedConcurrentExecutions=_count(resource),
         )
         wait_ready(ctx, function, alias)
 
 
-def _count(ctx: Context, resource: Resource) -> int:
+def _count(resource: Resource) -> int:
     """The declared count; scaled, the count is the scaler's (adopted from live when there
-    is one): a new one starts at the declared value brought inside the range in force now."""
+    is one): a new one starts at the declared value, or the scaling's minimum, and the
+    target's registration brings it inside the range in force (its adapter waits for that)."""
     scaling = resource.payload.get("scaling")
     count = resource.fields["count"]
     if scaling is None or count:
         return int(count)
-    client = ctx.client("application-autoscaling")
-    low, high = starting_range(client, scaling)
-    return max(low, min(high, resource.payload.get("fixed") or low), 1)
+    return max(int(resource.payload.get("fixed") or scaling.min), 1)

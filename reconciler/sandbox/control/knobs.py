@@ -71,6 +71,12 @@ class Knobs:
         0.0, "seconds the clock of written timestamps is ahead (negative: behind)"
     )
 
+    def now(self) -> dt.datetime:
+        """The local AWS's time: the `clock` knob's instant when set, else now (UTC)."""
+        if self.clock:
+            return dt.datetime.fromisoformat(self.clock).astimezone(dt.UTC)
+        return dt.datetime.now(dt.UTC)
+
     def replaced(self, changes: Mapping[str, object]) -> Knobs:
         """A copy with `changes` applied; values are converted to each field's type."""
         return dataclasses.replace(self, **coerce_knobs(changes))
