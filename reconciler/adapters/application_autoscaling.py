@@ -9,6 +9,9 @@ import time
 from functools import partial
 from typing import Any
 
+import structlog
+from botocore.exceptions import ClientError
+
 from reconciler.adapters.base import (
     Answer,
     Context,
@@ -31,12 +34,22 @@ from reconciler.expand.application_autoscaling import (
     TARGET,
     resource_id,
 )
+from reconciler.expand.lambda_ import ALIAS, PROVISIONED_CONCURRENCY
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.diff import FieldChange
 
 # AWS answers ObjectNotFoundException; some emulators a ValidationException saying so.
 MISSING = ("ObjectNotFoundException", Answer("ValidationException", "No scalable target found"))
 _KEY = {"ServiceNamespace": NAMESPACE, "ScalableDimension": DIMENSION}
+# The kinds a target hangs off: an alias, its capacity, or a target already known.
+_HOSTS = frozenset({ALIAS.key, PROVISIONED_CONCURRENCY.key, TARGET.key})
+# HTTP 501: the endpoint does not offer the API at all (AWS always does).
+NOT_OFFERED = 501
+log = structlog.get_logger()
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
 def _targets(ctx: Context) -> dict[str, dict[str, Any]]:
@@ -93,7 +106,9 @@ class ScalableTargets:
             "other_policies": tuple(sorted(p["PolicyName"] for p in policies if p is not ours)),
             "tags": _tags(client, target["ScalableTargetARN"]),
         }
-        return Live(fields, {"arn": target["ScalableTargetARN"]})
+        # When it was registered: what its schedule held since (reconcile cost) starts there.
+        meta = {"arn": target["ScalableTargetARN"], "created": target.get("CreationTime")}
+        return Live(fields, meta)
 
     def create(self, ctx: Context, resource: Resource) -> None:
         client = ctx.client("application-autoscaling")
@@ -149,9 +164,21 @@ class ScalableTargets:
         unless_missing(lambda: client.deregister_scalable_target(ResourceId=rid, **_KEY), *MISSING)
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
+        """Targets of the suffix's aliases. A target only ever scales an alias of ours, so a
+        desired state that declares no alias has none to find: no listing then."""
+        if not any(k.kind in _HOSTS for k in scope.known):
+            return []
         client = ctx.client("application-autoscaling")
+        try:
+            targets = _targets(ctx)
+        except ClientError as exc:
+            if _status(exc) != NOT_OFFERED:
+                raise
+            # An endpoint without the service (an emulator's free tier) holds no target.
+            log.warning("scaling.not_offered", kind=self.kind, reason=str(exc))
+            return []
         out = []
-        for rid, target in sorted(_targets(ctx).items()):
+        for rid, target in sorted(targets.items()):
             qualified = rid.removeprefix("function:")
             function = qualified.split(":", 1)[0]
             # Named after its alias: the function's name carries the suffix.

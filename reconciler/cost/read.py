@@ -15,7 +15,9 @@ from typing import Any
 from reconciler.adapters.base import Context, paginate
 from reconciler.cost.estimate import UNTAGGED
 from reconciler.cost.usage import FunctionUse, Period, held_seconds
-from reconciler.expand.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY
+from reconciler.desired.scaling import capacity, held, in_force, words
+from reconciler.expand.application_autoscaling import scaling_of
+from reconciler.expand.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY, SCALER
 from reconciler.expand.resources import Live, Resource, ResourceId
 
 LAMBDA = "AWS/Lambda"
@@ -155,6 +157,8 @@ def _use(
     utilisation = values.get(_id(name, "ProvisionedConcurrencyUtilization"))
     count = int(pc.fields.get("count") or 0) if pc is not None else 0
     since = last_modified(pc.meta.get("since")) if pc is not None else None
+    scaler = live.get(ResourceId(SCALER, alias)) if alias else None
+    instance_seconds, words_ = _scheduled(scaler, period)
     return FunctionUse(
         name=name,
         cost_center=str(tags.get("CostCenter") or UNTAGGED),
@@ -170,4 +174,25 @@ def _use(
         utilisation=utilisation,
         log_ingested_bytes=value("IncomingBytes"),
         log_stored_bytes=stored.get(f"/aws/lambda/{name}", Decimal(0)),
+        instance_seconds=instance_seconds,
+        scheduled=words_,
     )
+
+
+def _scheduled(scaler: Live | None, period: Period) -> tuple[Decimal | None, str]:
+    """What a schedule held over the period (from its target's registration), by the hours
+    each of its actions held; None when no schedule holds the alias's capacity."""
+    if scaler is None or not scaler.fields.get("schedule"):
+        return None, ""
+    scaling = scaling_of(scaler.fields)
+    created = scaler.meta.get("created")
+    start = max(period.start, created) if isinstance(created, dt.datetime) else period.start
+    if start >= period.now:
+        return Decimal(0), words(scaling)
+    stretches = held(scaling, start, period.now)
+    counts = capacity(scaling, stretches, in_force(scaling, start)[0])
+    seconds = sum(
+        (Decimal(str(s.hours * 3600)) * n for s, n in zip(stretches, counts, strict=True)),
+        Decimal(0),
+    )
+    return seconds, words(scaling)

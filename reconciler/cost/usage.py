@@ -42,6 +42,10 @@ class FunctionUse:
     utilisation: Decimal | None = None  # average share of the instances in use
     log_ingested_bytes: Decimal = Decimal(0)
     log_stored_bytes: Decimal = Decimal(0)
+    # Held by a schedule: the instance-seconds it held over the period (None: a fixed count,
+    # `provisioned` for `provisioned_seconds`), and the schedule in words.
+    instance_seconds: Decimal | None = None
+    scheduled: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,12 @@ def priced(use: FunctionUse, period: Period, table: PriceTable) -> FunctionCost:
     pc_rate = table[f"lambda.provisioned_duration.{use.architecture}"].amount
     requests = use.invocations / MILLION * table["lambda.requests"].amount
     duration = seconds * gb * ((1 - served) * on_rate + served * pc_rate)
-    held = Decimal(use.provisioned) * gb * use.provisioned_seconds
+    instance_seconds = (
+        Decimal(use.provisioned) * use.provisioned_seconds
+        if use.instance_seconds is None
+        else use.instance_seconds
+    )
+    held = instance_seconds * gb
     provisioned = held * table[f"lambda.provisioned.{use.architecture}"].amount
     logs = (
         use.log_ingested_bytes / BYTES_PER_GB * table["logs.ingestion"].amount

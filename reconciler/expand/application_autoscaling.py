@@ -129,7 +129,8 @@ def _target(stack: StackContext, fn: FunctionSpec) -> Resource:
         depends_on=(ResourceId(PROVISIONED_CONCURRENCY.key, qualified),),
         # With a schedule, the target's range is the last action's: moved by the scaler.
         ignore=("min", "max") if scaling.schedule else (),
-        payload={"qualified": qualified, "scaling": scaling},
+        # Unreserved (None), what the scaler may hold comes out of the account's pool.
+        payload={"qualified": qualified, "scaling": scaling, "reserved": fn.reserved_concurrency},
         notes=(f"capacity: {words(scaling)} (Application Auto Scaling's, never reset)",),
     )
 

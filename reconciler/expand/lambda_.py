@@ -303,9 +303,20 @@ def _provisioned(stack: StackContext) -> list[Resource]:
                     "fixed": alias.provisioned_concurrency,
                 },
                 ignore=("count",) if alias.scaling else (),
+                notes=_scaled_notes(alias),
             )
         )
     return out
+
+
+def _scaled_notes(alias: AliasSpec) -> tuple[str, ...]:
+    if alias.scaling is None:
+        return ()
+    start = alias.provisioned_concurrency or alias.scaling.min
+    return (
+        f"count: Application Auto Scaling's, never reset here; a new one starts at {start}, "
+        "brought inside the range in force when the target registers",
+    )
 
 
 def _layer_names(spec: StackSpec) -> list[Named]:

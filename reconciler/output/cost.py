@@ -169,6 +169,9 @@ def usage_text(costs: Sequence[FunctionCost], period: Period, region: str, known
 
 def _held(use: FunctionUse) -> str:
     """How long the provisioned instances were held: since they were set, or the period."""
+    if use.instance_seconds is not None:
+        hours = use.instance_seconds / 3600
+        return f" (held by its schedule, {use.scheduled}: {hours:,.0f} instance-hours)"
     if not use.provisioned:
         return ""
     since = "" if use.provisioned_since is None else f" since {_at(use.provisioned_since)}"

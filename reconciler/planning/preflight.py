@@ -9,6 +9,7 @@ from typing import Any
 
 from reconciler.desired import runtimes
 from reconciler.errors import InputError, PreflightError
+from reconciler.expand.application_autoscaling import TARGET
 from reconciler.expand.lambda_ import FUNCTION, PROVISIONED_CONCURRENCY
 from reconciler.expand.resources import Live, ResourceId
 from reconciler.planning.plan import Op, Plan
@@ -76,15 +77,22 @@ def _reservations(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[i
 
 def _unreserved_capacity(plan: Plan, live: Mapping[ResourceId, Live | None]) -> tuple[int, int]:
     """Provisioned concurrency the plan puts on functions without a reservation, and what
-    those configurations hold now."""
+    those configurations hold now. A scaled alias counts at its `max`: the scaler may hold
+    that much at any hour, so the account must have room for it before the first write."""
     wanted, freed = 0, 0
     for action in plan.actions:
-        if action.id.kind != PROVISIONED_CONCURRENCY.key or not action.op.configures:
-            continue
-        if action.resource.payload.get("reserved") is not None:
+        if not action.op.configures or action.resource.payload.get("reserved") is not None:
             continue  # inside the function's own reservation, already counted
-        wanted += int(action.resource.fields.get("count") or 0)
-        current = live.get(action.id)
+        if action.id.kind == PROVISIONED_CONCURRENCY.key:
+            count = action.resource.fields.get("count")
+            if action.resource.payload.get("scaling") is not None:
+                continue  # the scaler's: counted at its target's max below
+        elif action.id.kind == TARGET.key:
+            count = action.resource.payload["scaling"].max
+        else:
+            continue
+        wanted += int(count or 0)
+        current = live.get(ResourceId(PROVISIONED_CONCURRENCY.key, action.id.name))
         freed += int((current.fields.get("count") or 0) if current else 0)
     return wanted, freed
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +25,7 @@ from moto.applicationautoscaling.models import applicationautoscaling_backends
 
 from reconciler.desired.cron import CronError, firings, parse, zone
 from reconciler.expand.application_autoscaling import LINKED_ROLE, LINKED_SERVICE
-from reconciler.sandbox.wire import moto_backends
+from reconciler.sandbox.wire import moto_backends, moto_delivery
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
 from reconciler.sandbox.wire.errors import json_error
 from reconciler.sandbox.wire.routing import REST, Route
@@ -51,6 +53,8 @@ class ApplicationAutoScaling:
         self._tags: dict[str, dict[str, str]] = {}
         self._owners: dict[tuple[str, str, str], Route] = {}
         self._seen: dt.datetime | None = None
+        # (resource id, scaled out): when target tracking last changed the capacity that way.
+        self._scaled: dict[tuple[str, bool], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduled-actions", daemon=True)
         self._thread.start()
@@ -69,6 +73,7 @@ class ApplicationAutoScaling:
             self._tags.clear()
             self._owners.clear()
             self._seen = None
+            self._scaled.clear()
 
     def close(self) -> None:
         self._stop.set()
@@ -110,12 +115,19 @@ class ApplicationAutoScaling:
             return _validation("Provisioned concurrency cannot be scaled on $LATEST")
         return None
 
-    def _deregister(self, call: Call, forward: Forward) -> Response:
-        request = call.json()
-        rid = str(request.get("ResourceId", ""))
-        if self._target(call.account, call.region, rid) is None:
-            return _not_found(f"No scalable target registered for {rid}")
+    def _registered(self, call: Call) -> tuple[str, Any] | Response:
+        """The request's resource id and its target, or AWS's answer for one not registered."""
+        rid = str(call.json().get("ResourceId", ""))
         target = self._target(call.account, call.region, rid)
+        if target is None:
+            return _not_found(f"No scalable target registered for {rid}")
+        return rid, target
+
+    def _deregister(self, call: Call, forward: Forward) -> Response:
+        found = self._registered(call)
+        if isinstance(found, Response):
+            return found
+        rid, target = found
         response = forward(call)
         if response.ok:
             # AWS deletes the target's scheduled actions and scaling policies with it.
@@ -127,15 +139,14 @@ class ApplicationAutoScaling:
                 for key in [k for k, p in backend.policies.items() if p.resource_id == rid]:
                     del backend.policies[key]
                 self._owners.pop((call.account, call.region, rid), None)
-                if target is not None:
-                    self._tags.pop(target.arn, None)
+                self._tags.pop(target.arn, None)
         return response
 
     def _put_action(self, call: Call, forward: Forward) -> Response:
+        found = self._registered(call)
+        if isinstance(found, Response):
+            return found
         request = call.json()
-        rid = str(request.get("ResourceId", ""))
-        if self._target(call.account, call.region, rid) is None:
-            return _not_found(f"No scalable target registered for {rid}")
         try:
             parse(str(request.get("Schedule", "")))
             zone(str(request.get("Timezone") or "UTC"))
@@ -144,10 +155,8 @@ class ApplicationAutoScaling:
         return forward(call)
 
     def _put_policy(self, call: Call, forward: Forward) -> Response:
-        rid = str(call.json().get("ResourceId", ""))
-        if self._target(call.account, call.region, rid) is None:
-            return _not_found(f"No scalable target registered for {rid}")
-        return forward(call)
+        found = self._registered(call)
+        return found if isinstance(found, Response) else forward(call)
 
     def _tagged(self, call: Call) -> tuple[str, dict[str, str]] | Response:
         arn = str(call.json().get("ResourceARN", ""))
@@ -187,11 +196,50 @@ class ApplicationAutoScaling:
         return backend.targets.get(DIMENSION, {}).get(rid)
 
     def _loop(self) -> None:
+        judged = time.monotonic()
         while not self._stop.wait(TICK_S):
             try:
                 self.fire_due()
+                # Target tracking acts on alarms, judged as often as CloudWatch judges them.
+                if time.monotonic() - judged >= self._ctx.knobs().alarm_evaluation_seconds:
+                    judged = time.monotonic()
+                    self.track()
             except RuntimeError:
                 continue  # a backend changed under the read; the next tick sees it settled
+
+    def track(self) -> None:
+        """Each target-tracking policy on utilization, as its two alarms drive it: above the
+        target for 3 one-minute periods scales out, below 90% of it for 15 scales in, to the
+        capacity that would have met the target, within the target's range and cooldowns."""
+        knobs = self._ctx.knobs()
+        with self._ctx.lock:
+            owners = dict(self._owners)
+        for (account, region, rid), route in sorted(owners.items()):
+            target = self._target(account, region, rid)
+            policy = _tracking_policy(account, region, rid)
+            if target is None or policy is None:
+                continue
+            current = self._requested(route, account, rid)
+            wanted = tracked(policy, _utilization(account, region, rid, knobs), current)
+            if wanted is None or wanted == current:
+                continue
+            low, high = int(target.min_capacity), int(target.max_capacity)
+            wanted = max(low, min(high, wanted))
+            if wanted != current and self._cooled(rid, policy, wanted > current):
+                self._ctx.dispatch(_pc_call(route, account, rid, wanted))
+
+    def _cooled(self, rid: str, policy: dict[str, Any], out: bool) -> bool:
+        """Whether the cooldown of the last change this way is over (then it starts again)."""
+        key = "ScaleOutCooldown" if out else "ScaleInCooldown"
+        scale = self._ctx.knobs().metric_period_scale
+        wait = float(policy.get(key) or 0) * scale
+        now = time.monotonic()
+        with self._ctx.lock:
+            last = self._scaled.get((rid, out))
+            if last is not None and now - last < wait:
+                return False
+            self._scaled[(rid, out)] = now
+        return True
 
     def fire_due(self) -> None:
         """Run every scheduled action whose time came since the last look, as AWS does: the
@@ -259,6 +307,53 @@ class ApplicationAutoScaling:
         if not answer.ok:
             return 0
         return int(json.loads(answer.body).get("RequestedProvisionedConcurrentExecutions", 0))
+
+
+# The alarms Application Auto Scaling makes for a Lambda target-tracking policy: the high one
+# on 3 one-minute periods above the target, the low one on 15 below 90% of it.
+HIGH_PERIODS, LOW_PERIODS, LOW_SHARE = 3, 15, 0.9
+METRIC = "ProvisionedConcurrencyUtilization"
+
+
+def tracked(policy: dict[str, Any], periods: list[float | None], current: int) -> int | None:
+    """The capacity target tracking moves to (None: neither alarm is in ALARM). `periods`:
+    the Maximum utilization of each one-minute period, newest first (None: no data, which
+    alarms neither way)."""
+    target = float(policy.get("TargetValue") or 0)
+    if target <= 0 or current <= 0:
+        return None
+    high = periods[:HIGH_PERIODS]
+    if len(high) == HIGH_PERIODS and all(p is not None and p > target for p in high):
+        return math.ceil(current * max(p for p in high if p is not None) / target)
+    low = periods[:LOW_PERIODS]
+    if len(low) == LOW_PERIODS and all(p is not None and p < target * LOW_SHARE for p in low):
+        return max(1, math.ceil(current * max(p for p in low if p is not None) / target))
+    return None
+
+
+def _tracking_policy(account: str, region: str, rid: str) -> dict[str, Any] | None:
+    backend = applicationautoscaling_backends[account][region]
+    for policy in list(backend.policies.values()):
+        if policy.resource_id == rid and policy.policy_type == "TargetTrackingScaling":
+            config: dict[str, Any] = policy.target_tracking_scaling_policy_configuration or {}
+            return config
+    return None
+
+
+def _utilization(account: str, region: str, rid: str, knobs: Any) -> list[float | None]:
+    """The Maximum utilization the alias's metric recorded per one-minute period (scaled by
+    the period knob), newest first, for as many periods as the low alarm looks at."""
+    _, name, qualifier = rid.split(":")
+    dimensions = {"FunctionName": name, "Resource": f"{name}:{qualifier}"}
+    recorded = moto_delivery.metric_values(account, region, "AWS/Lambda", METRIC, dimensions)
+    period = dt.timedelta(seconds=60 * knobs.metric_period_scale)
+    now = dt.datetime.now(dt.UTC)
+    out: list[float | None] = []
+    for index in range(LOW_PERIODS):
+        end = now - period * index
+        values = [v for at, v in recorded if end - period <= at < end]
+        out.append(max(values) if values else None)
+    return out
 
 
 def _pc_call(route: Route, account: str, rid: str, value: int | None) -> Call:

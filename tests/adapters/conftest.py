@@ -36,6 +36,13 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> StackSpec:
     return small_stack.load(folder)
 
 
+@pytest.fixture(scope="session")
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> StackSpec:
+    """The small stack with its alias's capacity held by Application Auto Scaling."""
+    folder: Path = tmp_path_factory.mktemp("scaled")
+    return small_stack.load(folder, small_stack.SCALED)
+
+
 @pytest.fixture
 def ctx(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Context:
     """A context of its own suffix: what one test creates, no other test sees."""

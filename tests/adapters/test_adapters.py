@@ -16,6 +16,7 @@ import pytest
 from reconciler.adapters import ADAPTERS, adapter_for
 from reconciler.adapters.base import Context, Discoverer, DiscoveryScope, Listings
 from reconciler.desired.model import StackSpec
+from reconciler.expand.application_autoscaling import TARGET
 from reconciler.expand.catalog import KEYS
 from reconciler.expand.resources import Resource, ResourceId
 from reconciler.planning.diff import adopt_ignored, diff_fields
@@ -29,6 +30,12 @@ Drift = Callable[[Context, Resource], object]
 
 def _stack(ctx: Context, small: StackSpec) -> dict[ResourceId, Resource]:
     return {r.id: r for r in small_stack.resources(small, ctx.target.suffix)}
+
+
+def _spec(kind: str, small: StackSpec, scaled: StackSpec) -> StackSpec:
+    """The small stack; scaled for the kind only a scaled alias has (the fixed one's count
+    is adopted from live once scaled, so its own cases need the unscaled stack)."""
+    return scaled if kind == TARGET.key else small
 
 
 def _of_kind(stack: dict[ResourceId, Resource], kind: str) -> Resource:
@@ -52,6 +59,11 @@ def _create(ctx: Context, stack: dict[ResourceId, Resource], kind: str) -> Resou
     for item in _with_needs(stack, resource):
         adapter_for(item.id.kind).create(ctx, item)
     return resource
+
+
+def _diff(resource: Resource, live: Any) -> Any:
+    """What the plan compares: fields someone else owns (a scaler's range) adopted first."""
+    return diff_fields(adopt_ignored(resource, live), live)
 
 
 def _read(ctx: Context, resource: Resource) -> Any:
@@ -92,6 +104,29 @@ def _other_policy_version(ctx: Context, resource: Resource) -> None:
 
 def _alarm_threshold(ctx: Context, resource: Resource) -> None:
     change_alarm(ctx.client("cloudwatch"), resource.id.name, Threshold=5.0)
+
+
+def _night_by_hand(ctx: Context, resource: Resource) -> None:
+    """A scheduled action edited and a step policy added, both on our target."""
+    scaling = ctx.client("application-autoscaling")
+    key = {
+        "ServiceNamespace": "lambda",
+        "ScalableDimension": "lambda:function:ProvisionedConcurrency",
+        "ResourceId": f"function:{resource.id.name}",
+    }
+    scaling.put_scheduled_action(
+        ScheduledActionName="night",
+        Schedule="cron(0 22 ? * MON-FRI *)",
+        Timezone="America/New_York",
+        ScalableTargetAction={"MinCapacity": 1, "MaxCapacity": 2},
+        **key,
+    )
+    scaling.put_scaling_policy(
+        PolicyName="by-hand",
+        PolicyType="StepScaling",
+        StepScalingPolicyConfiguration={"AdjustmentType": "ChangeInCapacity"},
+        **key,
+    )
 
 
 # What someone changes by hand on each kind, and the fields the adapter must then see.
@@ -159,6 +194,7 @@ DRIFT: dict[str, tuple[Drift, set[str]]] = {
         ),
         {"count", "status"},
     ),
+    "application-autoscaling.target": (_night_by_hand, {"schedule.night", "other_policies"}),
     "cloudwatch.alarm": (_alarm_threshold, {"threshold"}),
     "xray.group": (
         lambda c, r: c.client("xray").update_group(
@@ -181,37 +217,37 @@ def test_there_is_a_drift_case_for_every_kind() -> None:
 
 @pytest.mark.parametrize("kind", KEYS)
 def test_a_created_resource_reads_back_exactly_as_desired(
-    ctx: Context, small: StackSpec, kind: str
+    ctx: Context, small: StackSpec, scaled: StackSpec, kind: str
 ) -> None:
-    stack = _stack(ctx, small)
+    stack = _stack(ctx, _spec(kind, small, scaled))
     resource = _of_kind(stack, kind)
     if not resource.derived:
         assert _read(ctx, resource) is None
     _create(ctx, stack, kind)
     live = _read(ctx, resource)
-    assert live is not None and diff_fields(resource, live) == ()
+    assert live is not None and _diff(resource, live) == ()
 
 
 @pytest.mark.parametrize("kind", KEYS)
 def test_drift_made_by_hand_is_seen_and_corrected(
-    ctx: Context, small: StackSpec, kind: str
+    ctx: Context, small: StackSpec, scaled: StackSpec, kind: str
 ) -> None:
-    stack = _stack(ctx, small)
+    stack = _stack(ctx, _spec(kind, small, scaled))
     resource = _create(ctx, stack, kind)
     mutate, expected = DRIFT[kind]
     mutate(ctx, resource)
     live = _read(ctx, resource)
-    changes = diff_fields(resource, live)
+    changes = _diff(resource, live)
     assert {c.path for c in changes} == expected
     adapter_for(kind).update(ctx, resource, changes, live)
-    assert diff_fields(resource, _read(ctx, resource)) == ()
+    assert _diff(resource, _read(ctx, resource)) == ()
 
 
 @pytest.mark.parametrize("kind", KEYS)
 def test_a_resource_is_deleted_and_a_second_delete_is_harmless(
-    ctx: Context, small: StackSpec, kind: str
+    ctx: Context, small: StackSpec, scaled: StackSpec, kind: str
 ) -> None:
-    stack = _stack(ctx, small)
+    stack = _stack(ctx, _spec(kind, small, scaled))
     resource = _create(ctx, stack, kind)
     adapter = adapter_for(kind)
     if resource.derived:
@@ -228,14 +264,16 @@ DISCOVERABLE = [kind for kind, adapter in ADAPTERS.items() if hasattr(adapter, "
 
 @pytest.mark.parametrize("kind", DISCOVERABLE)
 def test_discovery_finds_a_resource_of_the_suffix_with_its_tags(
-    ctx: Context, small: StackSpec, kind: str
+    ctx: Context, small: StackSpec, scaled: StackSpec, kind: str
 ) -> None:
-    stack = _stack(ctx, small)
+    stack = _stack(ctx, _spec(kind, small, scaled))
     resource = _create(ctx, stack, kind)
     discoverer = cast(Discoverer, adapter_for(kind))
+    # What observe knows in a real run: the rest of the stack, not this one.
+    others = frozenset(rid for rid in stack if rid != resource.id)
     (mine,) = [
         f
-        for f in discoverer.discover(ctx, DiscoveryScope(ctx.target.suffix))
+        for f in discoverer.discover(ctx, DiscoveryScope(ctx.target.suffix, others))
         if f.id == resource.id
     ]
     assert dict(mine.tags or {}) == dict(resource.fields["tags"])

@@ -49,6 +49,11 @@ UNREACHED = {
     "or declared otherwise (tests/adapters)",
     "cloudwatch:GetMetricStatistics": "a release in steps watching the new version's errors "
     "(prod's canary; test_rollout)",
+    "application-autoscaling:DescribeScheduledActions": "reading a scaled alias's target "
+    "(prod's business hours; test_scaling, under its own policy)",
+    "application-autoscaling:DescribeScalingPolicies": "reading a scaled alias's target "
+    "(test_scaling)",
+    "application-autoscaling:ListTagsForResource": "a scalable target's tags (test_scaling)",
 }
 
 

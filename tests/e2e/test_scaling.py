@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import LocalAws, Run, reconcile
+from tests.e2e.helpers import RECONCILER_KEY, LocalAws, Run, reconcile
 
 SUFFIX = "cap"
 FN = f"pay-{SUFFIX}"
@@ -314,3 +314,37 @@ def test_a_schedule_that_cannot_work_is_refused_before_any_aws_call(
     [line] = [x for x in refused.stderr.splitlines() if x.startswith("error:")]
     assert says in line
     assert local_aws.control.calls() == []
+
+
+def test_a_scaled_stack_lives_and_dies_inside_the_policy_it_is_given(
+    local_aws: LocalAws, folder: Path
+) -> None:
+    """`reconcile policy` for the stack, enforced on the reconciler's key: the first target
+    of the account creates Application Auto Scaling's role, and nothing is refused."""
+    local_aws.control.configure(clock=PEAK)
+    declare(folder, scaling=SCHEDULED.replace("max = 3\n", "max = 3\ntarget = 0.6\n", 1))
+    where = ("--desired-dir", str(folder), "--stack", "payments")
+    policy = reconcile(local_aws, "policy", *where)
+    assert policy.code == 0, policy.stderr
+    local_aws.control.configure(enforce_policy=policy.stdout, enforce_access_key=RECONCILER_KEY)
+    local_aws.control.reset_calls()
+    try:
+        assert payments(local_aws, folder, "apply").code == 0
+        declare(folder, scaling="[functions.pay.alias.scaling]\nmin = 1\nmax = 3\n" + DAY)
+        assert payments(local_aws, folder, "apply").code == 0
+        calls = local_aws.control.calls()
+        converged(local_aws, folder)
+        destroyed = payments(local_aws, folder, "destroy", "--yes")
+        assert destroyed.code == 0, destroyed.stdout + destroyed.stderr
+        calls += local_aws.control.calls()
+    finally:
+        local_aws.control.configure(enforce_policy="", enforce_access_key="", clock="")
+    ours = [c for c in calls if c.access_key == RECONCILER_KEY]
+    assert ours and [c for c in ours if c.status == 403] == []
+    used = {action for c in ours for action in c.actions}
+    assert {
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:DeleteScheduledAction",
+        "application-autoscaling:DeregisterScalableTarget",
+    } <= used

@@ -31,6 +31,9 @@ INSTANT: dict[str, object] = {
     "queue_reuse_seconds": 0,
     "enforce_policy": "",
     "enforce_access_key": "",
+    "clock": "",
+    "alarm_evaluation_seconds": 60.0,
+    "metric_period_scale": 1.0,
 }
 TRUST_POLICY = json.dumps(
     {

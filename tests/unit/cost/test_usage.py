@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from reconciler.cost.prices import table_for
+from reconciler.cost.read import _scheduled
 from reconciler.cost.usage import (
     FunctionUse,
     Period,
@@ -14,6 +15,7 @@ from reconciler.cost.usage import (
     priced,
     unpriced,
 )
+from reconciler.expand.resources import Live
 from reconciler.output.cost import usage_json, usage_text
 
 TABLE = table_for("us-east-1")
@@ -93,3 +95,31 @@ def test_fifteen_seconds_of_capacity_cost_fifteen_seconds() -> None:
     assert priced(use, MONTH, TABLE).provisioned == Decimal("0.000250005")
     text = usage_text([priced(use, MONTH, TABLE)], MONTH, "us-east-1", known=True)
     assert "provisioned concurrency $0.00 (5 held 15 s)" in text
+
+
+def test_capacity_on_a_schedule_is_priced_by_what_each_action_held() -> None:
+    """The business-hours target, registered on Monday 30 November 2026 at 00:00 New York
+    time, read at noon on Monday 7 December: 5 weekdays x 12 h at 5 (Mon-Fri 08:00-20:00),
+    and Monday the 7th from 08:00 to noon at 5: 64 h x 5; the other 116 of the 180 hours at 1.
+    """
+    assert TABLE is not None
+    action = {"timezone": "America/New_York"}
+    fields = {
+        "min": 1,
+        "max": 5,
+        "schedule": {
+            "business-hours": {**action, "cron": "cron(0 8 ? * MON-FRI *)", "min": 5, "max": 5},
+            "after-hours": {**action, "cron": "cron(0 20 ? * MON-FRI *)", "min": 1, "max": 1},
+        },
+    }
+    created = dt.datetime(2026, 11, 30, 5, 0, tzinfo=dt.UTC)
+    now = dt.datetime(2026, 12, 7, 17, 0, tzinfo=dt.UTC)
+    seconds, said = _scheduled(Live(fields, {"created": created}), Period(30, now))
+    assert said == "5 from 08:00 Mon-Fri, 1 from 20:00, America/New_York"
+    assert seconds == (64 * 5 + 116 * 1) * 3600
+    use = _use(memory_mb=1024, provisioned=5, instance_seconds=seconds, scheduled=said)
+    cost = priced(use, Period(30, now), TABLE)
+    # 436 instance-hours x 1 GB x 3,600 s x $0.0000033334.
+    assert cost.provisioned == Decimal(436 * 3600) * Decimal("0.0000033334")
+    text = usage_text([cost], Period(30, now), "us-east-1", known=True)
+    assert "held by its schedule, 5 from 08:00 Mon-Fri" in text and "436 instance-hours" in text

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.desired.model import ScalingSpec
 from reconciler.errors import PreflightError
 from reconciler.expand.resources import Live, Resource, ResourceId
 from reconciler.planning.plan import Action, Op, Plan, plan_apply
@@ -52,6 +53,39 @@ def test_provisioned_concurrency_without_a_reservation_comes_out_of_the_unreserv
         check_concurrency(_settings(1000, 950), Plan((capacity(None, 851),)), {})
     # Inside a reservation they take nothing more from the pool.
     check_concurrency(_settings(1000, 100), Plan((capacity(200),)), {})
+
+
+def test_a_scaled_alias_of_an_unreserved_function_counts_at_its_max() -> None:
+    """The scaler may hold `max` at any hour: the account must have room for it before the
+    first write, whatever the alias holds at the moment."""
+    scaling = ScalingSpec(1, 860)
+    target = Resource(
+        ResourceId("application-autoscaling.target", "fn-u1:live"),
+        {"min": 1, "max": 860, "schedule": {}, "tracking": None, "tags": {}},
+        payload={"scaling": scaling, "reserved": None},
+    )
+    capacity = Resource(
+        ResourceId("lambda.provisioned_concurrency", "fn-u1:live"),
+        {"count": None, "status": "READY", "elsewhere": ()},
+        payload={"function": "fn-u1", "alias": "live", "reserved": None, "scaling": scaling},
+    )
+    plan = Plan((Action(Op.CREATE, capacity), Action(Op.CREATE, target)))
+    with pytest.raises(PreflightError, match="the stack reserves 860"):
+        check_concurrency(_settings(1000, 950), plan, {})
+    # What the alias holds now counts as given back: with 10 held (940 unreserved), a max of
+    # 850 leaves the 100 AWS keeps, and 851 does not.
+    held = {capacity.id: Live({"count": 10, "status": "READY", "elsewhere": ()})}
+    for most, fits in ((850, True), (851, False)):
+        sized = replace(target, payload={"scaling": ScalingSpec(1, most), "reserved": None})
+        one = Plan((Action(Op.UPDATE, sized),))
+        if fits:
+            check_concurrency(_settings(1000, 940), one, held)
+        else:
+            with pytest.raises(PreflightError, match="reserves 851"):
+                check_concurrency(_settings(1000, 940), one, held)
+    # Inside a reservation the scaler takes nothing more from the pool.
+    reserved = replace(target, payload={"scaling": scaling, "reserved": 900})
+    check_concurrency(_settings(1000, 100), Plan((Action(Op.CREATE, reserved),)), {})
 
 
 def test_reserved_concurrency_must_leave_the_account_its_unreserved_minimum(
