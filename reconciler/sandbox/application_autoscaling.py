@@ -55,6 +55,8 @@ class ApplicationAutoScaling:
         self._seen: dt.datetime | None = None
         # (resource id, scaled out): when target tracking last changed the capacity that way.
         self._scaled: dict[tuple[str, bool], float] = {}
+        # Resource id -> when target tracking last set its capacity (real time, as metrics).
+        self._set_at: dict[str, dt.datetime] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduled-actions", daemon=True)
         self._thread.start()
@@ -74,6 +76,7 @@ class ApplicationAutoScaling:
             self._owners.clear()
             self._seen = None
             self._scaled.clear()
+            self._set_at.clear()
 
     def close(self) -> None:
         self._stop.set()
@@ -220,13 +223,20 @@ class ApplicationAutoScaling:
             if target is None or policy is None:
                 continue
             current = self._requested(route, account, rid)
-            wanted = tracked(policy, _utilization(account, region, rid, knobs), current)
+            # A capacity is judged on its own utilization: points before it was set do not
+            # count (they would scale again for load already answered).
+            with self._ctx.lock:
+                since = self._set_at.get(rid)
+            periods = _utilization(account, region, rid, knobs, since)
+            wanted = tracked(policy, periods, current)
             if wanted is None or wanted == current:
                 continue
             low, high = int(target.min_capacity), int(target.max_capacity)
             wanted = max(low, min(high, wanted))
             if wanted != current and self._cooled(rid, policy, wanted > current):
                 self._ctx.dispatch(_pc_call(route, account, rid, wanted))
+                with self._ctx.lock:
+                    self._set_at[rid] = dt.datetime.now(dt.UTC)
 
     def _cooled(self, rid: str, policy: dict[str, Any], out: bool) -> bool:
         """Whether the cooldown of the last change this way is over (then it starts again)."""
@@ -340,9 +350,12 @@ def _tracking_policy(account: str, region: str, rid: str) -> dict[str, Any] | No
     return None
 
 
-def _utilization(account: str, region: str, rid: str, knobs: Any) -> list[float | None]:
+def _utilization(
+    account: str, region: str, rid: str, knobs: Any, since: dt.datetime | None
+) -> list[float | None]:
     """The Maximum utilization the alias's metric recorded per one-minute period (scaled by
-    the period knob), newest first, for as many periods as the low alarm looks at."""
+    the period knob), newest first, for as many periods as the low alarm looks at; a period
+    that began before `since` has no data."""
     _, name, qualifier = rid.split(":")
     dimensions = {"FunctionName": name, "Resource": f"{name}:{qualifier}"}
     recorded = moto_delivery.metric_values(account, region, "AWS/Lambda", METRIC, dimensions)
@@ -352,7 +365,8 @@ def _utilization(account: str, region: str, rid: str, knobs: Any) -> list[float 
     for index in range(LOW_PERIODS):
         end = now - period * index
         values = [v for at, v in recorded if end - period <= at < end]
-        out.append(max(values) if values else None)
+        fresh = since is None or end - period >= since
+        out.append(max(values) if values and fresh else None)
     return out
 
 

@@ -348,3 +348,29 @@ def test_a_scaled_stack_lives_and_dies_inside_the_policy_it_is_given(
         "application-autoscaling:DeleteScheduledAction",
         "application-autoscaling:DeregisterScalableTarget",
     } <= used
+
+
+def test_target_tracking_scales_out_under_load_and_no_plan_takes_it_back(
+    local_aws: LocalAws, folder: Path
+) -> None:
+    """A user's stack with target tracking at 50%: one instance fully used scales out to 2
+    (the local AWS's alarms judged every 0.2 s on 1.2 s periods), and the plans after it find
+    nothing to change: the count is the scaler's."""
+    tracked = "[functions.pay.alias.scaling]\nmin = 1\nmax = 3\ntarget = 0.5\n"
+    local_aws.control.configure(alarm_evaluation_seconds=0.2, metric_period_scale=0.02)
+    declare(folder, scaling=tracked)
+    try:
+        assert payments(local_aws, folder, "apply").code == 0
+        ready(local_aws, 1)
+        lam = local_aws.client("lambda")
+        deadline = time.monotonic() + 60
+        while requested(local_aws) == 1:
+            assert time.monotonic() < deadline, "target tracking never scaled out"
+            lam.invoke(FunctionName=FN, Qualifier="live", Payload=b"{}")
+        ready(local_aws, 2)
+        converged(local_aws, folder)
+        assert requested(local_aws) == 2
+    finally:
+        local_aws.control.configure(alarm_evaluation_seconds=60.0, metric_period_scale=1.0)
+        destroyed = payments(local_aws, folder, "destroy", "--yes")
+        assert destroyed.code == 0, destroyed.stdout + destroyed.stderr
