@@ -319,6 +319,29 @@ def test_a_linear_release_steps_by_its_percent_and_ends_alone(
     assert writes_of(payments(local_aws, folder, "apply")) == 0
 
 
+def test_a_warm_up_that_fails_leaves_no_capacity_and_never_starts_the_rollout(
+    local_aws: LocalAws, folder: Path, ready: None
+) -> None:
+    """The new version's own capacity ends FAILED: it is removed, the alias keeps serving
+    what it served with no routing, and the next run, with capacity available, releases."""
+    before, _ = serving(local_aws)
+    declare(folder, "warm-fails", CANARY)
+    local_aws.control.configure(pc_fail_reason="FUNCTION_ERROR_INIT_FAILURE: init failed")
+    try:
+        failed = payments(local_aws, folder, "apply")
+    finally:
+        local_aws.control.configure(pc_fail_reason="")
+    said = failed.stdout + failed.stderr
+    assert failed.code == 3, said
+    assert "not started" in said and f"live stays on version {before}" in said
+    assert "FUNCTION_ERROR_INIT_FAILURE" in said
+    assert serving(local_aws) == (before, {})
+    assert configured(local_aws) == ["live"]
+    released = payments(local_aws, folder, "apply")
+    assert released.code == 0, released.stdout + released.stderr
+    assert serving(local_aws)[0] != before and configured(local_aws) == ["live"]
+
+
 def test_an_alarm_during_the_canary_rolls_back_and_the_version_is_held(
     local_aws: LocalAws, folder: Path, ready: None
 ) -> None:

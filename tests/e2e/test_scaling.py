@@ -374,3 +374,40 @@ def test_target_tracking_scales_out_under_load_and_no_plan_takes_it_back(
         local_aws.control.configure(alarm_evaluation_seconds=60.0, metric_period_scale=1.0)
         destroyed = payments(local_aws, folder, "destroy", "--yes")
         assert destroyed.code == 0, destroyed.stdout + destroyed.stderr
+
+
+def test_a_release_in_steps_at_the_peak_warms_a_share_of_the_peaks_capacity(
+    local_aws: LocalAws, folder: Path, deployed: None
+) -> None:
+    """A canary of 50% at the peak (3 instances): the new version's own capacity is
+    ceil(3 x 50%) = 2, a share of what the scaler holds, not of the declared minimum of 1;
+    after it the alias serves the new version on the peak's 3."""
+    canary = '[functions.pay.alias.rollout]\nstrategy = "canary"\npercent = 50\ninterval = "3s"\n'
+    local_aws.control.configure(clock=PEAK)
+    ready(local_aws, 3)
+    lam = local_aws.client("lambda")
+    declare(folder, scaling=canary + SCHEDULED)
+    assert payments(local_aws, folder, "apply").code == 0  # the rollout, declared
+    declare(folder, scaling=canary + SCHEDULED, release="second")
+    warm: set[int] = set()
+    stop = threading.Event()
+
+    def look() -> None:
+        while not stop.wait(0.05):
+            listed = lam.list_provisioned_concurrency_configs(FunctionName=FN)
+            for config in listed["ProvisionedConcurrencyConfigs"]:
+                if not config["FunctionArn"].endswith(":live"):
+                    warm.add(config["RequestedProvisionedConcurrentExecutions"])
+
+    watcher = threading.Thread(target=look, daemon=True)
+    watcher.start()
+    try:
+        released = payments(local_aws, folder, "apply")
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert released.code == 0, released.stdout + released.stderr
+    assert "gets 2 provisioned of its own" in released.stdout
+    assert warm == {2}
+    assert requested(local_aws) == 3
+    converged(local_aws, folder)
