@@ -473,8 +473,16 @@ def test_rollout_status_shows_a_release_and_abort_rolls_it_back(
     assert unsure.code == 0, unsure.stderr
     assert f"rollout of version {new} in progress (step 1 since" in unsure.stdout
     assert "declares none for it: name the environment it was released with" in unsure.stdout
-    aborted = payments(local_aws, folder, "rollout", "abort")
+    # Aborted with a desired state that declares no capacity: the capacity that warmed the
+    # new version goes all the same.
+    bare = tmp_path / "no-capacity"
+    shutil.copytree(folder, bare)
+    toml = (bare / "payments.toml").read_text()
+    (bare / "payments.toml").write_text(toml.replace("provisioned_concurrency = 2", ""))
+    assert new in configured(local_aws)
+    aborted = payments(local_aws, bare, "rollout", "abort")
     assert aborted.code == 0 and f"Aborted: {FN}:live rolled back" in aborted.stdout
+    assert configured(local_aws) == ["live"]
     # The apply that drove it sees the alias change at its next look and stops.
     result = finished(proc)
     assert result.code == 1, result.stdout + result.stderr

@@ -170,8 +170,10 @@ def _warm(ctx: Context, release: Release, version: str, previous: str) -> None:
 
 
 def _settled(ctx: Context, release: Release, state: InProgress) -> None:
-    """Back on the previous version: the new one's own capacity (if still held) goes."""
-    if warm_count(release) and _weighted(release, state):
+    """Back on the previous version: the new one's own capacity, if still held, goes, even
+    when the desired state this run was given declares none (an abort from an environment
+    without capacity must not leave the one that warmed the rollout paid for)."""
+    if _weighted(release, state) and state.version in provisioned.configs(ctx, release.function):
         provisioned.drop(ctx, release.function, state.version)
     _capacity_ready(ctx, release)
 
