@@ -66,7 +66,9 @@ def client_kwargs(url: str, retries: int = 1, validate: bool = True) -> dict[str
 def handler_zip(header: str = "") -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", header + "def handler(event, context):\n    return event\n")
+        # A fixed timestamp: the same code makes the same bytes whenever it is zipped.
+        entry = zipfile.ZipInfo("index.py", date_time=(2026, 1, 1, 0, 0, 0))
+        archive.writestr(entry, header + "def handler(event, context):\n    return event\n")
     return buffer.getvalue()
 
 
