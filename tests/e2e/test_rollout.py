@@ -150,6 +150,11 @@ class Watcher:
             ready = {c["FunctionArn"].rsplit(":", 1)[1] for c in configs if c["Status"] == "READY"}
             arns = [c["FunctionArn"] for c in configs]
             self.capacity.append(any(arn.endswith(":live") for arn in arns))
+            # The two reads are one look only if the alias did not move between them (a step
+            # that ends moves the alias, then removes the version's own capacity).
+            after = lam.get_alias(FunctionName=FN, Name="live")
+            if (after["FunctionVersion"], weights(after)) != state:
+                continue
             # A version routed to by weight has capacity of its own, READY, at every look.
             self.warm.extend(version in ready for version in weights(alias))
 

@@ -113,7 +113,7 @@ def abandon(ctx: Context, release: Release, state: InProgress) -> None:
 def _route(ctx: Context, release: Release, state: InProgress) -> None:
     share = weight(release.spec, state.step)
     if share >= 100:
-        _make_primary(ctx, release, state.version, state.text())
+        _make_primary(ctx, release, state, state.text())
     else:
         _update(ctx, release, state.previous, {state.version: share / 100}, state.text())
     log.info("rollout.step", alias=release.qualified, version=state.version, percent=share)
@@ -121,7 +121,7 @@ def _route(ctx: Context, release: Release, state: InProgress) -> None:
 
 def _finish(ctx: Context, release: Release, state: InProgress) -> None:
     if _weighted(release, state):
-        _make_primary(ctx, release, state.version, "")
+        _make_primary(ctx, release, state, "")
     else:
         # Primary since the bake began: only the description is left to clear.
         _update(ctx, release, state.version, {}, "")
@@ -140,12 +140,15 @@ def _update(
     )
 
 
-def _make_primary(ctx: Context, release: Release, version: str, description: str) -> None:
-    """The new version serves alone: its own capacity goes first (one configuration per
-    version), then the alias's moves to it, waited for until READY."""
+def _make_primary(ctx: Context, release: Release, state: InProgress, description: str) -> None:
+    """The new version serves alone. Its own capacity must go before the alias's moves to it
+    (one configuration per version), so its share goes back to the previous version for that
+    moment: a version routed to by weight never runs without capacity of its own. The
+    alias's capacity is then waited for until READY on the new version."""
     if warm_count(release):
-        provisioned.drop(ctx, release.function, version)
-    _update(ctx, release, version, {}, description)
+        _update(ctx, release, state.previous, {}, state.text())
+        provisioned.drop(ctx, release.function, state.version)
+    _update(ctx, release, state.version, {}, description)
     _capacity_ready(ctx, release)
 
 
