@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.desired import runtimes
@@ -34,6 +35,52 @@ def runtime_problems(plan: Plan, today: dt.date) -> tuple[list[str], list[str]]:
     return refusals, warnings
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Concurrency a plan takes from the account's unreserved pool, and what the resources it
+    changes hold now (given back when they change)."""
+
+    wanted: int = 0
+    freed: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.wanted - self.freed
+
+
+@dataclass(frozen=True)
+class Room:
+    """The account-region's concurrency, as GetAccountSettings answers it."""
+
+    total: int
+    unreserved: int
+
+    @property
+    def floor(self) -> int:
+        return min(100, self.total)  # AWS keeps 100 unreserved (or all of a smaller account's).
+
+    @property
+    def spare(self) -> int:
+        """What can still be reserved or provisioned out of the unreserved pool."""
+        return self.unreserved - self.floor
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> Room:
+        limit = settings.get("AccountLimit", {})
+        total = int(limit.get("ConcurrentExecutions", 1000))
+        return cls(total, int(limit.get("UnreservedConcurrentExecutions", total)))
+
+    def words(self) -> str:
+        return f"{self.total} total, {self.unreserved} unreserved"
+
+
+def claim(plan: Plan, live: Mapping[ResourceId, Live | None]) -> Claim:
+    """What the plan reserves and provisions out of the unreserved pool (see below)."""
+    reserved, released = _reservations(plan, live)
+    provisioned, returned = _unreserved_capacity(plan, live)
+    return Claim(reserved + provisioned, released + returned)
+
+
 def check_concurrency(
     read_settings: Callable[[], Mapping[str, Any]],
     plan: Plan,
@@ -46,20 +93,14 @@ def check_concurrency(
     The account's settings are read only when the plan reserves something: a converged run
     has nothing to check.
     """
-    reserved, released = _reservations(plan, live)
-    provisioned, returned = _unreserved_capacity(plan, live)
-    wanted, freed = reserved + provisioned, released + returned
-    if not wanted:
+    wanted = claim(plan, live)
+    if not wanted.wanted:
         return
-    limit = read_settings().get("AccountLimit", {})
-    total = int(limit.get("ConcurrentExecutions", 1000))
-    unreserved = int(limit.get("UnreservedConcurrentExecutions", total))
-    floor = min(100, total)  # AWS keeps 100 unreserved (or all of a smaller new account's).
-    if unreserved + freed - wanted < floor:
+    room = Room.of(read_settings())
+    if wanted.net > room.spare:
         raise PreflightError(
-            f"account concurrency too low: {total} total, {unreserved} unreserved; the stack "
-            f"reserves {wanted} (reserved and provisioned), and AWS keeps at least {floor} "
-            "unreserved"
+            f"account concurrency too low: {room.words()}; the stack reserves {wanted.wanted} "
+            f"(reserved and provisioned), and AWS keeps at least {room.floor} unreserved"
         )
 
 

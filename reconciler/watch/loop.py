@@ -117,7 +117,7 @@ def fleet_cycle(fleet: Fleet, sessions: Sessions) -> Cycle:
 
     def one(options: Options, metrics: Metrics) -> tuple[int, bool, bool]:
         started = time.monotonic()
-        runs = fleet_run.run(fleet, options, _reconcile, sessions)
+        runs = fleet_run.run(fleet, options, pipeline.execute, sessions)
         for done in runs:
             changes = len(done.outcome.prepared.plan.actions) if done.outcome else 0
             metrics.target(_where(done.target), done.exit_code == 0, done.duration_s, changes)
@@ -146,10 +146,6 @@ def _totals(
         calls.update(outcome.calls.by_operation)
         retries += outcome.calls.retries
     return dict(drift), dict(applied), CallCount(dict(calls), retries)
-
-
-def _reconcile(options: Options) -> Outcome:
-    return pipeline.execute(pipeline.prepare(options))
 
 
 def _where(target: FleetTarget) -> tuple[str, str, str]:

@@ -14,7 +14,7 @@ from reconciler.fleet import run as fleet_run
 from reconciler.fleet.load import load_fleet
 from reconciler.fleet.model import Fleet
 from reconciler.fleet.shard import Shard
-from reconciler.model import Options, Outcome
+from reconciler.model import Options
 from reconciler.output.text import closing_text, prepared_text
 
 
@@ -33,11 +33,8 @@ def run(args: argparse.Namespace, term: Terminal) -> int:
     part, fleet = share(args, options)
     only_plan = options.command.reports_drift
 
-    def step(target_options: Options) -> Outcome:
-        prepared = pipeline.prepare(target_options)
-        return pipeline.plan_only(prepared) if only_plan else pipeline.execute(prepared)
-
-    runs = fleet_run.run(fleet, options, step)
+    finish = pipeline.plan_only if only_plan else pipeline.execute
+    runs = fleet_run.run(fleet, options, finish)
     if args.output == "json":
         print(report.fleet_document(options.command.value, runs, part))
         return fleet_run.worst([done.exit_code for done in runs])
