@@ -167,9 +167,9 @@ def _refused(planned: Planned, reason: str) -> Planned:
 
 
 def _finish(planned: Planned, finish: Finish) -> TargetRun:
-    if planned.ended is not None or planned.prepared is None:
-        assert planned.ended is not None
+    if planned.ended is not None:
         return planned.ended
+    assert planned.prepared is not None  # a target either ended or has its plan
     target, prepared = planned.target, planned.prepared
     stop = prepared.options.runtime.stop
     if stop is not None and stop.is_set():
