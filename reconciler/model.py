@@ -152,6 +152,8 @@ class Prepared:
     desired: dict[str, str] = field(default_factory=dict)
     # A reviewed plan's resources: nothing else is applied, or counted as left undone.
     only: frozenset[ResourceId] | None = None
+    # The snapshot's listings: which tags the bulk listing answered (checked before writes).
+    listings: Listings | None = field(default=None, compare=False, repr=False)
 
     @property
     def stack_names(self) -> list[str]:

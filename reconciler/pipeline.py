@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import partial
 
 import structlog
+from botocore.exceptions import ClientError
 
 from reconciler.adapters import adapter_for
 from reconciler.adapters.base import CallerReader, Context, DiscoveryScope, Explainer, Listings
@@ -110,7 +111,8 @@ def prepare(options: Options) -> Prepared:
         if options.goal.every_stack_when_all and options.stacks == ("all",)
         else [spec.name for spec in specs]
     )
-    live, plan = snapshot(options, ctx, resources, scope, options.runtime.listings)
+    listings = options.runtime.listings or Listings()
+    live, plan = snapshot(options, ctx, resources, scope, listings)
     warnings = _check(options, ctx, plan, live)
     if options.runtime.listings is not None:
         # Shared listings may predate this run: the lease compares writes with their age.
@@ -127,6 +129,7 @@ def prepare(options: Options) -> Prepared:
         scope,
         read_at=read_at,
         desired=desired,
+        listings=listings,
     )
 
 
@@ -289,7 +292,7 @@ def execute(prepared: Prepared) -> Outcome:
     try:
         # Read again only if another run of ours may have written since we looked.
         quiet = lease.quiet_since(prepared.read_at)
-        current = prepared if quiet else _replan(prepared)
+        current = _confirmed(prepared if quiet else _replan(prepared))
         if current.plan.empty:
             return _finished(current, None, current.plan)
         result = apply(
@@ -324,9 +327,12 @@ def _lease(prepared: Prepared) -> Lease:
     )
 
 
-def _replan(prepared: Prepared) -> Prepared:
+def _replan(prepared: Prepared, listings: Listings | None = None) -> Prepared:
     """The state read again under the lease; the same plan unless someone changed things."""
-    live, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks)
+    listings = listings or Listings()
+    live, plan = snapshot(
+        prepared.options, prepared.ctx, prepared.resources, prepared.stacks, listings
+    )
     _check(prepared.options, prepared.ctx, plan, live, announce=False)
     plan = restricted(plan, prepared.only)
     if prepared.only is not None and plan != prepared.plan:
@@ -335,7 +341,38 @@ def _replan(prepared: Prepared) -> Prepared:
             "AWS changed while taking the lease: the reviewed plan no longer applies "
             "(nothing was written); make a new plan"
         )
-    return replace(prepared, live=live, plan=plan, replanned=plan != prepared.plan)
+    return replace(
+        prepared, live=live, plan=plan, replanned=plan != prepared.plan, listings=listings
+    )
+
+
+def _confirmed(prepared: Prepared) -> Prepared:
+    """The plan, once the tags the bulk listing answered for what it writes to are read again
+    from each resource: the listing is eventually consistent, and nothing is written on its
+    word alone. Any disagreement re-plans from direct reads (adapters/tagging.py)."""
+    listed = prepared.listings.tags_from_listing() if prepared.listings else {}
+    doubtful = [
+        (rid, *listed[rid])
+        for rid in {a.id for a in prepared.plan.actions}
+        if rid in listed and prepared.live.get(rid) is not None
+    ]
+    if not doubtful:
+        return prepared
+    workers = max(1, min(prepared.options.max_workers, len(doubtful)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        agree = list(pool.map(lambda one: _same_tags(one[1], one[2]), doubtful))
+    stale = sorted(str(rid) for (rid, _, _), same in zip(doubtful, agree, strict=True) if not same)
+    if not stale:
+        return prepared
+    log.warning("tags.listing_stale", resources=stale)
+    return _replan(prepared, Listings(bulk_tags=False))
+
+
+def _same_tags(listed: Mapping[str, str], direct: Callable[[], Mapping[str, str]]) -> bool:
+    try:
+        return dict(direct()) == dict(listed)
+    except ClientError:
+        return False  # gone, or unreadable: the direct re-plan says which
 
 
 def _finished(prepared: Prepared, result: ApplyResult | None, remaining: Plan) -> Outcome:
@@ -344,8 +381,10 @@ def _finished(prepared: Prepared, result: ApplyResult | None, remaining: Plan) -
 
 
 def verify(prepared: Prepared) -> Plan:
-    """Observe and discover again: whatever still differs is work left undone."""
-    _, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks)
+    """Observe and discover again: whatever still differs is work left undone. Tags are read
+    from each resource: the bulk listing may not show this run's own tag writes yet."""
+    direct = Listings(bulk_tags=False)
+    _, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks, direct)
     return restricted(plan, prepared.only)
 
 

@@ -24,6 +24,7 @@ from reconciler.adapters.base import (
     unless_missing,
 )
 from reconciler.adapters.lambda_ import provisioned
+from reconciler.adapters.tagging import tags_of
 from reconciler.desired.model import ScalingSpec
 from reconciler.desired.scaling import in_force
 from reconciler.expand.application_autoscaling import (
@@ -90,6 +91,7 @@ class ScalableTargets:
         if target is None:
             return None
         client = ctx.client("application-autoscaling")
+        arn = target["ScalableTargetARN"]
         actions = paginate(
             client, "describe_scheduled_actions", "ScheduledActions", ResourceId=rid, **_KEY
         )
@@ -104,7 +106,7 @@ class ScalableTargets:
             "tracking": _tracking_fields(ours),
             # Someone else's policy on our target scales against ours: drift, removed.
             "other_policies": tuple(sorted(p["PolicyName"] for p in policies if p is not ours)),
-            "tags": _tags(client, target["ScalableTargetARN"]),
+            "tags": tags_of(ctx, resource.id, arn, partial(_tags, client, arn)),
         }
         # When it was registered: what its schedule held since (reconcile cost) starts there.
         meta = {"arn": target["ScalableTargetARN"], "created": target.get("CreationTime")}
@@ -186,9 +188,10 @@ class ScalableTargets:
                 continue
             if ResourceId(self.kind, qualified) in scope.known:
                 continue
-            out.append(
-                found(self.kind, qualified, partial(_tags, client, target["ScalableTargetARN"]))
-            )
+            arn = target["ScalableTargetARN"]
+            read = partial(_tags, client, arn)
+            known = ResourceId(self.kind, qualified)
+            out.append(found(self.kind, qualified, partial(tags_of, ctx, known, arn, read)))
         return out
 
     @staticmethod

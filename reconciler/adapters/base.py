@@ -31,13 +31,17 @@ class Listings:
     across the targets of an account-region for a cycle (see fleet/run.py).
     """
 
-    def __init__(self, shared: bool = False) -> None:
+    def __init__(self, shared: bool = False, bulk_tags: bool = True) -> None:
         # Wall-clock time before the first listing: what any reader's view is at least as old as.
         self.since = time.time()
         # Shared by many suffixes (a fleet's account-region): worth listings that answer
         # whole resources at once, which one suffix alone would pay more for than it saves.
         self.shared = shared
+        # False: every tag is read from its resource (the re-read before writes).
+        self.bulk_tags = bulk_tags
         self._guard = threading.Lock()
+        # Resources whose tags the bulk listing answered, with them and their direct read.
+        self._listed_tags: dict[ResourceId, tuple[dict[str, str], Callable[[], Any]]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._values: dict[str, Any] = {}
 
@@ -49,6 +53,15 @@ class Listings:
                 self._values[key] = load()
             value: T = self._values[key]
             return value
+
+    def listed_tags(self, rid: ResourceId, tags: dict[str, str], direct: Callable[[], Any]) -> None:
+        """Note that `rid`'s tags came from the bulk listing (see adapters/tagging.py)."""
+        with self._guard:
+            self._listed_tags[rid] = (tags, direct)
+
+    def tags_from_listing(self) -> dict[ResourceId, tuple[dict[str, str], Callable[[], Any]]]:
+        with self._guard:
+            return dict(self._listed_tags)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    discovered,
     gather,
     paginate,
     sync_tags,
@@ -20,6 +19,7 @@ from reconciler.adapters.base import (
     tag_map,
     unless_missing,
 )
+from reconciler.adapters.tagging import discovered, tags_of
 from reconciler.expand.cloudwatch import ALARM, DASHBOARD
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
@@ -46,7 +46,9 @@ class Dashboards:
             lambda: unless_missing(
                 lambda: cw.get_dashboard(DashboardName=resource.id.name), *DASHBOARD_MISSING
             ),
-            lambda: unless_missing(lambda: _cw_tags(cw, arn), *MISSING),
+            lambda: unless_missing(
+                lambda: tags_of(ctx, resource.id, arn, partial(_cw_tags, cw, arn)), *MISSING
+            ),
         )
         if got is None:
             return None
@@ -79,7 +81,7 @@ class Dashboards:
             "cloudwatch.dashboards", lambda: paginate(cw, "list_dashboards", "DashboardEntries")
         )
         listed = ((b["DashboardName"], b["DashboardArn"]) for b in boards)
-        return discovered(self.kind, scope, listed, partial(_cw_tags, cw))
+        return discovered(ctx, self.kind, scope, listed, partial(_cw_tags, cw))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         cw = ctx.client("cloudwatch")
@@ -156,7 +158,9 @@ class Alarms:
             "treat_missing_data": alarm.get("TreatMissingData", "missing"),
             "alarm_actions": tuple(alarm.get("AlarmActions", [])),
             "ok_actions": tuple(alarm.get("OKActions", [])),
-            "tags": _cw_tags(cw, alarm["AlarmArn"]),
+            "tags": tags_of(
+                ctx, resource.id, alarm["AlarmArn"], partial(_cw_tags, cw, alarm["AlarmArn"])
+            ),
         }
         return Live(fields, {"arn": alarm["AlarmArn"]})
 
@@ -181,7 +185,8 @@ class Alarms:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         listed = ((name, a["AlarmArn"]) for name, a in _alarms(ctx).items())
-        return discovered(self.kind, scope, listed, partial(_cw_tags, ctx.client("cloudwatch")))
+        cw = ctx.client("cloudwatch")
+        return discovered(ctx, self.kind, scope, listed, partial(_cw_tags, cw))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         # DeleteAlarms succeeds for names that do not exist: already idempotent.

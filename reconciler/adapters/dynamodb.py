@@ -11,7 +11,6 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    discovered,
     gather,
     paginate,
     sync_tags,
@@ -19,6 +18,7 @@ from reconciler.adapters.base import (
     tag_map,
     unless_missing,
 )
+from reconciler.adapters.tagging import discovered, tags_of
 from reconciler.expand.dynamodb import TABLE
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
@@ -36,7 +36,9 @@ class Tables:
         got, tags = gather(
             ctx,
             lambda: unless_missing(lambda: ddb.describe_table(TableName=name), *MISSING),
-            lambda: unless_missing(lambda: _tags(ddb, arn), *MISSING),
+            lambda: unless_missing(
+                lambda: tags_of(ctx, resource.id, arn, partial(_tags, ddb, arn)), *MISSING
+            ),
         )
         if got is None:
             return None
@@ -93,7 +95,7 @@ class Tables:
         ddb = ctx.client("dynamodb")
         names = ctx.listed("dynamodb.tables", lambda: paginate(ddb, "list_tables", "TableNames"))
         listed = ((name, _arn(ctx, name)) for name in names)
-        return discovered(self.kind, scope, listed, partial(_tags, ddb))
+        return discovered(ctx, self.kind, scope, listed, partial(_tags, ddb))
 
     def _wait_active(self, ctx: Context, name: str) -> None:
         ddb = ctx.client("dynamodb")

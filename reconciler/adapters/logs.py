@@ -13,11 +13,11 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    discovered,
     paginate,
     sync_tags,
     unless_missing,
 )
+from reconciler.adapters.tagging import discovered, tags_of
 from reconciler.expand.logs import LOG_GROUP
 from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
@@ -56,7 +56,7 @@ class LogGroups:
         fields = {
             "retention_days": group.get("retentionInDays"),
             "deletion_protection": bool(group.get("deletionProtectionEnabled", False)),
-            "tags": _tags(logs, arn),
+            "tags": tags_of(ctx, resource.id, arn, partial(_tags, logs, arn)),
         }
         return Live(fields, {"arn": arn})
 
@@ -91,7 +91,7 @@ class LogGroups:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         listed = ((name, g["arn"].removesuffix(":*")) for name, g in _groups(ctx).items())
-        return discovered(self.kind, scope, listed, partial(_tags, ctx.client("logs")))
+        return discovered(ctx, self.kind, scope, listed, partial(_tags, ctx.client("logs")))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         logs = ctx.client("logs")

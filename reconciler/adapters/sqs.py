@@ -10,12 +10,12 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    discovered,
     gather,
     paginate,
     sync_tags,
     unless_missing,
 )
+from reconciler.adapters.tagging import discovered, tags_of
 from reconciler.expand.resources import Live, Resource
 from reconciler.expand.sqs import QUEUE
 from reconciler.planning.diff import FieldChange
@@ -62,7 +62,12 @@ class Queues:
         got, tags = gather(
             ctx,
             lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
-            lambda: _tags(sqs, url),
+            lambda: tags_of(
+                ctx,
+                resource.id,
+                ctx.target.arn("sqs", resource.id.name),
+                partial(_tags, sqs, url),
+            ),
         )
         attrs = got["Attributes"]
         fields = {
@@ -97,13 +102,19 @@ class Queues:
         )
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
-        return discovered(self.kind, scope, _urls(ctx).items(), partial(_tags, ctx.client("sqs")))
+        arn = partial(_arn, ctx)
+        read = partial(_tags, ctx.client("sqs"))
+        return discovered(ctx, self.kind, scope, _urls(ctx).items(), read, arn_of=arn)
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         sqs = ctx.client("sqs")
         got = unless_missing(lambda: sqs.get_queue_url(QueueName=resource.id.name), *MISSING)
         if got is not None:
             unless_missing(lambda: sqs.delete_queue(QueueUrl=got["QueueUrl"]), *MISSING)
+
+
+def _arn(ctx: Context, name: str, _url: str) -> str:
+    return ctx.target.arn("sqs", name)
 
 
 def _tags(sqs: Any, url: str) -> dict[str, str]:

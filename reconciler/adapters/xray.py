@@ -10,13 +10,13 @@ from reconciler.adapters.base import (
     DiscoveryScope,
     Found,
     changed,
-    discovered,
     paginate,
     sync_tags,
     tag_list,
     tag_map,
     unless_missing,
 )
+from reconciler.adapters.tagging import discovered, tags_of
 from reconciler.expand.resources import Live, Resource
 from reconciler.expand.xray import GROUP
 from reconciler.planning.diff import FieldChange
@@ -44,7 +44,7 @@ class Groups:
         fields = {
             "filter_expression": group.get("FilterExpression"),
             "insights_enabled": bool(group.get("InsightsConfiguration", {}).get("InsightsEnabled")),
-            "tags": _tags(xray, arn),
+            "tags": tags_of(ctx, resource.id, arn, partial(_tags, xray, arn)),
         }
         return Live(fields, {"arn": arn})
 
@@ -76,7 +76,7 @@ class Groups:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         listed = ((name, g["GroupARN"]) for name, g in _groups(ctx).items())
-        return discovered(self.kind, scope, listed, partial(_tags, ctx.client("xray")))
+        return discovered(ctx, self.kind, scope, listed, partial(_tags, ctx.client("xray")))
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         if resource.id.name == "Default":

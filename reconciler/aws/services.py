@@ -15,7 +15,12 @@ from reconciler.expand.kind import ANY, ASSUMED, Kind, Quota, Service
 
 STS = Service("sts", (Quota("sts", ANY, 100, ASSUMED + "; per API"),))
 SSM = Service("ssm", (Quota("ssm", ANY, 40, ASSUMED + "; GetParameters"),))
-RUN_OWN = (DYNAMODB, STS, SSM)
+# Tags in bulk (see adapters/tagging.py); AWS publishes no per-API figure.
+TAGGING = Service(
+    "resourcegroupstaggingapi",
+    (Quota("resourcegroupstaggingapi", ANY, 10, ASSUMED + "; GetResources"),),
+)
+RUN_OWN = (DYNAMODB, STS, SSM, TAGGING)
 
 
 def services_of(kinds: Iterable[Kind]) -> tuple[Service, ...]:

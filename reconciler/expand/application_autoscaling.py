@@ -182,6 +182,7 @@ APPLICATION_AUTOSCALING = Service(
 )
 TARGET = Kind(
     key=SCALER,
+    tags_listed=True,
     service=APPLICATION_AUTOSCALING,
     names=_names,
     build=_targets,

@@ -127,6 +127,7 @@ CLOUDWATCH = Service(
 )
 ALARM = Kind(
     key="cloudwatch.alarm",
+    tags_listed=True,
     service=CLOUDWATCH,
     names=_alarm_names,
     build=_alarms,
@@ -149,6 +150,7 @@ ALARM = Kind(
 )
 DASHBOARD = Kind(
     key="cloudwatch.dashboard",
+    tags_listed=True,
     service=CLOUDWATCH,
     names=_dashboard_names,
     build=_dashboards,

@@ -57,6 +57,7 @@ DYNAMODB = Service(
 )
 TABLE = Kind(
     key="dynamodb.table",
+    tags_listed=True,
     service=DYNAMODB,
     names=_names,
     build=_tables,

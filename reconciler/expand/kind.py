@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 
 ANY = "*"
+# The one call that lists the tags of every kind with `tags_listed`.
+TAG_LISTING = "tag:GetResources"
 # AWS prices a month as 730 hours.
 HOURS_PER_MONTH = Decimal(730)
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -160,6 +162,14 @@ class Kind:
     # service principal and its path (`role/aws-service-role/...`). The create needs
     # iam:CreateServiceLinkedRole for it.
     linked_role: tuple[str, str] | None = None
+    # Its tags are answered by the Resource Groups Tagging API's GetResources (IAM's roles and
+    # policies are not): read in bulk, one listing per account-region, not one per resource.
+    tags_listed: bool = False
+
+    @property
+    def account_reads(self) -> tuple[str, ...]:
+        """The account-wide reads its adapter makes, the bulk tag listing included."""
+        return (*self.listing, *(TAG_LISTING,) * self.tags_listed)
 
     @property
     def tag_action(self) -> str | None:

@@ -66,6 +66,7 @@ LOGS = Service(
 )
 LOG_GROUP = Kind(
     key="logs.log_group",
+    tags_listed=True,
     service=LOGS,
     names=_names,
     build=_log_groups,

@@ -69,6 +69,7 @@ SQS = Service(
 )
 QUEUE = Kind(
     key="sqs.queue",
+    tags_listed=True,
     service=SQS,
     names=_names,
     build=_queues,

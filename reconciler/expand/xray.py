@@ -37,6 +37,7 @@ XRAY = Service(
 )
 GROUP = Kind(
     key="xray.group",
+    tags_listed=True,
     service=XRAY,
     names=_names,
     build=_groups,

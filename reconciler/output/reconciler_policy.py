@@ -53,7 +53,7 @@ def policy(specs: Iterable[StackSpec], scope: PolicyScope) -> dict[str, object]:
     """The identity policy document a run of `specs` needs, and nothing more."""
     specs = list(specs)
     names = [(d.kind, d.template) for spec in specs for d in declared_names(spec)]
-    listing = {action for kind in KINDS for action in kind.listing}
+    listing = {action for kind in KINDS for action in kind.account_reads}
     statements: list[dict[str, object]] = [
         _statement("Discover", listing, ["*"]),
         _statement("Lease", LOCK_ACTIONS, [scope.arn("dynamodb", f"table/{LOCK_TABLE}")]),

@@ -25,6 +25,7 @@ from moto.applicationautoscaling.models import applicationautoscaling_backends
 
 from reconciler.desired.cron import CronError, firings, parse, zone
 from reconciler.expand.application_autoscaling import LINKED_ROLE, LINKED_SERVICE
+from reconciler.sandbox.tagging import Tagged
 from reconciler.sandbox.wire import moto_backends, moto_delivery
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
 from reconciler.sandbox.wire.errors import json_error
@@ -77,6 +78,12 @@ class ApplicationAutoScaling:
             self._seen = None
             self._scaled.clear()
             self._set_at.clear()
+
+    def tagged(self, account: str, region: str) -> list[Tagged]:
+        """Scalable targets of the account-region with their tags (for GetResources)."""
+        where = f":{region}:{account}:"
+        with self._ctx.lock:
+            return [Tagged(arn, dict(tags)) for arn, tags in self._tags.items() if where in arn]
 
     def close(self) -> None:
         self._stop.set()

@@ -40,6 +40,7 @@ from reconciler.sandbox.lambda_.refusals import LambdaRefusals
 from reconciler.sandbox.lambda_.versions import VersionNumbers
 from reconciler.sandbox.logs import LogGroupSettings
 from reconciler.sandbox.sqs import QueueNames
+from reconciler.sandbox.tagging import Tagging
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Handler, LayerContext, RouteKey, run_chain
 from reconciler.sandbox.wire.errors import aws_error
@@ -272,6 +273,8 @@ def _dated(response: Response, knobs: Knobs) -> Response:
 def _components(context: LayerContext) -> list[Component]:
     # Order matters where components share an operation: earlier ones run first and
     # may refuse before later ones see the call (IAM propagation before Lambda state).
+    xray, cloudwatch_tags = XRay(context), CloudWatchTags(context)
+    scaling = ApplicationAutoScaling(context)
     return [
         IamPropagation(context),
         RuntimeLifecycle(context),
@@ -289,8 +292,8 @@ def _components(context: LayerContext) -> list[Component]:
         ResourcePolicies(context),
         EventSourceMappings(context),
         AccountLimits(context),
-        XRay(context),
-        CloudWatchTags(context),
+        xray,
+        cloudwatch_tags,
         AlarmStates(context),
         QueueNames(context),
         TrustPolicies(context),
@@ -298,7 +301,8 @@ def _components(context: LayerContext) -> list[Component]:
         LogGroupSettings(context),
         Invocations(context),
         AlarmEvaluation(context),
-        ApplicationAutoScaling(context),
+        scaling,
+        Tagging(context, (xray, cloudwatch_tags, scaling)),
     ]
 
 

@@ -21,12 +21,15 @@ from bench.scenarios import Step, measured
 from reconciler.sandbox.child import SandboxProcess
 
 READS_PER_RESOURCE = 1.5
-# Today's counts (BENCHMARKS.md) of a converged plan: reads of both stacks, and calls of the
-# synthetic stack by function count. They repeat exactly from run to run. One of them is
-# Application Auto Scaling's listing (a stack with aliases may have a scaler's target of its
-# own left, once its scaling is no longer declared).
-PINNED_STACK_READS = 66
-PINNED_SYNTHETIC_CALLS = {10: 127, 50: 569}
+# The target for one suffix of both stacks; IAM's per-role reads are what still miss it.
+READS_PER_RESOURCE_TARGET = 1.0
+# Today's counts of a converged plan: reads of both stacks, and calls of the synthetic stack by
+# function count. They repeat exactly from run to run. One of them is Application Auto
+# Scaling's listing (a stack with aliases may have a scaler's target of its own left, once its
+# scaling is no longer declared); one is the Tagging API's listing, which answers the tags of
+# every kind it covers (adapters/tagging.py).
+PINNED_STACK_READS = 48
+PINNED_SYNTHETIC_CALLS = {10: 86, 50: 369}
 # Calls per function may not grow with the number of functions: at 50 they stay within 5% of
 # those at 10 (the stack-wide reads spread over more functions only make it smaller).
 LINEAR_SLACK = 1.05
@@ -77,12 +80,17 @@ def test_converged_plan_reads_no_more_than_today(stacks: Converged) -> None:
     assert reads <= PINNED_STACK_READS, stacks.plan.run.calls.top(10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 66 reads for 34 managed resources (1.94 per resource), target 1.5",
-)
 def test_converged_plan_reads_at_most_one_and_a_half_per_resource(stacks: Converged) -> None:
     assert stacks.plan.run.calls.reads <= READS_PER_RESOURCE * stacks.managed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 48 reads for 34 managed resources (1.41 per resource), target 1.0: "
+    "16 are IAM's four reads per role",
+)
+def test_converged_plan_reads_at_most_one_per_resource(stacks: Converged) -> None:
+    assert stacks.plan.run.calls.reads <= READS_PER_RESOURCE_TARGET * stacks.managed
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from reconciler.sandbox.tagging import Tagged
 from reconciler.sandbox.wire import moto_backends
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
 from reconciler.sandbox.wire.errors import json_error
@@ -39,6 +40,12 @@ class CloudWatchTags:
     def reset(self) -> None:
         with self._ctx.lock:
             self._tags.clear()
+
+    def tagged(self, account: str, region: str) -> list[Tagged]:
+        """Alarms and dashboards of the account-region with their tags (for GetResources)."""
+        with self._ctx.lock:
+            held = [(k, dict(t)) for k, t in self._tags.items() if k[:2] == (account, region)]
+        return [Tagged(_arn(key), tags) for key, tags in held]
 
     def _resource(self, call: Call) -> ResourceKey | None:
         """The dashboard or alarm a JSON-protocol tagging call names, or None for moto."""
@@ -114,6 +121,13 @@ class CloudWatchTags:
                 for key in doomed & self._tags.keys():
                     del self._tags[key]
         return response
+
+
+def _arn(key: ResourceKey) -> str:
+    account, region, kind, name = key
+    if kind == ALARM:
+        return f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+    return f"arn:aws:cloudwatch::{account}:dashboard/{name}"
 
 
 def _exists(key: ResourceKey) -> bool:

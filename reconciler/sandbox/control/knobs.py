@@ -65,6 +65,9 @@ class Knobs:
     )
     today: str = _knob("", "the date runtime lifecycles are judged on (ISO; empty: today)")
     # Scheduled scaling fires by this clock: an instant, held until moved (empty: real time).
+    tagging_lag_seconds: float = _knob(
+        0.0, "how old the Tagging API's GetResources answer may be (eventual consistency)"
+    )
     clock: str = _knob("", "the local AWS's time, ISO with offset (empty: real time)")
     # So that what is set now reads as set days ago (provisioned concurrency's LastModified).
     clock_offset_seconds: float = _knob(

@@ -36,6 +36,8 @@ _ACTION_NAMES = {
     ("lambda", "GetLayerVersionByArn"): "GetLayerVersion",
     ("lambda", "Invoke"): "InvokeFunction",
 }
+# Services whose IAM prefix is not their signing name.
+_ACTION_PREFIXES = {"resourcegroupstaggingapi": "tag"}
 # Requests that give a function its role and layers.
 _CONFIGURES_FUNCTION = {("lambda", "CreateFunction"), ("lambda", "UpdateFunctionConfiguration")}
 # Operations AWS authorizes without any permission.
@@ -85,7 +87,8 @@ def authorizations(call: Call) -> tuple[Authorization, ...]:
     key = (call.service, call.operation)
     if key in _FREE:
         return ()
-    action = f"{call.service}:{_ACTION_NAMES.get(key, call.operation)}"
+    prefix = _ACTION_PREFIXES.get(call.service, call.service)
+    action = f"{prefix}:{_ACTION_NAMES.get(key, call.operation)}"
     p = params(call)
     arn = _Arns(call.region, call.account)
     resolver = _RESOLVERS.get(call.service)

@@ -16,7 +16,12 @@ UNKNOWN_OPERATION = "Unknown"
 JSON, QUERY, REST, CBOR = "json", "query", "rest-json", "smithy-rpc-v2-cbor"
 
 # SigV4 scopes carry the signing name, which differs from botocore's service name for a few.
-_SIGNING_NAMES = {"monitoring": "cloudwatch", "email": "ses", "states": "stepfunctions"}
+_SIGNING_NAMES = {
+    "monitoring": "cloudwatch",
+    "email": "ses",
+    "states": "stepfunctions",
+    "tagging": "resourcegroupstaggingapi",
+}
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/]+)$")
 _LABEL = re.compile(r"\{([^}]+)\}")

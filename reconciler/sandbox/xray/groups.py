@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from reconciler.sandbox.tagging import Tagged
 from reconciler.sandbox.wire.call import Call, Forward, Handler, LayerContext
 from reconciler.sandbox.wire.errors import json_error
 from reconciler.sandbox.wire.tags import tag_dict, tag_list
@@ -76,6 +77,12 @@ class XRay:
     def reset(self) -> None:
         with self._ctx.lock:
             self._scopes.clear()
+
+    def tagged(self, account: str, region: str) -> list[Tagged]:
+        """Groups and rules of the account-region with their tags (for GetResources)."""
+        with self._ctx.lock:
+            scope = self._scopes.get((account, region))
+            return [] if scope is None else [Tagged(a, dict(t)) for a, t in scope.tags.items()]
 
     def _locked(self, action: _Action) -> Handler:
         def handler(call: Call, forward: Forward) -> Response:

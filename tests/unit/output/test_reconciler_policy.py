@@ -41,7 +41,7 @@ def test_each_kind_gets_the_actions_of_every_kind_its_arns_scope(small: StackSpe
         if kind.scoped_by == "lambda.function":
             assert set(kind.actions) <= function_actions, kind.key
     assert "lambda:DeleteLayerVersion" in got["LambdaLayer"]["Action"]
-    listing = {a for kind in KINDS for a in kind.listing}
+    listing = {a for kind in KINDS for a in kind.listing} | {"tag:GetResources"}
     assert got["Discover"] == {
         "Sid": "Discover",
         "Effect": "Allow",
