@@ -191,7 +191,9 @@ def snapshot(
 ) -> tuple[dict[ResourceId, Live | None], Plan]:
     """Observe the desired resources, discover what else the suffix owns, and plan; with
     `listings` already taken this cycle, or fresh ones."""
-    ctx = replace(ctx, listings=listings or Listings())
+    listings = listings or Listings()
+    listings.want(resources)
+    ctx = replace(ctx, listings=listings)
     known = frozenset(r.id for r in resources) | _declared_elsewhere(options, scope)
     wanted = DiscoveryScope(options.suffix, known)
     # Discovery needs only the desired names, not what observe finds: both at once, and
@@ -347,30 +349,30 @@ def _replan(prepared: Prepared, listings: Listings | None = None) -> Prepared:
 
 
 def _confirmed(prepared: Prepared) -> Prepared:
-    """The plan, once the tags the bulk listing answered for what it writes to are read again
-    from each resource: the listing is eventually consistent, and nothing is written on its
-    word alone. Any disagreement re-plans from direct reads (adapters/tagging.py)."""
-    listed = prepared.listings.tags_from_listing() if prepared.listings else {}
+    """The plan, once what a bulk listing answered for the resources it writes to is read
+    again from each of them: tags in bulk and IAM's account details may lag, and nothing is
+    written on their word alone. Any disagreement re-plans from direct reads."""
+    answers = prepared.listings.answers() if prepared.listings else {}
     doubtful = [
-        (rid, *listed[rid])
+        (rid, answers[rid])
         for rid in {a.id for a in prepared.plan.actions}
-        if rid in listed and prepared.live.get(rid) is not None
+        if rid in answers and prepared.live.get(rid) is not None
     ]
     if not doubtful:
         return prepared
     workers = max(1, min(prepared.options.max_workers, len(doubtful)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        agree = list(pool.map(lambda one: _same_tags(one[1], one[2]), doubtful))
-    stale = sorted(str(rid) for (rid, _, _), same in zip(doubtful, agree, strict=True) if not same)
+        agree = list(pool.map(lambda one: _agrees(one[1]), doubtful))
+    stale = sorted(str(rid) for (rid, _), same in zip(doubtful, agree, strict=True) if not same)
     if not stale:
         return prepared
-    log.warning("tags.listing_stale", resources=stale)
-    return _replan(prepared, Listings(bulk_tags=False))
+    log.warning("listing.stale", resources=stale)
+    return _replan(prepared, Listings(bulk=False))
 
 
-def _same_tags(listed: Mapping[str, str], direct: Callable[[], Mapping[str, str]]) -> bool:
+def _agrees(check: Callable[[], bool]) -> bool:
     try:
-        return dict(direct()) == dict(listed)
+        return check()
     except ClientError:
         return False  # gone, or unreadable: the direct re-plan says which
 
@@ -381,9 +383,9 @@ def _finished(prepared: Prepared, result: ApplyResult | None, remaining: Plan) -
 
 
 def verify(prepared: Prepared) -> Plan:
-    """Observe and discover again: whatever still differs is work left undone. Tags are read
-    from each resource: the bulk listing may not show this run's own tag writes yet."""
-    direct = Listings(bulk_tags=False)
+    """Observe and discover again: whatever still differs is work left undone. Each resource
+    is read on its own: a bulk listing may not show this run's own writes yet."""
+    direct = Listings(bulk=False)
     _, plan = snapshot(prepared.options, prepared.ctx, prepared.resources, prepared.stacks, direct)
     return restricted(plan, prepared.only)
 

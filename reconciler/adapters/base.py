@@ -31,17 +31,20 @@ class Listings:
     across the targets of an account-region for a cycle (see fleet/run.py).
     """
 
-    def __init__(self, shared: bool = False, bulk_tags: bool = True) -> None:
+    def __init__(self, shared: bool = False, bulk: bool = True) -> None:
         # Wall-clock time before the first listing: what any reader's view is at least as old as.
         self.since = time.time()
         # Shared by many suffixes (a fleet's account-region): worth listings that answer
         # whole resources at once, which one suffix alone would pay more for than it saves.
         self.shared = shared
-        # False: every tag is read from its resource (the re-read before writes).
-        self.bulk_tags = bulk_tags
+        # False: nothing is taken from a bulk listing (tags in bulk, IAM's account details);
+        # every resource is read on its own (the re-read before writes, the check after).
+        self.bulk = bulk
         self._guard = threading.Lock()
-        # Resources whose tags the bulk listing answered, with them and their direct read.
-        self._listed_tags: dict[ResourceId, tuple[dict[str, str], Callable[[], Any]]] = {}
+        # Resources a bulk listing answered for, each with a direct re-read that says
+        # whether the resource still agrees with it (pipeline._confirmed).
+        self._answered: dict[ResourceId, Callable[[], bool]] = {}
+        self._wanted: list[Resource] = []
         self._locks: dict[str, threading.Lock] = {}
         self._values: dict[str, Any] = {}
 
@@ -54,14 +57,24 @@ class Listings:
             value: T = self._values[key]
             return value
 
-    def listed_tags(self, rid: ResourceId, tags: dict[str, str], direct: Callable[[], Any]) -> None:
-        """Note that `rid`'s tags came from the bulk listing (see adapters/tagging.py)."""
+    def want(self, resources: Iterable[Resource]) -> None:
+        """Note what this snapshot will observe: a bulk listing is worth it only for enough."""
         with self._guard:
-            self._listed_tags[rid] = (tags, direct)
+            self._wanted.extend(resources)
 
-    def tags_from_listing(self) -> dict[ResourceId, tuple[dict[str, str], Callable[[], Any]]]:
+    def wanted(self, kind: str) -> list[Resource]:
         with self._guard:
-            return dict(self._listed_tags)
+            return [r for r in self._wanted if r.id.kind == kind]
+
+    def answered(self, rid: ResourceId, agrees: Callable[[], bool]) -> None:
+        """Note that a bulk listing answered for `rid`; `agrees()` reads it directly and says
+        whether it still matches what the listing said."""
+        with self._guard:
+            self._answered[rid] = agrees
+
+    def answers(self) -> dict[ResourceId, Callable[[], bool]]:
+        with self._guard:
+            return dict(self._answered)
 
 
 @dataclass(frozen=True)

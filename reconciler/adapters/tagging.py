@@ -4,7 +4,7 @@ kind it covers (`Kind.tags_listed`), instead of one tag read per resource.
 The listing is eventually consistent, so it is trusted only for what it says and only for
 reading: a resource it does not return (created moments ago, tagged by hand since, not ours)
 is read directly, and before any write the tags it answered are read again from each
-resource (pipeline.confirmed_tags): a disagreement re-plans from the direct reads.
+resource (pipeline._confirmed): a disagreement re-plans from the direct reads.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ def tags_of(
 ) -> dict[str, str]:
     """`rid`'s tags: from the snapshot's listing when it holds `arn`, else `direct()`."""
     listings = ctx.listings
-    if listings is None or not listings.bulk_tags or rid.kind not in LISTED:
+    if listings is None or not listings.bulk or rid.kind not in LISTED:
         return dict(direct())
     got = _listing(ctx).get(arn)
     if got is None:
         return dict(direct())
-    listings.listed_tags(rid, got, direct)
+    listings.answered(rid, lambda: dict(direct()) == got)
     return dict(got)
 
 

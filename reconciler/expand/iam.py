@@ -140,7 +140,8 @@ ROLE = Kind(
         "iam:UntagRole",
         "iam:UpdateAssumeRolePolicy",
     ),
-    # A fleet reads every role whole in one listing (adapters/iam/roles.py).
+    # Roles are read whole from the account details when that costs fewer calls
+    # (adapters/iam/roles.py).
     listing=("iam:GetAccountAuthorizationDetails", "iam:ListRoleTags", "iam:ListRoles"),
     creates=("CreateRole", "Tags"),
 )

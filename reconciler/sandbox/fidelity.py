@@ -21,6 +21,7 @@ from reconciler.sandbox.control.knobs import Knobs
 from reconciler.sandbox.control.recorder import CallRecorder, RecordedCall, is_write
 from reconciler.sandbox.dynamodb import TableDescriptions
 from reconciler.sandbox.iam.authz import Authorization
+from reconciler.sandbox.iam.details import AuthorizationDetails
 from reconciler.sandbox.iam.gate import needed, refusal
 from reconciler.sandbox.iam.policies import IamPolicies
 from reconciler.sandbox.iam.propagation import IamPropagation
@@ -279,6 +280,7 @@ def _components(context: LayerContext) -> list[Component]:
         IamPropagation(context),
         RuntimeLifecycle(context),
         IamPolicies(context),
+        AuthorizationDetails(context),
         # Refuses what AWS refuses before any Lambda component, or moto, changes anything.
         LambdaRefusals(context),
         # Wraps the Lambda components below: it rewrites their final answer's code location.

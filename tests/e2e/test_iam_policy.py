@@ -43,8 +43,6 @@ UNREACHED = {
     "dynamodb:DeleteItem": "`reconcile unlock` removing a lease still held (test_lock)",
     "logs:DeleteRetentionPolicy": "a stack declaring no retention over a log group that has "
     "one (tests/adapters)",
-    "iam:GetAccountAuthorizationDetails": "a fleet's account-region reading every role whole, "
-    "for many suffixes at once (test_fleet)",
     "logs:PutLogGroupDeletionProtection": "a log group's deletion protection changed by hand "
     "or declared otherwise (tests/adapters)",
     "cloudwatch:GetMetricStatistics": "a release in steps watching the new version's errors "

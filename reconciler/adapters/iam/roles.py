@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 from urllib.parse import unquote
@@ -22,39 +22,31 @@ from reconciler.adapters.base import (
     unless_missing,
 )
 from reconciler.expand.iam import ROLE
-from reconciler.expand.resources import Live, Resource, ResourceId
+from reconciler.expand.resources import Live, Resource
 from reconciler.planning.diff import FieldChange
+
+# The most roles one page of ListRoles or GetAccountAuthorizationDetails holds.
+DETAILS_PAGE = 1000
+_PAGES = {"PageSize": DETAILS_PAGE}
 
 
 class Roles:
     kind = ROLE.key
 
     def read(self, ctx: Context, resource: Resource) -> Live | None:
-        if ctx.shared:
-            detail = _details(ctx).get(resource.id.name)
-            return None if detail is None else _from_detail(detail)
         iam = ctx.client("iam")
         name = resource.id.name
-        got, names, attached = gather(
-            ctx,
-            lambda: unless_missing(lambda: iam.get_role(RoleName=name), "NoSuchEntity"),
-            lambda: _missing_empty(iam, "list_role_policies", "PolicyNames", name),
-            lambda: _missing_empty(iam, "list_attached_role_policies", "AttachedPolicies", name),
-        )
-        if got is None:
-            return None
-        role = got["Role"]
-        documents = gather(ctx, *(partial(_inline, iam, name, p) for p in names))
-        fields = {
-            "trust_policy": document_of(role["AssumeRolePolicyDocument"]),
-            "inline_policies": dict(zip(names, documents, strict=True)),
-            "managed_policies": tuple(sorted(p["PolicyArn"] for p in attached)),
-            "permissions_boundary": role.get("PermissionsBoundary", {}).get(
-                "PermissionsBoundaryArn"
-            ),
-            "tags": tag_map(role.get("Tags", [])),
-        }
-        return Live(fields, {"arn": role["Arn"]})
+        if not _in_bulk(ctx):
+            return _read(ctx, iam, name)
+        detail = _details(ctx).get(name)
+        if detail is None:
+            # Not in the details is not absent: they may be older than the role.
+            return _read(ctx, iam, name)
+        live = _from_detail(detail)
+        if ctx.listings is not None:
+            # Nor are they the role now: before any write, it is read again.
+            ctx.listings.answered(resource.id, lambda: _read(ctx, iam, name) == live)
+        return live
 
     def create(self, ctx: Context, resource: Resource) -> None:
         iam = ctx.client("iam")
@@ -100,16 +92,14 @@ class Roles:
 
     def discover(self, ctx: Context, scope: DiscoveryScope) -> list[Found]:
         iam = ctx.client("iam")
-        if ctx.shared:
-            # The details carry each role's tags: no tag read per candidate.
-            return [
-                Found(ResourceId(self.kind, name), tag_map(detail.get("Tags", [])))
-                for name, detail in _details(ctx).items()
-                if scope.wants(self.kind, name)
-            ]
-        roles = ctx.listed("iam.roles", lambda: paginate(iam, "list_roles", "Roles"))
-        listed = ((r["RoleName"], r["RoleName"]) for r in roles)
-        return discovered(self.kind, scope, listed, partial(_role_tags, iam))
+        listed = ((r["RoleName"], r["RoleName"]) for r in _listed(ctx))
+        read_tags = partial(_role_tags, iam)
+        if _in_bulk(ctx):
+            # The details carry each role's tags: no tag read per candidate, but for one
+            # made since they were taken.
+            details = _details(ctx)
+            read_tags = partial(_tags_of, details, read_tags)
+        return discovered(self.kind, scope, listed, read_tags)
 
     def delete(self, ctx: Context, resource: Resource, live: Live | None) -> None:
         iam = ctx.client("iam")
@@ -117,17 +107,71 @@ class Roles:
         unless_missing(lambda: _delete_role(iam, name), "NoSuchEntity")
 
 
+def _read(ctx: Context, iam: Any, name: str) -> Live | None:
+    """The role on its own: GetRole, its policies listed, each inline policy read."""
+    got, names, attached = gather(
+        ctx,
+        lambda: unless_missing(lambda: iam.get_role(RoleName=name), "NoSuchEntity"),
+        lambda: _missing_empty(iam, "list_role_policies", "PolicyNames", name),
+        lambda: _missing_empty(iam, "list_attached_role_policies", "AttachedPolicies", name),
+    )
+    if got is None:
+        return None
+    role = got["Role"]
+    documents = gather(ctx, *(partial(_inline, iam, name, p) for p in names))
+    fields = {
+        "trust_policy": document_of(role["AssumeRolePolicyDocument"]),
+        "inline_policies": dict(zip(names, documents, strict=True)),
+        "managed_policies": tuple(sorted(p["PolicyArn"] for p in attached)),
+        "permissions_boundary": role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
+        "tags": tag_map(role.get("Tags", [])),
+    }
+    return Live(fields, {"arn": role["Arn"]})
+
+
+def _in_bulk(ctx: Context) -> bool:
+    """Whether this snapshot reads roles whole from the account's details (one call a
+    thousand roles) rather than each on its own (three calls, and one per inline policy)."""
+    listings = ctx.listings
+    if listings is None or not listings.bulk:
+        return False
+    if listings.shared:
+        return True  # a fleet's many suffixes: the details almost always cost less
+    return ctx.listed(
+        "iam.bulk", lambda: pays_in_bulk(len(_listed(ctx)), listings.wanted(ROLE.key))
+    )
+
+
+def pays_in_bulk(account_roles: int, wanted: Sequence[Resource]) -> bool:
+    """Fewer calls from the details' pages of the whole account than from the wanted roles'
+    own reads (docs/performance.md has the measurement)."""
+    pages = max(1, -(-account_roles // DETAILS_PAGE))
+    own = sum(3 + len(r.fields.get("inline_policies") or {}) for r in wanted)
+    return pages < own
+
+
+def _listed(ctx: Context) -> list[Any]:
+    """Every role of the account, a thousand a page (the most ListRoles gives)."""
+    iam = ctx.client("iam")
+    return ctx.listed(
+        "iam.roles", lambda: paginate(iam, "list_roles", "Roles", PaginationConfig=_PAGES)
+    )
+
+
 def _details(ctx: Context) -> dict[str, Any]:
     """Every role of the account whole (trust, inline and attached policies, boundary, tags)
-    in one paginated listing: for a fleet, where many suffixes share it, instead of four
-    reads per role."""
+    in one paginated listing, instead of four reads per role."""
     iam = ctx.client("iam")
     return ctx.listed(
         "iam.role_details",
         lambda: {
             r["RoleName"]: r
             for r in paginate(
-                iam, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]
+                iam,
+                "get_account_authorization_details",
+                "RoleDetailList",
+                Filter=["Role"],
+                PaginationConfig=_PAGES,
             )
         },
     )
@@ -144,6 +188,13 @@ def _from_detail(detail: Mapping[str, Any]) -> Live:
         "tags": tag_map(detail.get("Tags", [])),
     }
     return Live(fields, {"arn": detail["Arn"]})
+
+
+def _tags_of(
+    details: Mapping[str, Any], direct: Callable[[str], dict[str, str]], name: str
+) -> dict[str, str]:
+    detail = details.get(name)
+    return direct(name) if detail is None else tag_map(detail.get("Tags", []))
 
 
 def _role_tags(iam: Any, name: str) -> dict[str, str]:

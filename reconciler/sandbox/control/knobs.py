@@ -64,10 +64,14 @@ class Knobs:
         1.0, "real seconds per second of an alarm's period (0.01: 5 min in 3 s)"
     )
     today: str = _knob("", "the date runtime lifecycles are judged on (ISO; empty: today)")
-    # Scheduled scaling fires by this clock: an instant, held until moved (empty: real time).
+    # Bulk listings are eventually consistent: their answers may be this old.
     tagging_lag_seconds: float = _knob(
         0.0, "how old the Tagging API's GetResources answer may be (eventual consistency)"
     )
+    iam_details_lag_seconds: float = _knob(
+        0.0, "how old IAM's GetAccountAuthorizationDetails answer may be"
+    )
+    # Scheduled scaling fires by this clock: an instant, held until moved (empty: real time).
     clock: str = _knob("", "the local AWS's time, ISO with offset (empty: real time)")
     # So that what is set now reads as set days ago (provisioned concurrency's LastModified).
     clock_offset_seconds: float = _knob(

@@ -96,14 +96,14 @@ class IamPolicies:
         return edited(forward(call), add_count)
 
     def _encode_documents(self, call: Call, forward: Forward) -> Response:
-        return edited(forward(call), _url_encode_documents)
+        return edited(forward(call), url_encode_documents)
 
     def _without_documents(self, call: Call, forward: Forward) -> Response:
         # AWS returns a version's document from GetPolicyVersion only.
         return edited(forward(call), lambda root: remove_named(root, "Document"))
 
 
-def _url_encode_documents(root: ET.Element) -> None:
+def url_encode_documents(root: ET.Element) -> None:
     # IAM sends policy documents URL-encoded (RFC 3986) and botocore decodes them; a plain
     # document would be decoded too, mangling any %XX it happens to contain.
     for name in _DOCUMENTS:
